@@ -1,0 +1,55 @@
+/* cli.h - bundle's command line, parsed into one struct that owns its strings.
+ *
+ * Parsing never exits and never prints: cli_parse() returns -1 with err set
+ * (status 2) on a bad command line, so it is testable without the binary.
+ */
+#ifndef BUNDLE_CLI_H
+#define BUNDLE_CLI_H
+
+#include <stdbool.h>
+
+#include "bundle/err.h"
+#include "bundle/strvec.h"
+
+enum cli_action {
+    CLI_BUILD = 0,   /* bundle --onefile SCRIPT */
+    CLI_HELP,        /* --help */
+    CLI_VERSION,     /* --version */
+};
+
+struct cli_opts {
+    enum cli_action action;
+    char *script;          /* SCRIPT: the app's entry script */
+    bool onefile;          /* --onefile (the only mode; accepted for PyInstaller users) */
+    char *python;          /* --python PATH: the interpreter to bundle */
+    char *output;          /* -o, --output FILE: the binary (default dist/NAME) */
+    char *name;            /* -n, --name NAME: app name (default: the script's stem) */
+    int verbosity;         /* -q: -1, default 0, -v: 1 (repeatable) */
+
+    /* Marathon / Metronome (see marathon.h) */
+    bool no_marathon;      /* --no-marathon: write no JSON */
+    bool metronome;        /* --metronome: also NAME.metronome.json */
+    char *url;             /* --url URL: where the cluster downloads the binary */
+    char *marathon_id;     /* --marathon-id ID (default derived from NAME) */
+    double cpus;           /* --cpus N (default 0.1) */
+    double mem;            /* --mem MB (0 = derived default) */
+    double disk;           /* --disk MB (0 = derived default) */
+    long instances;        /* --instances N (default 1) */
+    bool fetch;            /* --fetch: Marathon fetch instead of curl in cmd */
+    bool fetch_cache;      /* --fetch-cache: fetch with cache: true */
+    char *health_path;     /* --health-path /PATH: MESOS_HTTP check on port index 0 */
+    long kill_grace;       /* --kill-grace SECONDS (-1 = unset) */
+    struct strvec env;     /* --env K=V, repeatable */
+    char *args;            /* --args STRING: arguments passed to the app in cmd */
+};
+
+/* Parses argv into *opts (which it initialises).  Returns 0, or -1 with err
+ * set (status 2).  Caller releases *opts with cli_opts_release, also after a
+ * failure. */
+int cli_parse(int argc, char **argv, struct cli_opts *opts, struct err *err);
+void cli_opts_release(struct cli_opts *opts);
+
+/* The --help text. */
+extern const char cli_usage[];
+
+#endif

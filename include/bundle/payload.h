@@ -1,0 +1,112 @@
+/* payload.h - the format of a bundle, shared by bundle and the stub.
+ *
+ * A bundle is one file:
+ *
+ *   [ stub ELF ][ zip archive .................. EOCD ][ trailer ]
+ *               ^ archive_offset                       ^ file_size - PAYLOAD_TRAILER_SIZE
+ *
+ * The trailer is the zip's end-of-central-directory comment, so the whole
+ * file from archive_offset on is a valid zip and zipimport reads Python
+ * modules from the binary in place.  The trailer is fixed-size,
+ * little-endian:
+ *
+ *   off size field
+ *     0    8 magic            PAYLOAD_MAGIC
+ *     8    4 version          PAYLOAD_VERSION
+ *    12    4 flags            0 (reserved)
+ *    16    8 archive_offset   where the zip starts
+ *    24    8 archive_size     zip bytes up to the trailer (EOCD included)
+ *    32   32 sha256           of file bytes [0, archive_offset + archive_size)
+ *
+ * The SHA-256 names the cache entry of the bundle's native parts.
+ *
+ * Zip entries:
+ *   <module path>.pyc          pure Python, deflated, read in place by zipimport
+ *   _bundle_boot.pyc           the start-up module the stub runs
+ *   _native/manifest           stored; what the stub needs (see below)
+ *   _native/<relpath>          stored; extracted into the cache entry as <relpath>
+ *
+ * The manifest is text, one "key value" per line:
+ *   python 3.11                   the interpreter's major.minor
+ *   libpython lib/libpython3.11.so.1.0
+ *   preload lib/libz.so.1         shared libraries, dependencies first
+ *
+ * Every field is hostile input to the stub: payload_trailer_decode and the
+ * zip walker check each one against the file size before it is used.
+ */
+#ifndef BUNDLE_PAYLOAD_H
+#define BUNDLE_PAYLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PAYLOAD_MAGIC "\x7f" "BUNDLE\x1a"
+#define PAYLOAD_MAGIC_LEN 8
+#define PAYLOAD_VERSION 1
+#define PAYLOAD_TRAILER_SIZE 64
+#define PAYLOAD_EOCD_SIZE 22
+#define PAYLOAD_NATIVE_PREFIX "_native/"
+#define PAYLOAD_MANIFEST "_native/manifest"
+#define PAYLOAD_BOOT_MODULE "_bundle_boot"
+/* Longest native path the stub accepts (relative to the cache entry). */
+#define PAYLOAD_PATH_MAX 1024
+/* Largest manifest the stub reads. */
+#define PAYLOAD_MANIFEST_MAX (256 * 1024)
+
+struct payload_trailer {
+    uint32_t version;
+    uint32_t flags;
+    uint64_t archive_offset;
+    uint64_t archive_size;
+    uint8_t sha256[32];
+};
+
+void payload_trailer_encode(const struct payload_trailer *t, uint8_t out[PAYLOAD_TRAILER_SIZE]);
+
+/* Decodes the last PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE bytes of a file
+ * of file_size bytes.  Checks the magic, the version, that the archive lies
+ * inside the file and ends exactly at the trailer, and that the EOCD before
+ * the trailer declares the trailer as its comment.  Returns 0, or -1 with
+ * *why set to a static reason. */
+int payload_trailer_decode(const uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE],
+                           uint64_t file_size, struct payload_trailer *t, const char **why);
+
+/* The central directory, read into memory by the caller. */
+struct payload_cd {
+    uint64_t offset;   /* absolute file offset of the central directory */
+    uint64_t size;     /* its size in bytes */
+    uint64_t count;    /* number of entries it declares */
+};
+
+/* Reads the central directory's place from the EOCD (tail as above).
+ * Returns 0, or -1 with *why set if it is not inside the archive. */
+int payload_cd_locate(const uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE],
+                      const struct payload_trailer *t, struct payload_cd *cd, const char **why);
+
+struct payload_entry {
+    const char *name;     /* NOT NUL-terminated; points into the cd buffer */
+    size_t name_len;
+    uint16_t method;      /* 0 stored, 8 deflated */
+    uint32_t crc32;
+    uint64_t csize;       /* compressed size */
+    uint64_t usize;       /* uncompressed size */
+    uint64_t header_offset; /* absolute file offset of the local header */
+};
+
+/* Walks the central directory held in buf (cd->size bytes).  *pos starts at
+ * 0.  Returns 1 with *e filled, 0 at the end, -1 with *why on a malformed
+ * record or one pointing outside the archive. */
+int payload_cd_next(const uint8_t *buf, const struct payload_cd *cd, const struct payload_trailer *t,
+                    size_t *pos, struct payload_entry *e, const char **why);
+
+/* Given the 30-byte local header of e, computes the absolute offset of its
+ * data and checks that data lies inside the archive.  Returns 0 or -1. */
+int payload_entry_data(const uint8_t local[30], const struct payload_entry *e,
+                       const struct payload_trailer *t, uint64_t *data_offset, const char **why);
+
+/* 1 if the relative path p (len bytes, no NUL inside) is safe to create under
+ * a directory: not empty, not absolute, no "." or ".." component, no empty
+ * component, no NUL, no backslash, at most PAYLOAD_PATH_MAX bytes. */
+int payload_path_safe(const char *p, size_t len);
+
+#endif

@@ -1,0 +1,74 @@
+/* resolve.h - from an entry script to the closure of modules it imports.
+ *
+ * Names are resolved the way CPython's PathFinder/FileFinder would along the
+ * target's sys.path (with the script's own directory first): a package
+ * directory with __init__ wins over a module file, extension modules over
+ * source, regular packages over namespace portions.  Every module found with
+ * source is scanned (scan.h) and its imports followed, the stdlib included.
+ */
+#ifndef BUNDLE_RESOLVE_H
+#define BUNDLE_RESOLVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "bundle/err.h"
+#include "bundle/probe.h"
+#include "bundle/strvec.h"
+
+enum mod_kind {
+    MOD_SOURCE,    /* a .py module */
+    MOD_PACKAGE,   /* a package with __init__.py */
+    MOD_EXTENSION, /* a C extension module (.so) */
+    MOD_BUILTIN,   /* compiled into libpython */
+    MOD_NAMESPACE, /* a namespace package (directories, no __init__) */
+    MOD_MISSING,   /* imported, but found nowhere */
+};
+
+struct module {
+    char *name;           /* dotted name (owned) */
+    enum mod_kind kind;
+    char *path;           /* the file (.py, __init__.py, .so); NULL otherwise (owned) */
+    struct strvec search; /* a package's __path__ directories */
+    bool is_app;          /* under the script's directory: compiled with a relative
+                             name, and its errors fail the build */
+    char *app_rel;        /* for app modules: path relative to the script dir (owned) */
+    bool optional;        /* MOD_MISSING: every import of it was optional */
+    char *importer;       /* the first module that imported it, NULL for roots (owned) */
+    int line;             /* ...and the line of that import */
+    bool excluded;        /* dropped later (e.g. does not compile) */
+};
+
+struct graph {
+    struct module *mods;  /* mods[0] is the entry script (owned, n) */
+    size_t n, cap;
+    size_t *table;        /* open-addressing index by name: slot -> mod index + 1 */
+    size_t tcap;
+    const struct probe *probe;
+    struct strvec roots;  /* the search path: script dir, then sys.path dirs */
+    char *script_dir;     /* absolute (owned) */
+    struct strvec warnings; /* non-fatal problems, one line each (owned) */
+};
+
+/* Walks the closure of script (module name entry_name) plus the modules
+ * named in extra (e.g. what CPython needs to start).  Returns 0, or -1 with
+ * err set when the script cannot be read or does not tokenize (message
+ * "FILE:LINE: ...").  Caller releases g with graph_release, also on failure. */
+int resolve_graph(struct graph *g, const struct probe *probe, const char *script,
+                  const char *entry_name, const char *const *extra, size_t nextra,
+                  struct err *err);
+
+/* Adds (and follows) one more module by name, as a required import of the
+ * bundle itself.  Returns 0, or -1 with err on a fatal error. */
+int resolve_add(struct graph *g, const char *name, struct err *err);
+
+/* Adds every module of a package directory tree (used for "encodings").
+ * Returns 0 or -1 with err. */
+int resolve_add_package_tree(struct graph *g, const char *name, struct err *err);
+
+/* Index of a module by name, or -1. */
+long graph_find(const struct graph *g, const char *name);
+
+void graph_release(struct graph *g);
+
+#endif

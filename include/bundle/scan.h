@@ -1,0 +1,58 @@
+/* scan.h - find the import statements of Python source, without Python.
+ *
+ * A tokenizer that understands what can hide an "import" word: strings of
+ * every prefix (r b u f and their pairs, any case), triple quotes, f-string
+ * replacement fields (nested quotes too, as 3.12 allows), comments, backslash
+ * continuations, and bracket nesting.  It yields
+ *     import a.b as c, d            -> "a.b" and "d"
+ *     from ..x import y, z          -> module "x", level 2, names {y, z}
+ *     from . import z               -> module "", level 1, names {z}
+ *     from m import *               -> names {"*"}
+ *     __import__("m"), importlib.import_module("m")   (string literal only)
+ * with the block context the statement sits in, so a caller can tell a
+ * missing optional import (inside try:/if/def) from a required one.
+ *
+ * The input is hostile: any bytes, NUL included, of any length.
+ */
+#ifndef BUNDLE_SCAN_H
+#define BUNDLE_SCAN_H
+
+#include <stddef.h>
+
+#include "bundle/err.h"
+
+enum {
+    SCAN_IN_TRY = 1u << 0,  /* inside a try: / except: / else: / finally: body */
+    SCAN_IN_IF = 1u << 1,   /* inside if / elif / else / while / for / with / match */
+    SCAN_IN_DEF = 1u << 2,  /* inside a def or lambda body (imported lazily, if ever) */
+    SCAN_IN_CLASS = 1u << 3,/* inside a class body */
+    SCAN_DYNAMIC = 1u << 4, /* came from __import__("m") / importlib.import_module("m") */
+};
+
+struct scan_import {
+    char *module;   /* dotted name; "" for "from . import x" (owned) */
+    int level;      /* number of leading dots; 0 = absolute */
+    char **names;   /* "from M import a, b": {"a", "b"}; "*" for a star import;
+                       NULL for plain "import M" (owned, nnames entries) */
+    size_t nnames;
+    int line;       /* 1-based line where the statement starts */
+    unsigned flags; /* SCAN_* bits, OR-ed over every enclosing block */
+};
+
+struct scan_result {
+    struct scan_import *imports; /* in source order (owned) */
+    size_t n;
+};
+
+/* Scans buf[0..len).  On success fills *out (caller releases it with
+ * scan_result_release) and returns 0.  On malformed source (unterminated
+ * string, unbalanced bracket, NUL byte) returns -1, sets err->msg to a message
+ * without the file name and sets *err_line to the 1-based line of the fault;
+ * *out is left empty. */
+int scan_source(const char *buf, size_t len, struct scan_result *out,
+                int *err_line, struct err *err);
+
+/* Frees everything *r owns and leaves it empty.  Safe on an empty result. */
+void scan_result_release(struct scan_result *r);
+
+#endif

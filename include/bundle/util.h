@@ -1,0 +1,50 @@
+/* util.h - small file and string helpers of the build side. */
+#ifndef BUNDLE_UTIL_H
+#define BUNDLE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bundle/err.h"
+
+/* A growable byte buffer. */
+struct buf {
+    char *data;   /* NUL-terminated when non-NULL (owned) */
+    size_t len;
+    size_t cap;
+};
+
+int buf_append(struct buf *b, const void *data, size_t len);
+int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_release(struct buf *b);
+
+/* Reads a whole file into *out (NUL-terminated; caller frees).  Refuses
+ * directories and files over max bytes.  Returns 0 or -1 with err. */
+int util_read_file(const char *path, size_t max, char **out, size_t *len, struct err *err);
+
+/* Writes all of data to fd; -1 with errno on failure. */
+int util_write_all(int fd, const void *data, size_t len);
+
+/* "a" + "/" + "b" (malloc'ed), or NULL. */
+char *util_join(const char *a, const char *b);
+
+/* mkdir -p. Returns 0 or -1 with err. */
+int util_mkdirs(const char *path, int mode, struct err *err);
+
+/* 1 if path is an existing regular file (following links). */
+bool util_is_file(const char *path);
+/* 1 if path is an existing directory. */
+bool util_is_dir(const char *path);
+
+/* Runs argv[0] (searched in PATH if it has no '/') with stdin fed from in
+ * (in_len bytes, may be NULL), collecting stdout into *out and stderr into
+ * *errout (either may be NULL to discard).  *status is the exit status, or
+ * 128+signal.  Returns 0 if it ran, -1 with err if it could not start. */
+int util_run(char *const argv[], const void *in, size_t in_len, struct buf *out,
+             struct buf *errout, int *status, struct err *err);
+
+/* Seconds since an arbitrary point, monotonic. */
+double util_now(void);
+
+#endif

@@ -1,0 +1,709 @@
+#include "bundle/build.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle/elfdeps.h"
+#include "bundle/marathon.h"
+#include "bundle/pack.h"
+#include "bundle/payload.h"
+#include "bundle/probe.h"
+#include "bundle/pyc.h"
+#include "bundle/resolve.h"
+#include "bundle/sha256.h"
+#include "bundle/util.h"
+
+extern const unsigned char bundle_stub_start[];
+extern const unsigned char bundle_stub_end[];
+
+/* The module the stub runs first.  %s: the entry module's name; the
+ * extension-module table.  It imports nothing that is not already loaded
+ * at start-up but _sitebuiltins, so it costs next to nothing. */
+static const char boot_template[] =
+    "import sys\n"
+    "ENTRY = '%s'\n"
+    "EXTENSIONS = {%s}\n"
+    "\n"
+    "class _ExtensionFinder:\n"
+    "    \"\"\"Extension modules inside packages live in the native cache dir.\"\"\"\n"
+    "    @classmethod\n"
+    "    def find_spec(cls, name, path=None, target=None):\n"
+    "        rel = EXTENSIONS.get(name)\n"
+    "        if rel is None:\n"
+    "            return None\n"
+    "        ext = sys.modules['_frozen_importlib_external']\n"
+    "        where = sys._MEIPASS + '/' + rel\n"
+    "        return ext.spec_from_file_location(name, where, loader=ext.ExtensionFileLoader(name, where))\n"
+    "\n"
+    "def _trampoline(argv):\n"
+    "    # multiprocessing re-enters through sys.executable (the bundle):\n"
+    "    # spawn children, and the resource tracker / forkserver via -c.\n"
+    "    if len(argv) >= 2 and argv[1] == '--multiprocessing-fork':\n"
+    "        spawn = __import__('multiprocessing' + '.spawn', fromlist=['spawn'])\n"
+    "        spawn.freeze_support()\n"
+    "        sys.exit(0)\n"
+    "    i = 1\n"
+    "    while i < len(argv) and argv[i].startswith('-') and argv[i] != '-c':\n"
+    "        i += 2 if argv[i] in ('-W', '-X') else 1\n"
+    "    if i + 1 < len(argv) and argv[i] == '-c' and argv[i + 1].startswith('from multiprocessing.'):\n"
+    "        code = argv[i + 1]\n"
+    "        sys.argv = ['-c'] + argv[i + 2:]\n"
+    "        exec(compile(code, '<string>', 'exec'), sys.modules['__main__'].__dict__)\n"
+    "        return True\n"
+    "    return False\n"
+    "\n"
+    "def main():\n"
+    "    import builtins, _sitebuiltins\n"
+    "    builtins.exit = _sitebuiltins.Quitter('exit', 'Ctrl-D (i.e. EOF)')\n"
+    "    builtins.quit = _sitebuiltins.Quitter('quit', 'Ctrl-D (i.e. EOF)')\n"
+    "    sys.frozen = True\n"
+    "    sys._MEIPASS = sys.path[1].rpartition('/')[0]\n"
+    "    if EXTENSIONS:\n"
+    "        sys.meta_path.append(_ExtensionFinder)\n"
+    "    if _trampoline(sys.argv):\n"
+    "        return\n"
+    "    loader = __loader__\n"
+    "    code = loader.get_code(ENTRY)\n"
+    "    main = sys.modules['__main__']\n"
+    "    d = main.__dict__\n"
+    "    d['__file__'] = loader.get_filename(ENTRY)\n"
+    "    d['__loader__'] = loader\n"
+    "    d['__spec__'] = type(__spec__)(ENTRY, loader, origin=d['__file__'])\n"
+    "    try:\n"
+    "        exec(code, d)\n"
+    "    except (SystemExit, KeyboardInterrupt):\n"
+    "        raise\n"
+    "    except BaseException as e:\n"
+    "        tb = e.__traceback__\n"
+    "        while tb is not None and tb.tb_frame.f_code.co_filename == __file__:\n"
+    "            tb = tb.tb_next\n"
+    "        sys.excepthook(type(e), e, tb)\n"
+    "        sys.exit(1)\n";
+
+#define ENTRY_MODULE "__bundle_main__"
+
+/* What CPython imports from sys.path before any app code runs. */
+static const char *const startup_modules[] = {"codecs", "io", "abc", "linecache", "_sitebuiltins", "zlib"};
+
+struct entry {
+    char *name;        /* zip name (owned) */
+    const char *file;  /* stored from this file, or... */
+    const char *data;  /* ...these bytes (not owned) */
+    size_t len;
+    bool compress;
+    bool dir;
+};
+
+struct build {
+    const struct cli_opts *o;
+    struct err *err;
+    char *name;         /* app name */
+    char *output;       /* binary path */
+    char *json_path;    /* NAME.marathon.json (NULL with --no-marathon) */
+    char *metro_path;
+    char *python;
+    struct probe probe;
+    struct graph graph;
+    struct pyc_job *jobs;
+    size_t njobs;
+    struct elfdeps_closure libs;
+    struct entry *entries;
+    size_t nentries, centries;
+    struct buf manifest;
+    struct buf boot;
+    char *boot_file;    /* temp file holding the boot source */
+    char *strip_dir;    /* temp dir of stripped copies of the native files */
+    struct strvec stripped; /* their paths, to point entries at (owned) */
+    size_t n_modules, n_natives;
+    bool json_written;
+};
+
+static void say(const struct build *b, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void say(const struct build *b, int level, const char *fmt, ...)
+{
+    va_list ap;
+    if (b->o->verbosity < level)
+        return;
+    fputs("bundle: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static int add_entry(struct build *b, char *name, const char *file, const char *data, size_t len,
+                     bool compress, bool dir)
+{
+    if (!name)
+        return err_set(b->err, ENOMEM, "out of memory");
+    if (b->nentries == b->centries) {
+        size_t cap = b->centries ? b->centries * 2 : 512;
+        struct entry *e = realloc(b->entries, cap * sizeof *e);
+        if (!e) {
+            free(name);
+            return err_set(b->err, ENOMEM, "out of memory");
+        }
+        b->entries = e;
+        b->centries = cap;
+    }
+    b->entries[b->nentries++] = (struct entry){name, file, data, len, compress, dir};
+    return 0;
+}
+
+static char *strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *strdupf(const char *fmt, ...)
+{
+    char *s = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    return s;
+}
+
+/* Checks the script and works out the names and paths of the outputs. */
+static int plan_outputs(struct build *b)
+{
+    const struct cli_opts *o = b->o;
+    struct stat st;
+    const char *base;
+    size_t len;
+
+    if (stat(o->script, &st) != 0)
+        return err_usage(b->err, "cannot open '%s': %s", o->script, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return err_usage(b->err, "'%s' is a directory; give the app's entry script (e.g. %s/main.py)",
+                         o->script, o->script);
+    if (!S_ISREG(st.st_mode))
+        return err_usage(b->err, "'%s' is not a regular file", o->script);
+    if (access(o->script, R_OK) != 0)
+        return err_usage(b->err, "cannot read '%s': %s", o->script, strerror(errno));
+
+    base = strrchr(o->script, '/');
+    base = base ? base + 1 : o->script;
+    len = strlen(base);
+    if (len > 3 && strcmp(base + len - 3, ".py") == 0)
+        len -= 3;
+    if (o->name)
+        b->name = strdup(o->name);
+    else if (o->output)
+        b->name = strdup(strrchr(o->output, '/') ? strrchr(o->output, '/') + 1 : o->output);
+    else
+        b->name = strndup(base, len);
+    if (!b->name)
+        return err_set(b->err, ENOMEM, "out of memory");
+    if (!b->name[0] || strchr(b->name, '/') || strcmp(b->name, ".") == 0 || strcmp(b->name, "..") == 0)
+        return err_usage(b->err, "'%s' cannot be used as the app's name (use -n NAME)", b->name);
+    b->output = o->output ? strdup(o->output) : strdupf("dist/%s", b->name);
+    if (!b->output)
+        return err_set(b->err, ENOMEM, "out of memory");
+    if (util_is_dir(b->output))
+        return err_usage(b->err, "output '%s' is a directory; give a file name (-o DIR/NAME)", b->output);
+    if (!o->no_marathon) {
+        b->json_path = strdupf("%s.marathon.json", b->output);
+        if (!b->json_path)
+            return err_set(b->err, ENOMEM, "out of memory");
+        if (o->metronome && !(b->metro_path = strdupf("%s.metronome.json", b->output)))
+            return err_set(b->err, ENOMEM, "out of memory");
+    }
+    /* the output directory: created if missing, and it must take new files */
+    char *dir = strdup(b->output);
+    if (!dir)
+        return err_set(b->err, ENOMEM, "out of memory");
+    char *slash = strrchr(dir, '/');
+    int rc = 0;
+    if (slash) {
+        *slash = '\0';
+        if (dir[0] && util_mkdirs(dir, 0777, b->err) != 0)
+            rc = -1;
+        else if (access(dir[0] ? dir : "/", W_OK) != 0)
+            rc = err_set(b->err, errno, "cannot write to '%s/'", dir);
+    } else if (access(".", W_OK) != 0) {
+        rc = err_set(b->err, errno, "cannot write to the current directory");
+    }
+    free(dir);
+    return rc;
+}
+
+/* Marathon options are checked before any work, so a bad one costs nothing. */
+static int check_marathon_opts(struct build *b)
+{
+    char id[128];
+    if (b->o->no_marathon)
+        return 0;
+    if (b->o->url && marathon_check_url(b->o->url, b->err) != 0)
+        return -1;
+    if (b->o->marathon_id)
+        return marathon_check_id(b->o->marathon_id, b->err);
+    return marathon_id_from_name(b->name, id, sizeof id, b->err);
+}
+
+static int make_boot(struct build *b)
+{
+    struct buf ext = {0};
+    int fd;
+
+    for (size_t i = 0; i < b->graph.n; i++) {
+        const struct module *m = &b->graph.mods[i];
+        if (m->kind != MOD_EXTENSION || !strchr(m->name, '.') || m->excluded)
+            continue;
+        char *rel = strdupf("ext/%s", m->name);
+        if (!rel)
+            return err_set(b->err, ENOMEM, "out of memory");
+        for (char *p = rel; *p; p++)
+            if (*p == '.')
+                *p = '/';
+        buf_printf(&ext, "'%s': '%s/%s', ", m->name, rel, strrchr(m->path, '/') + 1);
+        free(rel);
+    }
+    if (buf_printf(&b->boot, boot_template, ENTRY_MODULE, ext.data ? ext.data : "") != 0) {
+        buf_release(&ext);
+        return err_set(b->err, ENOMEM, "out of memory");
+    }
+    buf_release(&ext);
+    b->boot_file = strdup("/tmp/bundle-boot-XXXXXX.py");
+    if (!b->boot_file || (fd = mkstemps(b->boot_file, 3)) < 0) {
+        free(b->boot_file);
+        b->boot_file = NULL;
+        return err_set(b->err, errno, "cannot create a temp file in /tmp");
+    }
+    if (util_write_all(fd, b->boot.data, b->boot.len) != 0) {
+        close(fd);
+        return err_set(b->err, errno, "cannot write '%s'", b->boot_file);
+    }
+    close(fd);
+    return 0;
+}
+
+/* Zip name of a pure-Python module. */
+static char *pyc_name(const struct module *m)
+{
+    char *s = strdupf("%s%s", m->name, m->kind == MOD_PACKAGE ? "/__init__.pyc" : ".pyc");
+    if (!s)
+        return NULL;
+    size_t stop = strlen(m->name);
+    for (size_t i = 0; i < stop; i++)
+        if (s[i] == '.')
+            s[i] = '/';
+    return s;
+}
+
+static int compile_modules(struct build *b)
+{
+    size_t n = 0;
+
+    b->jobs = calloc(b->graph.n + 1, sizeof *b->jobs);
+    if (!b->jobs)
+        return err_set(b->err, ENOMEM, "out of memory");
+    for (size_t i = 0; i < b->graph.n; i++) {
+        const struct module *m = &b->graph.mods[i];
+        if ((m->kind != MOD_SOURCE && m->kind != MOD_PACKAGE) || m->excluded)
+            continue;
+        b->jobs[n].src = m->path;
+        b->jobs[n].dfile = m->is_app ? m->app_rel : NULL;
+        b->jobs[n].force = m->is_app;
+        n++;
+    }
+    b->jobs[n].src = b->boot_file;
+    b->jobs[n].dfile = PAYLOAD_BOOT_MODULE ".py";
+    b->jobs[n].force = true;
+    b->njobs = ++n;
+    if (pyc_build(&b->probe, b->jobs, b->njobs, b->err) != 0)
+        return -1;
+    size_t reused = 0;
+    for (size_t k = 0; k < b->njobs; k++)
+        reused += b->jobs[k].reused;
+    say(b, 1, "%zu modules compiled, %zu reused from __pycache__", b->njobs - reused, reused);
+    return 0;
+}
+
+static int collect_python(struct build *b)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < b->graph.n; i++) {
+        struct module *m = &b->graph.mods[i];
+        if (m->kind == MOD_NAMESPACE) {
+            char *d = strdupf("%s/", m->name);
+            for (char *p = d; p && *p; p++)
+                if (*p == '.')
+                    *p = '/';
+            if (add_entry(b, d, NULL, NULL, 0, false, true) != 0)
+                return -1;
+            continue;
+        }
+        if ((m->kind != MOD_SOURCE && m->kind != MOD_PACKAGE) || m->excluded)
+            continue;
+        struct pyc_job *j = &b->jobs[k++];
+        if (j->error) {
+            if (m->is_app)
+                return err_set(b->err, 0, "%s", j->error);
+            say(b, 0, "warning: %s (module %s left out)", j->error, m->name);
+            m->excluded = true;
+            continue;
+        }
+        /* the entry script is stored under a name of its own */
+        char *zname = i == 0 ? strdup(ENTRY_MODULE ".pyc") : pyc_name(m);
+        if (add_entry(b, zname, NULL, j->data, j->len, true, false) != 0)
+            return -1;
+        b->n_modules++;
+    }
+    struct pyc_job *boot = &b->jobs[b->njobs - 1];
+    if (boot->error)
+        return err_set(b->err, 0, "internal error: the start-up module does not compile: %s", boot->error);
+    return add_entry(b, strdup(PAYLOAD_BOOT_MODULE ".pyc"), NULL, boot->data, boot->len, true, false);
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+static int collect_native(struct build *b)
+{
+    struct strvec roots = STRVEC_INIT;
+    int rc = -1;
+    const char *libpy = base_name(b->probe.libpython);
+
+    if (strvec_push(&roots, b->probe.libpython) != 0)
+        goto oom;
+    for (size_t i = 0; i < b->graph.n; i++) {
+        const struct module *m = &b->graph.mods[i];
+        if (m->kind == MOD_EXTENSION && !m->excluded && strvec_push(&roots, m->path) != 0)
+            goto oom;
+    }
+    if (elfdeps_closure((const char *const *)roots.v, roots.n, &b->libs, b->err) != 0)
+        goto out;
+    for (size_t i = 0; i < b->libs.nmissing; i++)
+        say(b, 0, "warning: shared library %s not found: whatever needs it will fail to load",
+            b->libs.missing[i]);
+
+    if (buf_printf(&b->manifest, "python %d.%d\nlibpython lib/%s\n", b->probe.major,
+                   b->probe.minor, libpy) != 0)
+        goto oom;
+    if (add_entry(b, strdupf("_native/lib/%s", libpy), b->probe.libpython, NULL, 0, false, false) != 0)
+        goto out;
+    for (size_t i = 0; i < b->libs.n; i++) {
+        const struct elfdeps_lib *l = &b->libs.libs[i];
+        if (strcmp(l->name, libpy) == 0)
+            continue;
+        if (buf_printf(&b->manifest, "preload lib/%s\n", l->name) != 0)
+            goto oom;
+        if (add_entry(b, strdupf("_native/lib/%s", l->name), l->path, NULL, 0, false, false) != 0)
+            goto out;
+    }
+    for (size_t i = 0; i < b->graph.n; i++) {
+        const struct module *m = &b->graph.mods[i];
+        if (m->kind != MOD_EXTENSION || m->excluded)
+            continue;
+        char *z;
+        if (!strchr(m->name, '.')) {
+            z = strdupf("_native/lib-dynload/%s", base_name(m->path));
+        } else {
+            z = strdupf("_native/ext/%s/%s", m->name, base_name(m->path));
+            for (char *p = z + strlen("_native/ext/"); z && *p && p < z + strlen("_native/ext/") + strlen(m->name); p++)
+                if (*p == '.')
+                    *p = '/';
+        }
+        if (add_entry(b, z, m->path, NULL, 0, false, false) != 0)
+            goto out;
+    }
+    b->n_natives = 1 + b->libs.n + (roots.n - 1);
+    if (add_entry(b, strdup(PAYLOAD_MANIFEST), NULL, b->manifest.data, b->manifest.len, false, false) != 0)
+        goto out;
+    rc = 0;
+    goto out;
+oom:
+    err_set(b->err, ENOMEM, "out of memory");
+out:
+    strvec_release(&roots);
+    return rc;
+}
+
+/* Copies src to dst. */
+static int copy_file(const char *src, const char *dst, struct err *err)
+{
+    char *data = NULL;
+    size_t len = 0;
+    int fd, rc = -1;
+
+    if (util_read_file(src, (size_t)1 << 32, &data, &len, err) != 0)
+        return -1;
+    fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0 && util_write_all(fd, data, len) == 0 && close(fd) == 0)
+        rc = 0;
+    else
+        err_set(err, errno, "cannot write '%s'", dst);
+    free(data);
+    return rc;
+}
+
+/* Debug information is most of an unstripped libpython (23 of 27 MB for
+ * pyenv's 3.11): copies of the native files go through one `strip
+ * --strip-debug` (symbols stay, for backtraces).  Without binutils the
+ * files are bundled as they are. */
+static int strip_natives(struct build *b)
+{
+    struct strvec argv = STRVEC_INIT;
+    struct buf errout = {0};
+    struct err e2 = {0};
+    int status = 0, rc = -1;
+
+    b->strip_dir = strdup("/tmp/bundle-strip-XXXXXX");
+    if (!b->strip_dir || !mkdtemp(b->strip_dir)) {
+        free(b->strip_dir);
+        b->strip_dir = NULL;
+        return err_set(b->err, errno, "cannot create a temp dir in /tmp");
+    }
+    if (strvec_push(&argv, "strip") != 0 || strvec_push(&argv, "--strip-debug") != 0)
+        goto oom;
+    for (size_t i = 0; i < b->nentries; i++) {
+        struct entry *en = &b->entries[i];
+        if (!en->file)
+            continue;
+        char *dst = strdupf("%s/%zu-%s", b->strip_dir, i, base_name(en->file));
+        if (!dst || strvec_push_owned(&b->stripped, dst) != 0 || strvec_push(&argv, dst) != 0)
+            goto oom;
+        if (copy_file(en->file, dst, b->err) != 0)
+            goto out;
+    }
+    if (util_run(argv.v, NULL, 0, NULL, &errout, &status, &e2) != 0 || status != 0) {
+        say(b, 1, "native files bundled unstripped (strip: %s)",
+            e2.msg[0] ? e2.msg : errout.data ? errout.data : "failed");
+        rc = 0;
+        goto out;
+    }
+    for (size_t i = 0, k = 0; i < b->nentries; i++)
+        if (b->entries[i].file)
+            b->entries[i].file = b->stripped.v[k++];
+    rc = 0;
+    goto out;
+oom:
+    err_set(b->err, ENOMEM, "out of memory");
+out:
+    strvec_release(&argv);
+    buf_release(&errout);
+    return rc;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+    return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+}
+
+static time_t build_time(void)
+{
+    const char *sde = getenv("SOURCE_DATE_EPOCH");
+    if (sde && *sde) {
+        char *end;
+        long long v = strtoll(sde, &end, 10);
+        if (!*end && v >= 315532800LL) /* zip times start in 1980 */
+            return (time_t)v;
+    }
+    return 315532800; /* 1980-01-01: a fixed time, so builds are reproducible */
+}
+
+static int write_json(struct build *b, const char *path, const char *json)
+{
+    char *tmp = strdupf("%s.tmp-XXXXXX", path);
+    int fd;
+    if (!tmp)
+        return err_set(b->err, ENOMEM, "out of memory");
+    fd = mkostemp(tmp, O_CLOEXEC);
+    if (fd < 0) {
+        free(tmp);
+        return err_set(b->err, errno, "cannot write '%s'", path);
+    }
+    mode_t um = umask(0);
+    umask(um);
+    if (fchmod(fd, 0666 & ~um) != 0 || util_write_all(fd, json, strlen(json)) != 0 || fsync(fd) != 0 ||
+        close(fd) != 0 || rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        free(tmp);
+        return err_set(b->err, e, "cannot write '%s'", path);
+    }
+    free(tmp);
+    return 0;
+}
+
+static int emit_marathon(struct build *b, const uint8_t file_sha[32], uint64_t size)
+{
+    char hex[65], abs_path[PATH_MAX];
+    char *json = NULL;
+    struct marathon_app app = {0};
+    double mb = (double)size / (1024.0 * 1024.0);
+    int rc;
+
+    if (!b->json_path)
+        return 0;
+    sha256_hex(file_sha, hex);
+    if (!realpath(b->output, abs_path))
+        return err_set(b->err, errno, "cannot resolve '%s'", b->output);
+    app.name = base_name(b->output);
+    app.id = b->o->marathon_id;
+    app.url = b->o->url;
+    app.binary_path = abs_path;
+    app.sha256_hex = hex;
+    app.cpus = b->o->cpus;
+    /* the downloaded file's page cache and the unpacked native parts are
+     * charged to the task: room for both, plus the interpreter's own */
+    app.mem = b->o->mem > 0 ? b->o->mem : (double)(((long)(2 * mb) + 64 + 15) / 16 * 16);
+    app.disk = b->o->disk > 0 ? b->o->disk : (double)(((long)(3 * mb) + 32 + 15) / 16 * 16);
+    app.instances = b->o->instances;
+    app.fetch = b->o->fetch;
+    app.fetch_cache = b->o->fetch_cache;
+    app.health_path = b->o->health_path;
+    app.kill_grace = b->o->kill_grace;
+    app.env = (const char *const *)b->o->env.v;
+    app.nenv = b->o->env.n;
+    app.args = b->o->args;
+    if (!b->o->url)
+        say(b, 0, "warning: no --url given: %s points at file://%s; pass --url "
+                  "https://HOST/PATH/%s for the cluster to download it", b->json_path, abs_path, app.name);
+    if (marathon_app_json(&app, &json, b->err) != 0)
+        return -1;
+    rc = write_json(b, b->json_path, json);
+    free(json);
+    if (rc != 0)
+        return -1;
+    b->json_written = true;
+    if (b->metro_path) {
+        if (marathon_metronome_json(&app, &json, b->err) != 0)
+            return -1;
+        rc = write_json(b, b->metro_path, json);
+        free(json);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
+{
+    struct pack p;
+    uint8_t sha[32];
+    time_t t = build_time();
+
+    qsort(b->entries, b->nentries, sizeof *b->entries, cmp_entry);
+    if (pack_open(&p, b->output, bundle_stub_start, (size_t)(bundle_stub_end - bundle_stub_start), t,
+                  b->err) != 0)
+        return -1;
+    for (size_t i = 0; i < b->nentries; i++) {
+        const struct entry *e = &b->entries[i];
+        int rc = e->dir ? pack_add_dir(&p, e->name, b->err)
+                 : e->file ? pack_add_file(&p, e->name, e->file, b->err)
+                           : pack_add_data(&p, e->name, e->data, e->len, e->compress, b->err);
+        if (rc != 0)
+            return -1; /* pack_* already dropped the temp file */
+    }
+    if (pack_commit(&p, sha, file_sha, b->err) != 0)
+        return -1;
+    *size = p.size;
+    return 0;
+}
+
+static void report_missing(struct build *b)
+{
+    for (size_t i = 0; i < b->graph.n; i++) {
+        const struct module *m = &b->graph.mods[i];
+        if (m->kind != MOD_MISSING) {
+            say(b, 3, "module %s (imported by %s, line %d)", m->name, m->importer ? m->importer : "-", m->line);
+            continue;
+        }
+        if (!m->optional)
+            say(b, 0, "warning: module %s not found (imported by %s, line %d)", m->name,
+                m->importer ? m->importer : "?", m->line);
+        else
+            say(b, 2, "optional module %s not found (imported by %s, line %d)", m->name,
+                m->importer ? m->importer : "?", m->line);
+    }
+    for (size_t i = 0; i < b->graph.warnings.n; i++)
+        say(b, 1, "warning: %s", b->graph.warnings.v[i]);
+}
+
+static void build_release(struct build *b)
+{
+    graph_release(&b->graph);
+    probe_release(&b->probe);
+    if (b->jobs)
+        pyc_jobs_release(b->jobs, b->njobs);
+    free(b->jobs);
+    elfdeps_closure_release(&b->libs);
+    for (size_t i = 0; i < b->nentries; i++)
+        free(b->entries[i].name);
+    free(b->entries);
+    buf_release(&b->manifest);
+    buf_release(&b->boot);
+    if (b->boot_file)
+        unlink(b->boot_file);
+    for (size_t i = 0; i < b->stripped.n; i++)
+        unlink(b->stripped.v[i]);
+    strvec_release(&b->stripped);
+    if (b->strip_dir)
+        rmdir(b->strip_dir);
+    free(b->strip_dir);
+    free(b->boot_file);
+    free(b->name);
+    free(b->output);
+    free(b->json_path);
+    free(b->metro_path);
+    free(b->python);
+}
+
+int build_run(const struct cli_opts *o, struct err *err)
+{
+    struct build b = {.o = o, .err = err};
+    double t0 = util_now();
+    uint8_t file_sha[32];
+    uint64_t size = 0;
+    bool wrote = false;
+    int rc = -1;
+
+    if (plan_outputs(&b) != 0 || check_marathon_opts(&b) != 0)
+        goto out;
+    if (!(b.python = probe_choose(o->python, err)))
+        goto out;
+    if (probe_run(b.python, &b.probe, err) != 0) {
+        if (o->python)
+            err->status = 2;
+        goto out;
+    }
+    say(&b, 1, "python %d.%d.%d at %s", b.probe.major, b.probe.minor, b.probe.micro, b.probe.executable);
+    if (resolve_graph(&b.graph, &b.probe, o->script, ENTRY_MODULE, startup_modules,
+                      sizeof startup_modules / sizeof startup_modules[0], err) != 0 ||
+        resolve_add_package_tree(&b.graph, "encodings", err) != 0)
+        goto out;
+    report_missing(&b);
+    if (make_boot(&b) != 0 || compile_modules(&b) != 0 || collect_python(&b) != 0 ||
+        collect_native(&b) != 0 || strip_natives(&b) != 0)
+        goto out;
+    if (write_bundle(&b, file_sha, &size) != 0)
+        goto out;
+    wrote = true;
+    if (emit_marathon(&b, file_sha, size) != 0)
+        goto out;
+    say(&b, 0, "wrote %s (%.1f MB: %zu modules, %zu native files; needs glibc >= %d.%d) in %.2f s",
+        b.output, (double)size / 1e6, b.n_modules, b.n_natives, b.libs.glibc_major,
+        b.libs.glibc_minor, util_now() - t0);
+    rc = 0;
+out:
+    if (rc != 0 && wrote) {
+        /* all or nothing: no bundle without its JSON */
+        unlink(b.output);
+        if (b.json_written)
+            unlink(b.json_path);
+    }
+    build_release(&b);
+    return rc;
+}

@@ -1,0 +1,204 @@
+#include "bundle/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char cli_usage[] =
+    "usage: bundle --onefile [options] SCRIPT\n"
+    "\n"
+    "Turns a Python program into one self-contained Linux executable that runs\n"
+    "where no Python is installed, and writes a Marathon app definition beside it.\n"
+    "\n"
+    "  bundle --onefile app.py      ->  dist/app  +  dist/app.marathon.json\n"
+    "\n"
+    "Build:\n"
+    "      --onefile           build one executable (the only mode; may be omitted)\n"
+    "      --python PATH       interpreter to bundle (default: the active venv's,\n"
+    "                          else python3 on PATH)\n"
+    "  -o, --output FILE       where to write the executable (default: dist/NAME)\n"
+    "  -n, --name NAME         the app's name (default: the script's file name\n"
+    "                          without .py)\n"
+    "  -q, --quiet             print errors only\n"
+    "  -v, --verbose           say more (repeat for even more)\n"
+    "\n"
+    "Marathon / Metronome (written beside the executable):\n"
+    "      --no-marathon       do not write NAME.marathon.json\n"
+    "      --metronome         also write NAME.metronome.json (a Metronome job)\n"
+    "      --url URL           where the cluster downloads the executable\n"
+    "                          (default: a file:// URL of the built file)\n"
+    "      --marathon-id ID    the app id (default: /NAME)\n"
+    "      --cpus N            CPU shares (default 0.1)\n"
+    "      --mem MB            memory limit (default: derived from the bundle's size)\n"
+    "      --disk MB           disk (default: derived from the bundle's size)\n"
+    "      --instances N       instances (default 1)\n"
+    "      --fetch             let Mesos fetch the executable (Marathon \"fetch\")\n"
+    "                          instead of curl in cmd\n"
+    "      --fetch-cache       with --fetch: let the Mesos fetcher cache it\n"
+    "      --health-path PATH  add an HTTP health check on $PORT0 (e.g. /health)\n"
+    "      --kill-grace SECS   seconds between SIGTERM and SIGKILL\n"
+    "      --env K=V           set an environment variable (repeatable)\n"
+    "      --args STRING       arguments for the app, appended to cmd as shell text\n"
+    "\n"
+    "  -h, --help              show this help and exit\n"
+    "      --version           show the version and exit\n"
+    "\n"
+    "Exit status: 0 built, 1 the build failed, 2 the command line is wrong.\n"
+    "The executable reads BUNDLE_CACHE_DIR (where native parts are unpacked;\n"
+    "default $XDG_CACHE_HOME/bundle, ~/.cache/bundle, then $TMPDIR) and\n"
+    "BUNDLE_DEBUG=1 (trace its start-up on stderr).\n";
+
+enum {
+    OPT_ONEFILE = 256, OPT_PYTHON, OPT_VERSION, OPT_NO_MARATHON, OPT_METRONOME, OPT_URL,
+    OPT_MARATHON_ID, OPT_CPUS, OPT_MEM, OPT_DISK, OPT_INSTANCES, OPT_FETCH, OPT_FETCH_CACHE,
+    OPT_HEALTH_PATH, OPT_KILL_GRACE, OPT_ENV, OPT_ARGS,
+};
+
+static const struct option long_opts[] = {
+    {"onefile", no_argument, NULL, OPT_ONEFILE},
+    {"python", required_argument, NULL, OPT_PYTHON},
+    {"output", required_argument, NULL, 'o'},
+    {"name", required_argument, NULL, 'n'},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"no-marathon", no_argument, NULL, OPT_NO_MARATHON},
+    {"metronome", no_argument, NULL, OPT_METRONOME},
+    {"url", required_argument, NULL, OPT_URL},
+    {"marathon-id", required_argument, NULL, OPT_MARATHON_ID},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"mem", required_argument, NULL, OPT_MEM},
+    {"disk", required_argument, NULL, OPT_DISK},
+    {"instances", required_argument, NULL, OPT_INSTANCES},
+    {"fetch", no_argument, NULL, OPT_FETCH},
+    {"fetch-cache", no_argument, NULL, OPT_FETCH_CACHE},
+    {"health-path", required_argument, NULL, OPT_HEALTH_PATH},
+    {"kill-grace", required_argument, NULL, OPT_KILL_GRACE},
+    {"env", required_argument, NULL, OPT_ENV},
+    {"args", required_argument, NULL, OPT_ARGS},
+    {NULL, 0, NULL, 0},
+};
+
+static int set_string(char **slot, const char *v, const char *flag, struct err *err)
+{
+    char *c;
+    if (!*v)
+        return err_usage(err, "%s needs a non-empty value", flag);
+    if (!(c = strdup(v)))
+        return err_set(err, ENOMEM, "out of memory");
+    free(*slot);
+    *slot = c;
+    return 0;
+}
+
+static int parse_double(const char *v, const char *flag, double min_excl, double max,
+                        double *out, struct err *err)
+{
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !isfinite(d) || d <= min_excl || d > max)
+        return err_usage(err, "%s '%s': expected a number above %g and at most %g", flag, v,
+                         min_excl, max);
+    *out = d;
+    return 0;
+}
+
+static int parse_long(const char *v, const char *flag, long min, long max, long *out,
+                      struct err *err)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < min || n > max)
+        return err_usage(err, "%s '%s': expected a whole number from %ld to %ld", flag, v, min, max);
+    *out = n;
+    return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
+{
+    int c;
+
+    memset(o, 0, sizeof *o);
+    o->cpus = 0.1;
+    o->instances = 1;
+    o->kill_grace = -1;
+    optind = 0; /* reset getopt, so the parser can run more than once (tests) */
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:n:qvh", long_opts, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case OPT_ONEFILE: o->onefile = true; break;
+        case OPT_PYTHON: rc = set_string(&o->python, optarg, "--python", err); break;
+        case 'o': rc = set_string(&o->output, optarg, "--output", err); break;
+        case 'n': rc = set_string(&o->name, optarg, "--name", err); break;
+        case 'q': o->verbosity = -1; break;
+        case 'v': o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1; break;
+        case 'h': o->action = CLI_HELP; return 0;
+        case OPT_VERSION: o->action = CLI_VERSION; return 0;
+        case OPT_NO_MARATHON: o->no_marathon = true; break;
+        case OPT_METRONOME: o->metronome = true; break;
+        case OPT_URL: rc = set_string(&o->url, optarg, "--url", err); break;
+        case OPT_MARATHON_ID: rc = set_string(&o->marathon_id, optarg, "--marathon-id", err); break;
+        case OPT_CPUS: rc = parse_double(optarg, "--cpus", 0, 1024, &o->cpus, err); break;
+        case OPT_MEM: rc = parse_double(optarg, "--mem", 0, 1 << 24, &o->mem, err); break;
+        case OPT_DISK: rc = parse_double(optarg, "--disk", 0, 1 << 30, &o->disk, err); break;
+        case OPT_INSTANCES: rc = parse_long(optarg, "--instances", 0, 1000000, &o->instances, err); break;
+        case OPT_FETCH: o->fetch = true; break;
+        case OPT_FETCH_CACHE: o->fetch = o->fetch_cache = true; break;
+        case OPT_HEALTH_PATH:
+            rc = set_string(&o->health_path, optarg, "--health-path", err);
+            if (rc == 0 && optarg[0] != '/')
+                rc = err_usage(err, "--health-path '%s' must start with '/'", optarg);
+            break;
+        case OPT_KILL_GRACE: rc = parse_long(optarg, "--kill-grace", 0, 86400, &o->kill_grace, err); break;
+        case OPT_ENV:
+            if (!strchr(optarg, '=') || optarg[0] == '=')
+                rc = err_usage(err, "--env '%s': expected KEY=VALUE", optarg);
+            else if (strvec_push(&o->env, optarg) != 0)
+                rc = err_set(err, ENOMEM, "out of memory");
+            break;
+        case OPT_ARGS:
+            o->args = strdup(optarg);
+            if (!o->args)
+                rc = err_set(err, ENOMEM, "out of memory");
+            break;
+        case ':':
+            return err_usage(err, "option '%s' needs a value (see bundle --help)", argv[optind - 1]);
+        default:
+            if (optopt)
+                return err_usage(err, "unknown option '-%c' (see bundle --help)", optopt);
+            return err_usage(err, "unknown option '%s' (see bundle --help)", argv[optind - 1]);
+        }
+        if (rc != 0)
+            return -1;
+    }
+    if (optind >= argc)
+        return err_usage(err, "no script given (usage: bundle --onefile SCRIPT)");
+    if (argc - optind > 1)
+        return err_usage(err, "one script at a time: unexpected '%s'", argv[optind + 1]);
+    o->script = strdup(argv[optind]);
+    if (!o->script)
+        return err_set(err, ENOMEM, "out of memory");
+    if (!o->script[0])
+        return err_usage(err, "the script name is empty");
+    return 0;
+}
+
+void cli_opts_release(struct cli_opts *o)
+{
+    free(o->script);
+    free(o->python);
+    free(o->output);
+    free(o->name);
+    free(o->url);
+    free(o->marathon_id);
+    free(o->health_path);
+    free(o->args);
+    strvec_release(&o->env);
+    memset(o, 0, sizeof *o);
+}

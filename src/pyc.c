@@ -1,0 +1,152 @@
+#include "bundle/pyc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bundle/util.h"
+
+static const char compile_script[] =
+    "import sys, os, marshal\n"
+    "out = sys.stdout.buffer\n"
+    "f = sys.stdin.buffer.read().split(b'\\0')\n"
+    "for i in range(0, len(f) - 1, 2):\n"
+    "    src, dfile = os.fsdecode(f[i]), os.fsdecode(f[i + 1])\n"
+    "    try:\n"
+    "        with open(src, 'rb') as h: source = h.read()\n"
+    "        body = marshal.dumps(compile(source, dfile, 'exec', dont_inherit=True))\n"
+    "        tag = b'K'\n"
+    "    except SyntaxError as e:\n"
+    "        tag, body = b'E', ('%s:%s: %s' % (dfile, e.lineno or 0, e.msg)).encode('utf-8', 'replace')\n"
+    "    except Exception as e:\n"
+    "        tag, body = b'E', ('%s:0: %s' % (dfile, e)).encode('utf-8', 'replace')\n"
+    "    out.write(tag + len(body).to_bytes(8, 'little') + body)\n"
+    "out.flush()\n";
+
+static void header(const struct probe *p, uint32_t size, unsigned char h[16])
+{
+    memcpy(h, p->magic, 4);
+    memset(h + 4, 0, 8);
+    for (int i = 0; i < 4; i++)
+        h[12 + i] = (unsigned char)(size >> (8 * i));
+}
+
+static uint32_t le32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+/* Reuses dir/__pycache__/name.<tag>.pyc if it is valid for src. */
+static int try_reuse(const struct probe *p, struct pyc_job *j)
+{
+    struct stat st;
+    const char *slash = strrchr(j->src, '/');
+    size_t dlen = slash ? (size_t)(slash - j->src) : 0;
+    const char *base = slash ? slash + 1 : j->src;
+    size_t blen = strlen(base);
+    char *pyc = NULL, *data = NULL;
+    size_t len = 0;
+    struct err e;
+
+    if (!p->cache_tag || !*p->cache_tag || blen < 4 || strcmp(base + blen - 3, ".py") != 0)
+        return -1;
+    if (stat(j->src, &st) != 0)
+        return -1;
+    if (asprintf(&pyc, "%.*s/__pycache__/%.*s.%s.pyc", (int)dlen, j->src, (int)(blen - 3), base,
+                 p->cache_tag) < 0)
+        return -1;
+    int rc = util_read_file(pyc, 256u << 20, &data, &len, &e);
+    free(pyc);
+    if (rc != 0)
+        return -1;
+    if (len < 16 || memcmp(data, p->magic, 4) != 0 || le32((unsigned char *)data + 4) != 0 ||
+        le32((unsigned char *)data + 8) != (uint32_t)st.st_mtime ||
+        le32((unsigned char *)data + 12) != (uint32_t)st.st_size) {
+        free(data);
+        return -1;
+    }
+    header(p, (uint32_t)st.st_size, (unsigned char *)data);
+    j->data = data;
+    j->len = len;
+    j->reused = true;
+    return 0;
+}
+
+int pyc_build(const struct probe *p, struct pyc_job *jobs, size_t n, struct err *err)
+{
+    struct buf in = {0}, out = {0}, errout = {0};
+    size_t *todo = malloc((n ? n : 1) * sizeof *todo), ntodo = 0;
+    char *argv[] = {p->executable, "-I", "-S", "-c", (char *)compile_script, NULL};
+    int status, rc = -1;
+
+    if (!todo)
+        return err_set(err, ENOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (!jobs[i].force && try_reuse(p, &jobs[i]) == 0)
+            continue;
+        todo[ntodo++] = i;
+        const char *dfile = jobs[i].dfile ? jobs[i].dfile : jobs[i].src;
+        if (buf_append(&in, jobs[i].src, strlen(jobs[i].src) + 1) != 0 ||
+            buf_append(&in, dfile, strlen(dfile) + 1) != 0) {
+            err_set(err, ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    if (ntodo == 0) {
+        rc = 0;
+        goto out;
+    }
+    if (util_run(argv, in.data, in.len, &out, &errout, &status, err) != 0)
+        goto out;
+    size_t pos = 0;
+    for (size_t k = 0; k < ntodo; k++) {
+        struct pyc_job *j = &jobs[todo[k]];
+        uint64_t blen = 0;
+        if (out.len - pos < 9)
+            break;
+        for (int b = 0; b < 8; b++)
+            blen |= (uint64_t)(unsigned char)out.data[pos + 1 + b] << (8 * b);
+        if (blen > out.len - pos - 9)
+            break;
+        const char *body = out.data + pos + 9;
+        if (out.data[pos] == 'K') {
+            struct stat st;
+            j->data = malloc(16 + blen);
+            if (!j->data) {
+                err_set(err, ENOMEM, "out of memory");
+                goto out;
+            }
+            header(p, stat(j->src, &st) == 0 ? (uint32_t)st.st_size : 0, (unsigned char *)j->data);
+            memcpy(j->data + 16, body, blen);
+            j->len = 16 + blen;
+        } else {
+            j->error = strndup(body, blen);
+        }
+        pos += 9 + blen;
+    }
+    for (size_t k = 0; k < ntodo; k++) {
+        if (!jobs[todo[k]].data && !jobs[todo[k]].error) {
+            err_set(err, 0, "the interpreter stopped compiling at '%s' (exit status %d)%s%.200s",
+                    jobs[todo[k]].src, status, errout.len ? ": " : "", errout.len ? errout.data : "");
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(todo);
+    buf_release(&in);
+    buf_release(&out);
+    buf_release(&errout);
+    return rc;
+}
+
+void pyc_jobs_release(struct pyc_job *jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(jobs[i].data);
+        free(jobs[i].error);
+        jobs[i].data = jobs[i].error = NULL;
+    }
+}

@@ -1,0 +1,130 @@
+/* main.c - the bootloader: find the payload in our own file, make sure the
+ * native parts are in the cache, and run the app in this very process. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bundle/sha256.h"
+#include "stub.h"
+
+static const char *progname = "bundle";
+static int debug_on = -1;
+static struct timespec t0;
+
+void stub_debug(const char *fmt, ...)
+{
+    struct timespec now;
+    va_list ap;
+
+    if (!debug_on)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    fprintf(stderr, "[%s %8.3f ms] ", progname,
+            (double)(now.tv_sec - t0.tv_sec) * 1e3 + (double)(now.tv_nsec - t0.tv_nsec) / 1e6);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static int open_self(struct stub_self *self, char *why, size_t whylen, int *corrupt)
+{
+    struct stat st;
+    const char *reason = NULL;
+
+    self->fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (self->fd < 0 || fstat(self->fd, &st) != 0) {
+        snprintf(why, whylen, "cannot open its own executable: %s", strerror(errno));
+        return -1;
+    }
+    self->size = (uint64_t)st.st_size;
+    *corrupt = 1;
+    if (self->size < sizeof self->tail) {
+        snprintf(why, whylen, "file too small to hold a bundle");
+        return -1;
+    }
+    if (pread(self->fd, self->tail, sizeof self->tail, (off_t)(self->size - sizeof self->tail)) !=
+        (ssize_t)sizeof self->tail) {
+        snprintf(why, whylen, "cannot read the trailer");
+        return -1;
+    }
+    if (payload_trailer_decode(self->tail, self->size, &self->trailer, &reason) != 0) {
+        snprintf(why, whylen, "%s", reason);
+        return -1;
+    }
+    *corrupt = 0;
+    sha256_hex(self->trailer.sha256, self->hex);
+    return 0;
+}
+
+/* The path of our own file for sys.executable and the zip on sys.path. */
+static char *self_path(void)
+{
+    char buf[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n <= 0)
+        return strdup("/proc/self/exe");
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+int main(int argc, char **argv)
+{
+    struct stub_self self = {.fd = -1};
+    struct stub_manifest man = {0};
+    char why[STUB_WHY_MAX] = "";
+    char *dir = NULL, *exe = NULL;
+    int corrupt = 0, status = 1;
+
+    if (argc > 0 && argv[0] && argv[0][0]) {
+        const char *slash = strrchr(argv[0], '/');
+        progname = slash ? slash + 1 : argv[0];
+    }
+    debug_on = getenv("BUNDLE_DEBUG") && *getenv("BUNDLE_DEBUG") && strcmp(getenv("BUNDLE_DEBUG"), "0");
+    if (debug_on)
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    if (open_self(&self, why, sizeof why, &corrupt) != 0)
+        goto fail;
+    stub_debug("bundle %s, archive at %llu (%llu bytes)", self.hex,
+               (unsigned long long)self.trailer.archive_offset,
+               (unsigned long long)self.trailer.archive_size);
+    if (cache_find(&self, &dir) != 0 && cache_fill(&self, &dir, why, sizeof why, &corrupt) != 0)
+        goto fail;
+    if (manifest_load(dir, &man, why, sizeof why) != 0)
+        goto fail;
+    close(self.fd); /* the app must not inherit it */
+    self.fd = -1;
+    exe = self_path();
+    if (!exe) {
+        snprintf(why, sizeof why, "out of memory");
+        goto fail;
+    }
+    status = pyrun(dir, &man, exe, argc, argv, why, sizeof why);
+    if (status < 0) {
+        status = 1;
+        goto fail;
+    }
+    goto out;
+
+fail:
+    if (corrupt)
+        fprintf(stderr, "%s: bundle is corrupt (%s); download it again\n", progname, why);
+    else
+        fprintf(stderr, "%s: %s\n", progname, why);
+    status = corrupt ? 2 : 1;
+out:
+    manifest_release(&man);
+    free(dir);
+    free(exe);
+    if (self.fd >= 0)
+        close(self.fd);
+    return status;
+}
