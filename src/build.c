@@ -72,8 +72,7 @@ static const char boot_template[] =
     "        return\n"
     "    loader = __loader__\n"
     "    code = loader.get_code(ENTRY)\n"
-    "    main = sys.modules['__main__']\n"
-    "    d = main.__dict__\n"
+    "    d = sys.modules['__main__'].__dict__\n"
     "    d['__file__'] = loader.get_filename(ENTRY)\n"
     "    d['__loader__'] = loader\n"
     "    d['__spec__'] = type(__spec__)(ENTRY, loader, origin=d['__file__'])\n"
@@ -83,9 +82,9 @@ static const char boot_template[] =
     "        raise\n"
     "    except BaseException as e:\n"
     "        tb = e.__traceback__\n"
-    "        while tb is not None and tb.tb_frame.f_code.co_filename == __file__:\n"
+    "        while tb is not None and tb.tb_frame.f_code.co_filename == main.__code__.co_filename:\n"
     "            tb = tb.tb_next\n"
-    "        sys.excepthook(type(e), e, tb)\n"
+    "        sys.excepthook(type(e), e, e.with_traceback(tb).__traceback__)\n"
     "        sys.exit(1)\n";
 
 #define ENTRY_MODULE "__bundle_main__"

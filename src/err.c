@@ -11,8 +11,16 @@ static void vformat(struct err *err, int errnum, const char *fmt, va_list ap)
         err->msg[0] = '\0';
     err->errnum = errnum;
     if (errnum != 0) {
-        size_t len = strlen(err->msg);
-        snprintf(err->msg + len, sizeof err->msg - len, ": %s", strerror(errnum));
+        const char *why = strerror(errnum);
+        size_t len = strlen(err->msg), wlen = strlen(why);
+        if (len + 3 < sizeof err->msg) {
+            memcpy(err->msg + len, ": ", 2);
+            len += 2;
+            if (wlen > sizeof err->msg - 1 - len)
+                wlen = sizeof err->msg - 1 - len;
+            memcpy(err->msg + len, why, wlen);
+            err->msg[len + wlen] = '\0';
+        }
     }
 }
 
