@@ -59,6 +59,15 @@ int err_prefix(struct err *err, const char *fmt, ...)
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", head, old);
+    /* "%s: %s" into the same-sized buffer; truncation is intended */
+    size_t hl = strnlen(head, sizeof err->msg - 1);
+    memcpy(err->msg, head, hl);
+    err->msg[hl] = '\0';
+    if (hl + 3 < sizeof err->msg) {
+        size_t ol = strnlen(old, sizeof err->msg - hl - 3);
+        memcpy(err->msg + hl, ": ", 2);
+        memcpy(err->msg + hl + 2, old, ol);
+        err->msg[hl + 2 + ol] = '\0';
+    }
     return -1;
 }
