@@ -26,6 +26,8 @@ static const char probe_script[] =
     "    put('path', os.path.abspath(p))\n"
     "for s in importlib.machinery.EXTENSION_SUFFIXES: put('ext_suffix', s)\n"
     "for m in sys.builtin_module_names: put('builtin', m)\n"
+    "# frozen modules with no source anywhere: importable, nothing to bundle\n"
+    "for m in ('_frozen_importlib', '_frozen_importlib_external'): put('builtin', m)\n"
     "lib = ''\n"
     "with open('/proc/self/maps') as f:\n"
     "    for line in f:\n"
@@ -158,13 +160,14 @@ int probe_parse(const char *buf, size_t len, struct probe *p, struct err *err)
 
 int probe_run(const char *python, struct probe *p, struct err *err)
 {
-    char *argv[] = {(char *)python, "-c", (char *)probe_script, NULL};
+    /* the script comes on stdin: a program that is not Python then says
+     * something short about "-" rather than echoing the script back */
+    char *argv[] = {(char *)python, "-", NULL};
     struct buf out = {0}, errout = {0};
     int status = 0, rc = -1;
 
     memset(p, 0, sizeof *p);
-    if (util_run(argv, NULL, 0, &out, &errout, &status, err) != 0) {
-        err->status = python[0] == '/' || strchr(python, '/') ? 2 : 1;
+    if (util_run(argv, probe_script, sizeof probe_script - 1, &out, &errout, &status, err) != 0) {
         if (!strchr(python, '/'))
             err_set(err, 0, "cannot run '%s': not found on PATH (activate a venv or pass --python PATH)", python);
         goto out;
@@ -178,8 +181,10 @@ int probe_run(const char *python, struct probe *p, struct err *err)
         const char *start = line + n;
         while (start > line && start[-1] != '\n')
             start--;
-        err_set(err, 0, "'%s' is not a usable Python interpreter (exit status %d%s%.*s)", python,
-                status, n ? ": " : "", (int)(line + n - start) > 200 ? 200 : (int)(line + n - start), start);
+        int shown = (int)(line + n - start);
+        err_set(err, 0, "'%s' is not a usable Python 3.8 to 3.13 interpreter (exit status %d%s%.*s%s)",
+                python, status, shown ? ": " : "", shown > 100 ? 100 : shown, start,
+                shown > 100 ? "..." : "");
         goto out;
     }
     if (probe_parse(out.data, out.len, p, err) != 0) {

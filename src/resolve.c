@@ -193,8 +193,13 @@ static long request(struct graph *g, const char *name, bool optional, long impor
     if (idx >= 0) {
         struct module *m = &g->mods[idx];
         if (m->kind == MOD_MISSING) {
-            if (!optional)
+            if (!optional && m->optional) {
+                /* report the import that makes it required */
                 m->optional = false;
+                free(m->importer);
+                m->importer = importer >= 0 ? strdup(g->mods[importer].name) : NULL;
+                m->line = line;
+            }
             return -1;
         }
         return idx;
