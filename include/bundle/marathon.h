@@ -17,7 +17,7 @@ struct marathon_app {
     const char *url;         /* download URL; NULL = file:// of binary_path */
     const char *binary_path; /* absolute path of the built binary (file:// fallback) */
     const char *sha256_hex;  /* 64 hex chars of the binary's SHA-256 */
-    double cpus;             /* > 0 */
+    double cpus;             /* >= 0.001 (Marathon's minimum) */
     double mem;              /* MB, > 0 */
     double disk;             /* MB, >= 0 */
     long instances;          /* >= 0 */
@@ -30,8 +30,12 @@ struct marathon_app {
     const char *args;        /* NULL or extra arguments for the app, appended to cmd */
 };
 
+/* Room for any id marathon_id_from_name derives: "/" + 54 + NUL. */
+#define MARATHON_ID_MAX 56
+
 /* Derives a Marathon id ("/" + lower-case [a-z0-9-] of name, trimmed of
- * '-' at the ends, at most 54 characters) into out.  Returns 0, or -1 with
+ * '-' at the ends, at most 54 characters) into out (MARATHON_ID_MAX bytes
+ * suffice).  Returns 0, or -1 with
  * err set when nothing valid remains. */
 int marathon_id_from_name(const char *name, char *out, size_t outlen, struct err *err);
 
@@ -51,8 +55,9 @@ int marathon_app_json(const struct marathon_app *app, char **json, struct err *e
  * cmd}}) with the same cmd.  Returns 0 or -1 with err set. */
 int marathon_metronome_json(const struct marathon_app *app, char **json, struct err *err);
 
-/* Appends s to the buffer as a single-quoted POSIX shell word.  Exposed for
- * tests. */
+/* Appends s, as one single-quoted POSIX shell word, to *out (NULL or a
+ * malloc'ed string, reallocated).  *out is unchanged on failure.  Exposed
+ * for tests. */
 int marathon_shell_quote(const char *s, char **out, struct err *err);
 
 #endif
