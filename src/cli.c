@@ -163,16 +163,27 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
                 rc = err_set(err, ENOMEM, "out of memory");
             break;
         case OPT_ARGS:
+            free(o->args);
             o->args = strdup(optarg);
             if (!o->args)
                 rc = err_set(err, ENOMEM, "out of memory");
             break;
         case ':':
             return err_usage(err, "option '%s' needs a value (see bundle --help)", argv[optind - 1]);
-        default:
-            if (optopt)
+        default: {
+            const char *arg = argv[optind - 1];
+            if (strncmp(arg, "--", 2) == 0) {
+                size_t len = strcspn(arg + 2, "=");
+                for (const struct option *lo = long_opts; lo->name; lo++)
+                    if (arg[2 + len] == '=' && lo->has_arg == no_argument &&
+                        strlen(lo->name) == len && strncmp(lo->name, arg + 2, len) == 0)
+                        return err_usage(err, "option '--%s' takes no value", lo->name);
+                return err_usage(err, "unknown option '%.*s' (see bundle --help)", (int)(len + 2), arg);
+            }
+            if (optopt > 0 && optopt < 128)
                 return err_usage(err, "unknown option '-%c' (see bundle --help)", optopt);
-            return err_usage(err, "unknown option '%s' (see bundle --help)", argv[optind - 1]);
+            return err_usage(err, "unknown option '%s' (see bundle --help)", arg);
+        }
         }
         if (rc != 0)
             return -1;

@@ -1,5 +1,6 @@
 #include "bundle/probe.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,9 @@ static int parse_magic(const char *hex, uint8_t magic[4])
 {
     if (strlen(hex) != 8)
         return -1;
+    for (int i = 0; i < 8; i++)
+        if (!isxdigit((unsigned char)hex[i]))
+            return -1;
     for (int i = 0; i < 4; i++) {
         unsigned v;
         if (sscanf(hex + 2 * i, "%2x", &v) != 1)
@@ -121,11 +125,11 @@ int probe_parse(const char *buf, size_t len, struct probe *p, struct err *err)
         int rc = 0;
         if (strcmp(key, "version") == 0) {
             if (sscanf(val, "%d.%d.%d", &p->major, &p->minor, &p->micro) != 3)
-                return err_set(err, 0, "unreadable version '%.40s'", val);
+                return err_set(err, 0, "its version is unreadable");
             have_version = true;
         } else if (strcmp(key, "magic") == 0) {
             if (parse_magic(val, p->magic) != 0)
-                return err_set(err, 0, "unreadable bytecode magic '%.40s'", val);
+                return err_set(err, 0, "its bytecode magic is unreadable");
             have_magic = true;
         } else if (strcmp(key, "cache_tag") == 0) {
             rc = set_str(&p->cache_tag, val);

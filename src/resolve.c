@@ -177,6 +177,15 @@ static bool is_package(const struct module *m)
     return m->kind == MOD_PACKAGE || m->kind == MOD_NAMESPACE;
 }
 
+/* 1 if path is dir or below it. */
+static bool under_dir(const char *path, const char *dir)
+{
+    size_t n = strlen(dir);
+    if (n > 1 && dir[n - 1] == '/')
+        n--;
+    return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
 /* Finds (and registers) a module.  optional: the import sat in try/if/def.
  * soft: not finding it is no error (a "from pkg import name" attribute).
  * Returns the index, or -1 when not found / not importable. */
@@ -217,28 +226,38 @@ static long request(struct graph *g, const char *name, bool optional, long impor
         if (parent < 0 || !is_package(&g->mods[parent]))
             return -1;
         dirs = &g->mods[parent].search;
-        app = g->mods[parent].is_app;
     } else if (strvec_find(&g->probe->builtins, name) >= 0) {
-        return add_module(g, strdup(name), MOD_BUILTIN, NULL);
+        idx = add_module(g, strdup(name), MOD_BUILTIN, NULL);
+        if (idx >= 0) {
+            g->mods[idx].importer = importer >= 0 ? strdup(g->mods[importer].name) : NULL;
+            g->mods[idx].line = line;
+        }
+        return idx;
     }
 
     struct strvec portions = STRVEC_INIT;
     struct found f = {0};
     int hit = 0;
+    bool ns_app = false;
     for (size_t i = 0; i < dirs->n && hit != 1; i++) {
         struct found cur;
         int r = find_in_dir(g, dirs->v[i], base, &cur);
+        /* app code is what the script's own directory provides (a child
+         * of an app package, found under that directory) */
+        bool from_app = dot ? g->mods[parent].is_app && under_dir(dirs->v[i], g->script_dir)
+                            : i == 0;
         if (r == 1) {
             f = cur;
             hit = 1;
-            if (!dot && i == 0)
-                app = true;
+            app = from_app;
         } else if (r == 2) {
+            if (portions.n == 0)
+                ns_app = from_app;
             strvec_push_owned(&portions, cur.pkgdir);
-            if (!dot && i == 0)
-                app = true;
         }
     }
+    if (hit != 1)
+        app = ns_app;
     if (hit == 1) {
         strvec_release(&portions);
         idx = add_module(g, strdup(name), f.kind, f.path);

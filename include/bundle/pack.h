@@ -43,7 +43,8 @@ int pack_add_dir(struct pack *p, const char *name, struct err *err);
  * file_sha256 (of the whole file, as sha256sum prints it).  On failure the
  * temp file is gone. */
 int pack_commit(struct pack *p, uint8_t sha256[32], uint8_t file_sha256[32], struct err *err);
-/* Drops everything written so far; safe after a failed call or a commit. */
+/* Drops everything written so far; safe after a failed call or a commit.
+ * After any failed call, pack_abort is the only call allowed. */
 void pack_abort(struct pack *p);
 
 #endif

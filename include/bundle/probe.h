@@ -32,8 +32,10 @@ char *probe_choose(const char *opt_python, struct err *err);
  * not runnable, not Python, unsupported version, no shared libpython. */
 int probe_run(const char *python, struct probe *p, struct err *err);
 
-/* Parses the probe's output (NUL-separated key/value pairs).  Exposed for
- * tests and fuzzing: the input is hostile.  Returns 0 or -1 with err. */
+/* Parses the probe's output (NUL-separated key/value pairs) into *p, which
+ * the caller zeroes first and releases with probe_release afterwards, also
+ * after a failure.  Exposed for tests and fuzzing: the input is hostile.
+ * Returns 0 or -1 with err. */
 int probe_parse(const char *buf, size_t len, struct probe *p, struct err *err);
 
 void probe_release(struct probe *p);
