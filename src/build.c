@@ -122,6 +122,7 @@ struct build {
     char *strip_dir;    /* temp dir of stripped copies of the native files */
     struct strvec stripped; /* their paths, to point entries at (owned) */
     size_t n_modules, n_natives;
+    char *made_dir;     /* the output directory, when this build created it */
     bool json_written;
 };
 
@@ -223,6 +224,8 @@ static int plan_outputs(struct build *b)
     int rc = 0;
     if (slash) {
         *slash = '\0';
+        if (dir[0] && !util_is_dir(dir))
+            b->made_dir = strdup(dir); /* removed again if the build fails */
         if (dir[0] && util_mkdirs(dir, 0777, b->err) != 0)
             rc = -1;
         else if (access(dir[0] ? dir : "/", W_OK) != 0)
@@ -703,6 +706,9 @@ out:
         if (b.json_written)
             unlink(b.json_path);
     }
+    if (rc != 0 && b.made_dir)
+        rmdir(b.made_dir); /* only if empty: it was ours */
+    free(b.made_dir);
     build_release(&b);
     return rc;
 }
