@@ -544,7 +544,6 @@ static int emit_marathon(struct build *b, const uint8_t file_sha[32], uint64_t s
     char hex[65], abs_path[PATH_MAX];
     char *json = NULL;
     struct marathon_app app = {0};
-    double mb = (double)size / (1024.0 * 1024.0);
     int rc;
 
     if (!b->json_path)
@@ -558,10 +557,8 @@ static int emit_marathon(struct build *b, const uint8_t file_sha[32], uint64_t s
     app.binary_path = abs_path;
     app.sha256_hex = hex;
     app.cpus = b->o->cpus;
-    /* the downloaded file's page cache and the unpacked native parts are
-     * charged to the task: room for both, plus the interpreter's own */
-    app.mem = b->o->mem > 0 ? b->o->mem : (double)(((long)(2 * mb) + 64 + 15) / 16 * 16);
-    app.disk = b->o->disk > 0 ? b->o->disk : (double)(((long)(3 * mb) + 32 + 15) / 16 * 16);
+    app.mem = b->o->mem > 0 ? b->o->mem : marathon_default_mem(size);
+    app.disk = b->o->disk > 0 ? b->o->disk : marathon_default_disk(size);
     app.instances = b->o->instances;
     app.fetch = b->o->fetch;
     app.fetch_cache = b->o->fetch_cache;

@@ -947,3 +947,18 @@ cleanup:
     plan_release(&pl);
     return rc;
 }
+
+double marathon_default_mem(uint64_t bundle_bytes)
+{
+    /* the downloaded file's page cache and the unpacked native parts are
+     * charged to the task: room for both, plus the interpreter's own */
+    long mb = (long)(bundle_bytes / (1024 * 1024));
+    return (double)((2 * mb + 64 + 15) / 16 * 16);
+}
+
+double marathon_default_disk(uint64_t bundle_bytes)
+{
+    /* the binary, its unpacked native parts, and room for the app */
+    long mb = (long)(bundle_bytes / (1024 * 1024));
+    return (double)((3 * mb + 32 + 15) / 16 * 16);
+}

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "bundle/err.h"
 
@@ -29,6 +30,12 @@ struct marathon_app {
     size_t nenv;
     const char *args;        /* NULL or extra arguments for the app, appended to cmd */
 };
+
+/* The default "mem" and "disk" (MB) of a bundle of bundle_bytes bytes:
+ * what a start charges to the task's cgroup (the downloaded file's page
+ * cache, the unpacked native parts, the interpreter) with room to spare. */
+double marathon_default_mem(uint64_t bundle_bytes);
+double marathon_default_disk(uint64_t bundle_bytes);
 
 /* Room for any id marathon_id_from_name derives: "/" + 54 + NUL. */
 #define MARATHON_ID_MAX 56
