@@ -2,7 +2,9 @@
 
 #include <string.h>
 
-static const uint32_t K[64] = {
+#include "sha256_impl.h"
+
+const uint32_t sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
     0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
     0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -15,7 +17,7 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
-static void block(uint32_t h[8], const uint8_t *p)
+static void block1(uint32_t h[8], const uint8_t *p)
 {
     uint32_t w[64];
     uint32_t a, b, c, d, e, f, g, k;
@@ -29,15 +31,43 @@ static void block(uint32_t h[8], const uint8_t *p)
     }
     a = h[0]; b = h[1]; c = h[2]; d = h[3]; e = h[4]; f = h[5]; g = h[6]; k = h[7];
     for (int i = 0; i < 64; i++) {
-        uint32_t t1 = k + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
+        uint32_t t1 = k + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + sha256_k[i] + w[i];
         uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
         k = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
     }
     h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
 }
 
+/* The portable path, block by block. */
+static void blocks_portable(uint32_t h[8], const uint8_t *p, size_t n)
+{
+    for (; n > 0; n--, p += 64)
+        block1(h, p);
+}
+
+/* Chosen once: SHA-NI where the CPU has it. */
+static void (*blocks)(uint32_t h[8], const uint8_t *p, size_t n);
+
+static void choose_blocks(void)
+{
+    blocks = blocks_portable;
+#ifdef HAVE_SHA256_SHANI
+    if (sha256_shani_available())
+        blocks = sha256_shani_blocks;
+#endif
+}
+
+void sha256_select(int portable)
+{
+    choose_blocks();
+    if (portable)
+        blocks = blocks_portable;
+}
+
 void sha256_init(struct sha256 *s)
 {
+    if (!blocks)
+        choose_blocks();
     static const uint32_t iv[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                    0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     memcpy(s->h, iv, sizeof iv);
@@ -57,11 +87,14 @@ void sha256_update(struct sha256 *s, const void *data, size_t len)
         len -= take;
         if (s->buflen < 64)
             return;
-        block(s->h, s->buf);
+        blocks(s->h, s->buf, 1);
         s->buflen = 0;
     }
-    for (; len >= 64; p += 64, len -= 64)
-        block(s->h, p);
+    if (len >= 64) {
+        blocks(s->h, p, len / 64);
+        p += len / 64 * 64;
+        len %= 64;
+    }
     memcpy(s->buf, p, len);
     s->buflen = len;
 }
