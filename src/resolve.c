@@ -369,6 +369,12 @@ static void follow_import(struct graph *g, size_t mi, const struct scan_import *
         free(target);
         return;
     }
+    /* library code that runs only when the library is run as a script
+     * never runs in a bundle: the app's own script is the only __main__ */
+    if ((im->flags & SCAN_IN_SCRIPT) && !g->mods[mi].is_app) {
+        free(target);
+        return;
+    }
     if ((im->flags & SCAN_IN_DEF) && !g->mods[mi].is_app && lazily_denied(target) &&
         graph_find(g, target) < 0) {
         free(target);

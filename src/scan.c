@@ -927,6 +927,30 @@ static int starts_expression(const struct tok *t)
     }
 }
 
+/* SCAN_IN_SCRIPT for the private entry points a module runs only as a
+ * script (def _test, _main, _demo), given the token after "def". */
+static unsigned script_only_def(const struct tok *name)
+{
+    return name_is(name, "_test") || name_is(name, "_main") || name_is(name, "_demo")
+               ? SCAN_IN_SCRIPT
+               : 0;
+}
+
+/* 1 if the tokens t[0..n) are __name__ == "__main__" (either way round). */
+static int is_main_guard(const struct tok *t, int n)
+{
+    const struct tok *a = &t[0], *b = &t[3];
+    if (n != 4 || !is_op(&t[1], '=') || !is_op(&t[2], '='))
+        return 0;
+    if (name_is(b, "__name__")) {
+        const struct tok *x = a;
+        a = b;
+        b = x;
+    }
+    return name_is(a, "__name__") && b->kind == T_STRING && !b->bytes && b->n == 8 &&
+           memcmp(b->s, "__main__", 8) == 0;
+}
+
 /* The SCAN_IN_* flag of the block the statement in p->tok opens, 0 if none.
  * May consume "async", "match" or "case" to look at what follows.
  *
@@ -947,14 +971,20 @@ static int header_flag(struct parser *p, unsigned *flag)
         *flag = SCAN_IN_TRY;
     } else if (name_is(t, "def")) {
         *flag = SCAN_IN_DEF;
+        if (advance(p) < 0)
+            return -1;
+        *flag |= script_only_def(t);
     } else if (name_is(t, "class")) {
         *flag = SCAN_IN_CLASS;
     } else if (name_is(t, "async")) {
         if (advance(p) < 0)
             return -1;
-        if (name_is(t, "def"))
+        if (name_is(t, "def")) {
             *flag = SCAN_IN_DEF;
-        else if (name_is(t, "for") || name_is(t, "with"))
+            if (advance(p) < 0)
+                return -1;
+            *flag |= script_only_def(t);
+        } else if (name_is(t, "for") || name_is(t, "with"))
             *flag = SCAN_IN_IF;
     } else if (name_is(t, "match") || name_is(t, "case")) {
         /* soft keywords: "match = 1" or "match.group()" are no header */
@@ -970,13 +1000,23 @@ static int header_flag(struct parser *p, unsigned *flag)
  * the block's context; otherwise the block opens on the next line. */
 static int parse_header(struct parser *p, unsigned flag)
 {
-    int lambdas = 0;
+    int lambdas = 0, ntoks = 0;
+    struct tok cond[4]; /* the first tokens after "if", for the __main__ guard */
+    int is_if = name_is(&p->tok, "if");
 
-    p->blocks[p->nblocks - 1].last = flag;
+    p->blocks[p->nblocks - 1].last = flag & ~SCAN_IN_SCRIPT;
     for (;;) {
         const struct tok *t = &p->tok;
         if (at_statement_end(t))
             return 0; /* no ':', no block */
+        if (is_if && ntoks <= 5) {
+            /* tokens 1..4 after "if", then the ':' */
+            if (ntoks >= 1 && ntoks <= 4)
+                cond[ntoks - 1] = *t;
+            else if (ntoks == 5 && t->depth == 0 && is_op(t, ':') && is_main_guard(cond, 4))
+                flag |= SCAN_IN_SCRIPT;
+            ntoks++;
+        }
         if (t->depth == 0) {
             if (name_is(t, "lambda")) {
                 lambdas++;

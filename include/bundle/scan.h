@@ -22,11 +22,14 @@
 #include "bundle/err.h"
 
 enum {
-    SCAN_IN_TRY = 1u << 0,  /* inside a try: / except: / else: / finally: body */
-    SCAN_IN_IF = 1u << 1,   /* inside if / elif / else / while / for / with / match */
-    SCAN_IN_DEF = 1u << 2,  /* inside a def or lambda body (imported lazily, if ever) */
+    SCAN_IN_TRY = 1u << 0,  /* inside a try: / except: / else: (of a try) / finally: body */
+    SCAN_IN_IF = 1u << 1,   /* inside if / elif / else (of if, for, while) / while / for /
+                               with / match / case, async for / async with */
+    SCAN_IN_DEF = 1u << 2,  /* inside a def body (imported lazily, if ever) */
     SCAN_IN_CLASS = 1u << 3,/* inside a class body */
     SCAN_DYNAMIC = 1u << 4, /* came from __import__("m") / importlib.import_module("m") */
+    SCAN_IN_SCRIPT = 1u << 5, /* runs only when the module is run as a script: inside
+                                 if __name__ == "__main__": or def _test/_main/_demo */
 };
 
 struct scan_import {

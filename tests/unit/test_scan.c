@@ -203,10 +203,10 @@ static void render(const struct scan_result *res, char *buf, size_t size)
             append(buf, size, &len, ")");
         }
         if (imp->flags) {
-            snprintf(tmp, sizeof tmp, "{%s%s%s%s%s}",
+            snprintf(tmp, sizeof tmp, "{%s%s%s%s%s%s}",
                      imp->flags & SCAN_IN_TRY ? "t" : "", imp->flags & SCAN_IN_IF ? "i" : "",
                      imp->flags & SCAN_IN_DEF ? "d" : "", imp->flags & SCAN_IN_CLASS ? "c" : "",
-                     imp->flags & SCAN_DYNAMIC ? "y" : "");
+                     imp->flags & SCAN_DYNAMIC ? "y" : "", imp->flags & SCAN_IN_SCRIPT ? "s" : "");
             append(buf, size, &len, tmp);
         }
     }
@@ -491,6 +491,16 @@ static void test_lines(void **state)
 /* ---- block context ------------------------------------------------------ */
 
 static const struct ok_case flag_cases[] = {
+    {"main guard", "if __name__ == '__main__':\n    import a\nimport b\n", "2:a{is} 3:b"},
+    {"main guard reversed, one line", "if \"__main__\" == __name__: import a\n", "1:a{is}"},
+    {"main guard nested def",
+     "if __name__ == '__main__':\n    def f():\n        import a\n", "3:a{ids}"},
+    {"not a main guard", "if __name__ == '__main__' and x:\n    import a\n"
+     "if __name__ != '__main__':\n    import b\nif __name__ == b'__main__':\n    import c\n"
+     "if name == '__main__':\n    import d\n", "2:a{i} 4:b{i} 6:c{i} 8:d{i}"},
+    {"script-only functions", "def _test():\n    import a\nasync def _main():\n    import b\n"
+     "def _demo(): import c\ndef main():\n    import d\ndef _tests():\n    import e\n",
+     "2:a{ds} 4:b{ds} 5:c{ds} 7:d{d} 9:e{d}"},
     {"try family",
      "try:\n    import a\nexcept ImportError:\n    import b\nelse:\n    import c\n"
      "finally:\n    import d\nimport e\n",
