@@ -17,6 +17,7 @@
 #include "bundle/payload.h"
 #include "bundle/probe.h"
 #include "bundle/pyc.h"
+#include "bundle/pyz.h"
 #include "bundle/resolve.h"
 #include "bundle/sha256.h"
 #include "bundle/util.h"
@@ -24,24 +25,99 @@
 extern const unsigned char bundle_stub_start[];
 extern const unsigned char bundle_stub_end[];
 
-/* The module the stub runs first.  %s: the entry module's name; the
- * extension-module table.  It imports nothing that is not already loaded
- * at start-up but _sitebuiltins, so it costs next to nothing. */
-static const char boot_template[] =
-    "import sys\n"
-    "ENTRY = '%s'\n"
-    "EXTENSIONS = {%s}\n"
+/* The module the stub runs first, from the cache entry's py/ directory:
+ * main(pyz_offset, pyz_size) installs the importer that reads the app's
+ * modules in place from the pyz blob (payload.h), then runs the entry
+ * module as __main__.  It imports only builtins and what is loaded already,
+ * so it costs next to nothing. */
+static const char boot_source[] =
+    "import sys, marshal, posix\n"
+    "ENTRY = '" "__bundle_main__" "'\n"
+    "_spec_type = sys.modules['_frozen_importlib'].ModuleSpec\n"
     "\n"
-    "class _ExtensionFinder:\n"
-    "    \"\"\"Extension modules inside packages live in the native cache dir.\"\"\"\n"
+    "class _Reader:\n"
+    "    \"\"\"importlib.resources for a package: its files are under sys._MEIPASS.\"\"\"\n"
+    "    def __init__(self, path):\n"
+    "        self.path = path\n"
+    "    def files(self):\n"
+    "        import pathlib\n"
+    "        return pathlib.Path(self.path)\n"
+    "    def open_resource(self, resource):\n"
+    "        return open(self.path + '/' + resource, 'rb')\n"
+    "    def resource_path(self, resource):\n"
+    "        return self.path + '/' + resource\n"
+    "    def is_resource(self, name):\n"
+    "        import os\n"
+    "        return os.path.isfile(self.path + '/' + name)\n"
+    "    def contents(self):\n"
+    "        import os\n"
+    "        return os.listdir(self.path) if os.path.isdir(self.path) else []\n"
+    "\n"
+    "class BundleImporter:\n"
+    "    \"\"\"Finds and loads the bundle's pure-Python modules from the pyz blob.\"\"\"\n"
+    "    index = {}\n"
+    "    exe = None\n"
+    "    pyz = 0\n"
+    "    site = ''\n"
+    "\n"
     "    @classmethod\n"
     "    def find_spec(cls, name, path=None, target=None):\n"
-    "        rel = EXTENSIONS.get(name)\n"
-    "        if rel is None:\n"
+    "        e = cls.index.get(name)\n"
+    "        if e is None:\n"
     "            return None\n"
-    "        ext = sys.modules['_frozen_importlib_external']\n"
-    "        where = sys._MEIPASS + '/' + rel\n"
-    "        return ext.spec_from_file_location(name, where, loader=ext.ExtensionFileLoader(name, where))\n"
+    "        where = cls.site + '/' + name.replace('.', '/')\n"
+    "        if e[2] & 2:\n"
+    "            spec = _spec_type(name, None, is_package=True)\n"
+    "            spec.submodule_search_locations = [where]\n"
+    "            return spec\n"
+    "        pkg = bool(e[2] & 1)\n"
+    "        spec = _spec_type(name, cls, origin=where + ('/__init__.pyc' if pkg else '.pyc'), is_package=pkg)\n"
+    "        spec.has_location = True\n"
+    "        if pkg:\n"
+    "            spec.submodule_search_locations = [where]\n"
+    "        return spec\n"
+    "\n"
+    "    @classmethod\n"
+    "    def create_module(cls, spec):\n"
+    "        return None\n"
+    "\n"
+    "    @classmethod\n"
+    "    def exec_module(cls, module):\n"
+    "        exec(cls.get_code(module.__spec__.name), module.__dict__)\n"
+    "\n"
+    "    @classmethod\n"
+    "    def get_code(cls, name):\n"
+    "        off, size, flags = cls.index[name]\n"
+    "        import zlib\n"
+    "        # reopened per module, as zipimport does: an app may close all fds\n"
+    "        fd = posix.open(cls.exe, posix.O_RDONLY | posix.O_CLOEXEC)\n"
+    "        try:\n"
+    "            data = posix.pread(fd, size, cls.pyz + off)\n"
+    "        finally:\n"
+    "            posix.close(fd)\n"
+    "        return marshal.loads(zlib.decompress(data))\n"
+    "\n"
+    "    @classmethod\n"
+    "    def is_package(cls, name):\n"
+    "        return bool(cls.index[name][2] & 1)\n"
+    "\n"
+    "    @classmethod\n"
+    "    def get_source(cls, name):\n"
+    "        return None\n"
+    "\n"
+    "    @classmethod\n"
+    "    def get_filename(cls, name):\n"
+    "        where = cls.site + '/' + name.replace('.', '/')\n"
+    "        return where + ('/__init__.pyc' if cls.is_package(name) else '.pyc')\n"
+    "\n"
+    "    @classmethod\n"
+    "    def get_data(cls, path):\n"
+    "        with open(path, 'rb') as f:\n"
+    "            return f.read()\n"
+    "\n"
+    "    @classmethod\n"
+    "    def get_resource_reader(cls, name):\n"
+    "        return _Reader(cls.site + '/' + name.replace('.', '/'))\n"
     "\n"
     "def _trampoline(argv):\n"
     "    # multiprocessing re-enters through sys.executable (the bundle):\n"
@@ -60,22 +136,34 @@ static const char boot_template[] =
     "        return True\n"
     "    return False\n"
     "\n"
-    "def main():\n"
+    "def main(pyz_offset, pyz_size):\n"
     "    import builtins, _sitebuiltins\n"
     "    builtins.exit = _sitebuiltins.Quitter('exit', 'Ctrl-D (i.e. EOF)')\n"
     "    builtins.quit = _sitebuiltins.Quitter('quit', 'Ctrl-D (i.e. EOF)')\n"
     "    sys.frozen = True\n"
-    "    sys._MEIPASS = sys.path[1].rpartition('/')[0]\n"
-    "    if EXTENSIONS:\n"
-    "        sys.meta_path.append(_ExtensionFinder)\n"
+    "    sys._MEIPASS = BundleImporter.site = sys.path[1]\n"
+    "    BundleImporter.exe = sys.executable\n"
+    "    BundleImporter.pyz = pyz_offset\n"
+    "    fd = posix.open(sys.executable, posix.O_RDONLY | posix.O_CLOEXEC)\n"
+    "    try:\n"
+    "        n = int.from_bytes(posix.pread(fd, 4, pyz_offset), 'little')\n"
+    "        BundleImporter.index = marshal.loads(posix.pread(fd, n, pyz_offset + 4))\n"
+    "    finally:\n"
+    "        posix.close(fd)\n"
+    "    # before PathFinder: the app's modules are found by one dict lookup\n"
+    "    at = len(sys.meta_path)\n"
+    "    for i, f in enumerate(sys.meta_path):\n"
+    "        if getattr(f, '__name__', '') == 'PathFinder':\n"
+    "            at = i\n"
+    "    sys.meta_path.insert(at, BundleImporter)\n"
     "    if _trampoline(sys.argv):\n"
     "        return\n"
-    "    loader = __loader__\n"
-    "    code = loader.get_code(ENTRY)\n"
     "    d = sys.modules['__main__'].__dict__\n"
-    "    d['__file__'] = loader.get_filename(ENTRY)\n"
-    "    d['__loader__'] = loader\n"
-    "    d['__spec__'] = type(__spec__)(ENTRY, loader, origin=d['__file__'])\n"
+    "    spec = BundleImporter.find_spec(ENTRY)\n"
+    "    d['__file__'] = spec.origin\n"
+    "    d['__loader__'] = BundleImporter\n"
+    "    d['__spec__'] = spec\n"
+    "    code = BundleImporter.get_code(ENTRY)\n"
     "    try:\n"
     "        exec(code, d)\n"
     "    except (SystemExit, KeyboardInterrupt):\n"
@@ -91,6 +179,7 @@ static const char boot_template[] =
 
 /* What CPython imports from sys.path before any app code runs. */
 static const char *const startup_modules[] = {"codecs", "io", "abc", "linecache", "_sitebuiltins", "zlib"};
+/* ...plus the whole encodings package (resolve_add_package_tree). */
 
 struct entry {
     char *name;        /* zip name (owned) */
@@ -117,7 +206,7 @@ struct build {
     struct entry *entries;
     size_t nentries, centries;
     struct buf manifest;
-    struct buf boot;
+    struct buf pyz;     /* the pure-Python module blob */
     char *boot_file;    /* temp file holding the boot source */
     char *strip_dir;    /* temp dir of stripped copies of the native files */
     struct strvec stripped; /* their paths, to point entries at (owned) */
@@ -252,34 +341,15 @@ static int check_marathon_opts(struct build *b)
 
 static int make_boot(struct build *b)
 {
-    struct buf ext = {0};
     int fd;
 
-    for (size_t i = 0; i < b->graph.n; i++) {
-        const struct module *m = &b->graph.mods[i];
-        if (m->kind != MOD_EXTENSION || !strchr(m->name, '.') || m->excluded)
-            continue;
-        char *rel = strdupf("ext/%s", m->name);
-        if (!rel)
-            return err_set(b->err, ENOMEM, "out of memory");
-        for (char *p = rel; *p; p++)
-            if (*p == '.')
-                *p = '/';
-        buf_printf(&ext, "'%s': '%s/%s', ", m->name, rel, strrchr(m->path, '/') + 1);
-        free(rel);
-    }
-    if (buf_printf(&b->boot, boot_template, ENTRY_MODULE, ext.data ? ext.data : "") != 0) {
-        buf_release(&ext);
-        return err_set(b->err, ENOMEM, "out of memory");
-    }
-    buf_release(&ext);
     b->boot_file = strdup("/tmp/bundle-boot-XXXXXX.py");
     if (!b->boot_file || (fd = mkstemps(b->boot_file, 3)) < 0) {
         free(b->boot_file);
         b->boot_file = NULL;
         return err_set(b->err, errno, "cannot create a temp file in /tmp");
     }
-    if (util_write_all(fd, b->boot.data, b->boot.len) != 0) {
+    if (util_write_all(fd, boot_source, sizeof boot_source - 1) != 0) {
         close(fd);
         return err_set(b->err, errno, "cannot write '%s'", b->boot_file);
     }
@@ -329,40 +399,84 @@ static int compile_modules(struct build *b)
     return 0;
 }
 
+static int cmp_item(const void *x, const void *y)
+{
+    return strcmp(((const struct pyz_item *)x)->name, ((const struct pyz_item *)y)->name);
+}
+
+/* Pure-Python modules: those CPython imports before the start-up module
+ * runs (encodings...) go to the cache's py/ as .pyc files; all the others
+ * into the pyz blob, read in place. */
 static int collect_python(struct build *b)
 {
-    size_t k = 0;
+    bool *early = calloc(b->graph.n ? b->graph.n : 1, sizeof *early);
+    struct pyz_item *items = calloc(b->graph.n ? b->graph.n : 1, sizeof *items);
+    size_t k = 0, nitems = 0;
+    int rc = -1;
+
+    if (!early || !items) {
+        err_set(b->err, ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < sizeof startup_modules / sizeof startup_modules[0]; i++) {
+        long idx = graph_find(&b->graph, startup_modules[i]);
+        if (idx >= 0)
+            early[idx] = true;
+    }
+    for (size_t i = 0; i < b->graph.n; i++)
+        if (strncmp(b->graph.mods[i].name, "encodings", 9) == 0 &&
+            (b->graph.mods[i].name[9] == '\0' || b->graph.mods[i].name[9] == '.'))
+            early[i] = true; /* any codec may be the locale's, looked up at start */
+    graph_eager_closure(&b->graph, early);
+
     for (size_t i = 0; i < b->graph.n; i++) {
         struct module *m = &b->graph.mods[i];
         if (m->kind == MOD_NAMESPACE) {
-            char *d = strdupf("%s/", m->name);
-            for (char *p = d; p && *p; p++)
-                if (*p == '.')
-                    *p = '/';
-            if (add_entry(b, d, NULL, NULL, 0, false, true) != 0)
-                return -1;
+            items[nitems++] = (struct pyz_item){m->name, NULL, 0, PYZ_NAMESPACE};
             continue;
         }
         if ((m->kind != MOD_SOURCE && m->kind != MOD_PACKAGE) || m->excluded)
             continue;
         struct pyc_job *j = &b->jobs[k++];
         if (j->error) {
-            if (m->is_app)
-                return err_set(b->err, 0, "%s", j->error);
+            if (m->is_app) {
+                err_set(b->err, 0, "%s", j->error);
+                goto out;
+            }
             say(b, 0, "warning: %s (module %s left out)", j->error, m->name);
             m->excluded = true;
             continue;
         }
-        /* the entry script is stored under a name of its own */
-        char *zname = i == 0 ? strdup(ENTRY_MODULE ".pyc") : pyc_name(m);
-        if (add_entry(b, zname, NULL, j->data, j->len, true, false) != 0)
-            return -1;
         b->n_modules++;
+        if (early[i] && i != 0) {
+            char *rel = pyc_name(m);
+            if (!rel || add_entry(b, strdupf("_native/py/%s", rel), NULL, j->data, j->len, false, false) != 0) {
+                free(rel);
+                goto out;
+            }
+            free(rel);
+            continue;
+        }
+        /* the entry script is stored under a name of its own */
+        items[nitems++] = (struct pyz_item){i == 0 ? ENTRY_MODULE : m->name, j->data + 16, j->len - 16,
+                                            m->kind == MOD_PACKAGE ? PYZ_PACKAGE : 0};
     }
     struct pyc_job *boot = &b->jobs[b->njobs - 1];
-    if (boot->error)
-        return err_set(b->err, 0, "internal error: the start-up module does not compile: %s", boot->error);
-    return add_entry(b, strdup(PAYLOAD_BOOT_MODULE ".pyc"), NULL, boot->data, boot->len, true, false);
+    if (boot->error) {
+        err_set(b->err, 0, "internal error: the start-up module does not compile: %s", boot->error);
+        goto out;
+    }
+    if (add_entry(b, strdup("_native/py/" PAYLOAD_BOOT_MODULE ".pyc"), NULL, boot->data, boot->len,
+                  false, false) != 0)
+        goto out;
+    qsort(items, nitems, sizeof *items, cmp_item);
+    if (pyz_build(items, nitems, &b->pyz, b->err) != 0)
+        goto out;
+    rc = 0;
+out:
+    free(early);
+    free(items);
+    return rc;
 }
 
 static const char *base_name(const char *p)
@@ -408,15 +522,21 @@ static int collect_native(struct build *b)
         const struct module *m = &b->graph.mods[i];
         if (m->kind != MOD_EXTENSION || m->excluded)
             continue;
-        char *z;
-        if (!strchr(m->name, '.')) {
-            z = strdupf("_native/lib-dynload/%s", base_name(m->path));
-        } else {
-            z = strdupf("_native/ext/%s/%s", m->name, base_name(m->path));
-            for (char *p = z + strlen("_native/ext/"); z && *p && p < z + strlen("_native/ext/") + strlen(m->name); p++)
+        /* in its package's directory under site/ (sys._MEIPASS), where the
+         * path-based finder looks for it through the package's __path__ */
+        char *pkgdir = strdup(m->name);
+        char *dot = pkgdir ? strrchr(pkgdir, '.') : NULL;
+        if (!pkgdir)
+            goto oom;
+        if (dot) {
+            *dot = '\0';
+            for (char *p = pkgdir; *p; p++)
                 if (*p == '.')
                     *p = '/';
         }
+        char *z = dot ? strdupf("_native/site/%s/%s", pkgdir, base_name(m->path))
+                      : strdupf("_native/site/%s", base_name(m->path));
+        free(pkgdir);
         if (add_entry(b, z, m->path, NULL, 0, false, false) != 0)
             goto out;
     }
@@ -595,8 +715,8 @@ static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
     time_t t = build_time();
 
     qsort(b->entries, b->nentries, sizeof *b->entries, cmp_entry);
-    if (pack_open(&p, b->output, bundle_stub_start, (size_t)(bundle_stub_end - bundle_stub_start), t,
-                  b->err) != 0)
+    if (pack_open(&p, b->output, bundle_stub_start, (size_t)(bundle_stub_end - bundle_stub_start),
+                  b->pyz.data, b->pyz.len, t, b->err) != 0)
         return -1;
     for (size_t i = 0; i < b->nentries; i++) {
         const struct entry *e = &b->entries[i];
@@ -643,7 +763,7 @@ static void build_release(struct build *b)
         free(b->entries[i].name);
     free(b->entries);
     buf_release(&b->manifest);
-    buf_release(&b->boot);
+    buf_release(&b->pyz);
     if (b->boot_file)
         unlink(b->boot_file);
     for (size_t i = 0; i < b->stripped.n; i++)

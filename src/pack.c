@@ -23,7 +23,7 @@ static int lib_fail(struct pack *p, struct err *err, const char *what)
 }
 
 int pack_open(struct pack *p, const char *final_path, const void *stub, size_t stub_len,
-              time_t mtime, struct err *err)
+              const void *pyz, size_t pyz_len, time_t mtime, struct err *err)
 {
     const char *slash = strrchr(final_path, '/');
     mode_t um = umask(0);
@@ -34,8 +34,8 @@ int pack_open(struct pack *p, const char *final_path, const void *stub, size_t s
     p->mtime = mtime;
     p->final_path = strdup(final_path);
     if (!p->final_path ||
-        asprintf(&p->tmp_path, "%.*s%s.%s.tmp-XXXXXX", slash ? (int)(slash - final_path + 1) : 0,
-                 final_path, "", slash ? slash + 1 : final_path) < 0) {
+        asprintf(&p->tmp_path, "%.*s.%s.tmp-XXXXXX", slash ? (int)(slash - final_path + 1) : 0,
+                 final_path, slash ? slash + 1 : final_path) < 0) {
         p->tmp_path = NULL;
         pack_abort(p);
         return err_set(err, ENOMEM, "out of memory");
@@ -49,12 +49,15 @@ int pack_open(struct pack *p, const char *final_path, const void *stub, size_t s
         pack_abort(p);
         return -1;
     }
-    if (fchmod(p->fd, 0755 & ~um) != 0 || util_write_all(p->fd, stub, stub_len) != 0) {
+    if (fchmod(p->fd, 0755 & ~um) != 0 || util_write_all(p->fd, stub, stub_len) != 0 ||
+        (pyz_len && util_write_all(p->fd, pyz, pyz_len) != 0)) {
         err_set(err, errno, "cannot write '%s'", p->tmp_path);
         pack_abort(p);
         return -1;
     }
-    p->archive_offset = stub_len;
+    p->pyz_offset = stub_len;
+    p->pyz_size = pyz_len;
+    p->archive_offset = stub_len + pyz_len;
     p->a = archive_write_new();
     if (!p->a)
         return lib_fail(p, err, "out of memory");
@@ -168,6 +171,8 @@ int pack_commit(struct pack *p, uint8_t sha256[32], uint8_t file_sha256[32], str
     eocd[20] = PAYLOAD_TRAILER_SIZE;
     if (pwrite(p->fd, eocd + 20, 2, end - 2) != 2)
         goto io;
+    t.pyz_offset = p->pyz_offset;
+    t.pyz_size = p->pyz_size;
     t.archive_offset = p->archive_offset;
     t.archive_size = (uint64_t)end - p->archive_offset;
     if (hash_file(p->fd, (uint64_t)end, t.sha256) != 0)

@@ -343,6 +343,58 @@ static bool lazily_denied(const char *name)
     return false;
 }
 
+static void add_eager(struct graph *g, size_t from, long to)
+{
+    struct module *m = &g->mods[from];
+    if (to < 0 || (size_t)to == from)
+        return;
+    if (m->neager == m->ceager) {
+        size_t cap = m->ceager ? m->ceager * 2 : 8;
+        size_t *e = realloc(m->eager, cap * sizeof *e);
+        if (!e)
+            return; /* only an optimisation hint is lost */
+        m->eager = e;
+        m->ceager = cap;
+    }
+    m->eager[m->neager++] = (size_t)to;
+}
+
+void graph_eager_closure(const struct graph *g, bool *in)
+{
+    size_t *stack = malloc((g->n ? g->n : 1) * sizeof *stack), top = 0;
+    if (!stack) {
+        for (size_t i = 0; i < g->n; i++)
+            in[i] = true; /* no memory: everything is "eager", which is safe */
+        return;
+    }
+    for (size_t i = 0; i < g->n; i++)
+        if (in[i])
+            stack[top++] = i;
+    while (top > 0) {
+        size_t i = stack[--top];
+        const struct module *m = &g->mods[i];
+        /* importing a.b.c imports a and a.b first */
+        char *name = strdup(m->name);
+        for (char *dot = name ? strrchr(name, '.') : NULL; dot; dot = strrchr(name, '.')) {
+            *dot = '\0';
+            long p = graph_find(g, name);
+            if (p >= 0 && !in[p]) {
+                in[p] = true;
+                stack[top++] = (size_t)p;
+            }
+        }
+        free(name);
+        for (size_t k = 0; k < m->neager; k++) {
+            size_t t = m->eager[k];
+            if (!in[t]) {
+                in[t] = true;
+                stack[top++] = t;
+            }
+        }
+    }
+    free(stack);
+}
+
 static void follow_import(struct graph *g, size_t mi, const struct scan_import *im)
 {
     bool optional = (im->flags & (SCAN_IN_TRY | SCAN_IN_IF | SCAN_IN_DEF | SCAN_DYNAMIC)) != 0;
@@ -380,7 +432,10 @@ static void follow_import(struct graph *g, size_t mi, const struct scan_import *
         free(target);
         return;
     }
+    bool eager = !(im->flags & (SCAN_IN_DEF | SCAN_IN_SCRIPT | SCAN_DYNAMIC));
     long t = request(g, target, optional, (long)mi, im->line, (im->flags & SCAN_DYNAMIC) != 0);
+    if (eager)
+        add_eager(g, mi, t);
     if (t >= 0 && im->names && is_package(&g->mods[t])) {
         for (size_t k = 0; k < im->nnames; k++) {
             char *sub = NULL;
@@ -388,7 +443,9 @@ static void follow_import(struct graph *g, size_t mi, const struct scan_import *
                 continue;
             if (asprintf(&sub, "%s.%s", target, im->names[k]) < 0)
                 continue;
-            request(g, sub, optional, (long)mi, im->line, true);
+            long st = request(g, sub, optional, (long)mi, im->line, true);
+            if (eager)
+                add_eager(g, mi, st);
             free(sub);
         }
     }
@@ -523,6 +580,7 @@ void graph_release(struct graph *g)
         free(m->path);
         free(m->app_rel);
         free(m->importer);
+        free(m->eager);
         strvec_release(&m->search);
     }
     free(g->mods);

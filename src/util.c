@@ -16,11 +16,11 @@
 
 extern char **environ;
 
-int buf_append(struct buf *b, const void *data, size_t len)
+int buf_reserve(struct buf *b, size_t extra)
 {
-    if (b->len + len + 1 > b->cap) {
+    if (b->len + extra + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + len + 1)
+        while (cap < b->len + extra + 1)
             cap *= 2;
         char *d = realloc(b->data, cap);
         if (!d)
@@ -28,6 +28,13 @@ int buf_append(struct buf *b, const void *data, size_t len)
         b->data = d;
         b->cap = cap;
     }
+    return 0;
+}
+
+int buf_append(struct buf *b, const void *data, size_t len)
+{
+    if (buf_reserve(b, len) != 0)
+        return -1;
     if (len)
         memcpy(b->data + b->len, data, len);
     b->len += len;

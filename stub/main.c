@@ -107,7 +107,7 @@ int main(int argc, char **argv)
         snprintf(why, sizeof why, "out of memory");
         goto fail;
     }
-    status = pyrun(dir, &man, exe, argc, argv, why, sizeof why);
+    status = pyrun(dir, &man, exe, &self.trailer, argc, argv, why, sizeof why);
     if (status < 0) {
         status = 1;
         goto fail;

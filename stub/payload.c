@@ -26,9 +26,11 @@ void payload_trailer_encode(const struct payload_trailer *t, uint8_t out[PAYLOAD
     memcpy(out, PAYLOAD_MAGIC, PAYLOAD_MAGIC_LEN);
     put32(out + 8, t->version);
     put32(out + 12, t->flags);
-    put64(out + 16, t->archive_offset);
-    put64(out + 24, t->archive_size);
-    memcpy(out + 32, t->sha256, 32);
+    put64(out + 16, t->pyz_offset);
+    put64(out + 24, t->pyz_size);
+    put64(out + 32, t->archive_offset);
+    put64(out + 40, t->archive_size);
+    memcpy(out + 48, t->sha256, 32);
 }
 
 int payload_trailer_decode(const uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE],
@@ -43,15 +45,19 @@ int payload_trailer_decode(const uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILE
         return *why = "no bundle trailer at the end of the file (truncated or not a bundle)", -1;
     t->version = get32(tr + 8);
     t->flags = get32(tr + 12);
-    t->archive_offset = get64(tr + 16);
-    t->archive_size = get64(tr + 24);
-    memcpy(t->sha256, tr + 32, 32);
+    t->pyz_offset = get64(tr + 16);
+    t->pyz_size = get64(tr + 24);
+    t->archive_offset = get64(tr + 32);
+    t->archive_size = get64(tr + 40);
+    memcpy(t->sha256, tr + 48, 32);
     if (t->version != PAYLOAD_VERSION)
         return *why = "unsupported bundle format version", -1;
     if (t->archive_size < PAYLOAD_EOCD_SIZE ||
         t->archive_offset > file_size - PAYLOAD_TRAILER_SIZE ||
         t->archive_size != file_size - PAYLOAD_TRAILER_SIZE - t->archive_offset)
         return *why = "archive bounds in the trailer do not match the file size", -1;
+    if (t->pyz_offset > t->archive_offset || t->pyz_size > t->archive_offset - t->pyz_offset)
+        return *why = "module blob bounds in the trailer do not match the archive", -1;
     if (get32(eocd) != 0x06054b50u || get16(eocd + 20) != PAYLOAD_TRAILER_SIZE)
         return *why = "zip end record not found before the trailer", -1;
     return 0;

@@ -100,14 +100,15 @@ static void *open_lib(const char *dir, const char *rel, int flags, char *why, si
 
 static int failed(py_status st) { return st.type != 0; }
 
-int pyrun(const char *dir, const struct stub_manifest *m, const char *exe, int argc, char **argv,
-          char *why, size_t whylen)
+int pyrun(const char *dir, const struct stub_manifest *m, const char *exe,
+          const struct payload_trailer *t, int argc, char **argv, char *why, size_t whylen)
 {
+    char run[128];
     const struct config_layout *lay = NULL;
     struct pyapi api;
     int pre[PRE_INTS];
     void *cfg, *h;
-    char *dynload = NULL;
+    char *pydir = NULL, *site = NULL;
     wchar_t *w;
     py_status st;
     const char *unbuf;
@@ -140,11 +141,15 @@ int pyrun(const char *dir, const struct stub_manifest *m, const char *exe, int a
         api.exit_status_exception(st);
 
     cfg = calloc(1, 1024);
-    if (!cfg || asprintf(&dynload, "%s/lib-dynload", dir) < 0) {
+    if (!cfg || asprintf(&pydir, "%s/py", dir) < 0 || asprintf(&site, "%s/site", dir) < 0) {
         snprintf(why, whylen, "out of memory");
         free(cfg);
+        free(pydir);
         return -1;
     }
+    /* the start-up module gets the module blob's place in this file */
+    snprintf(run, sizeof run, "from " PAYLOAD_BOOT_MODULE " import main\nmain(%llu, %llu)\n",
+             (unsigned long long)t->pyz_offset, (unsigned long long)t->pyz_size);
     api.config_init_isolated(cfg);
     SET_INT(cfg, lay->install_signal_handlers, 1); /* Ctrl-C raises KeyboardInterrupt */
     SET_INT(cfg, lay->site_import, 0);
@@ -158,11 +163,10 @@ int pyrun(const char *dir, const struct stub_manifest *m, const char *exe, int a
         /* home set: no ._pth file beside the binary is honoured */
         failed(st = api.config_set_bytes_string(cfg, FIELD(cfg, lay->home), dir)) ||
         failed(st = api.config_set_bytes_string(cfg, FIELD(cfg, lay->executable), exe)) ||
-        failed(st = api.config_set_bytes_string(cfg, FIELD(cfg, lay->run_command),
-                                                "from " PAYLOAD_BOOT_MODULE " import main\nmain()\n")) ||
+        failed(st = api.config_set_bytes_string(cfg, FIELD(cfg, lay->run_command), run)) ||
         failed(st = api.config_set_bytes_argv(cfg, argc, argv)))
         api.exit_status_exception(st);
-    const char *paths[2] = {exe, dynload};
+    const char *paths[2] = {pydir, site};
     for (int i = 0; i < 2; i++) {
         w = api.decode_locale(paths[i], NULL);
         if (!w) {
@@ -174,7 +178,8 @@ int pyrun(const char *dir, const struct stub_manifest *m, const char *exe, int a
         if (failed(st))
             api.exit_status_exception(st);
     }
-    free(dynload);
+    free(pydir);
+    free(site);
     stub_debug("initializing Python %d.%d", m->py_major, m->py_minor);
     st = api.initialize_from_config(cfg);
     api.config_clear(cfg);

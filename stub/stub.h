@@ -47,6 +47,6 @@ void manifest_release(struct stub_manifest *m);
 /* pyrun.c: loads libpython from dir and runs the app; returns its exit
  * status, or -1 with why set when Python could not be started. */
 int pyrun(const char *dir, const struct stub_manifest *m, const char *exe,
-          int argc, char **argv, char *why, size_t whylen);
+          const struct payload_trailer *t, int argc, char **argv, char *why, size_t whylen);
 
 #endif

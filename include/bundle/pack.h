@@ -23,14 +23,17 @@ struct pack {
     char *tmp_path;          /* its name (owned) */
     char *final_path;        /* where pack_commit renames it (owned) */
     struct archive *a;       /* libarchive writer */
-    uint64_t archive_offset; /* where the zip starts: the stub's size */
+    uint64_t pyz_offset;     /* where the module blob starts: the stub's size */
+    uint64_t pyz_size;
+    uint64_t archive_offset; /* where the zip starts: after the blob */
     time_t mtime;            /* every entry's time */
     uint64_t size;           /* final file size, after pack_commit */
 };
 
-/* Creates the temp file next to final_path and writes the stub. */
+/* Creates the temp file next to final_path and writes the stub, then the
+ * pure-Python module blob (pyz; may be empty). */
 int pack_open(struct pack *p, const char *final_path, const void *stub, size_t stub_len,
-              time_t mtime, struct err *err);
+              const void *pyz, size_t pyz_len, time_t mtime, struct err *err);
 /* Adds a file entry holding data; deflated if compress, else stored. */
 int pack_add_data(struct pack *p, const char *name, const void *data, size_t len, bool compress,
                   struct err *err);

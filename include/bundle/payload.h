@@ -2,29 +2,39 @@
  *
  * A bundle is one file:
  *
- *   [ stub ELF ][ zip archive .................. EOCD ][ trailer ]
- *               ^ archive_offset                       ^ file_size - PAYLOAD_TRAILER_SIZE
+ *   [ stub ELF ][ pyz ][ zip archive .............. EOCD ][ trailer ]
+ *               ^ pyz_offset                                ^ file_size - PAYLOAD_TRAILER_SIZE
+ *                      ^ archive_offset
  *
- * The trailer is the zip's end-of-central-directory comment, so the whole
- * file from archive_offset on is a valid zip and zipimport reads Python
- * modules from the binary in place.  The trailer is fixed-size,
- * little-endian:
+ * The trailer is the zip's end-of-central-directory comment, so the file
+ * from archive_offset on is a valid zip.  It is fixed-size, little-endian:
  *
  *   off size field
  *     0    8 magic            PAYLOAD_MAGIC
  *     8    4 version          PAYLOAD_VERSION
  *    12    4 flags            0 (reserved)
- *    16    8 archive_offset   where the zip starts
- *    24    8 archive_size     zip bytes up to the trailer (EOCD included)
- *    32   32 sha256           of file bytes [0, archive_offset + archive_size)
+ *    16    8 pyz_offset       where the pure-Python module blob starts
+ *    24    8 pyz_size         its size (it ends at or before archive_offset)
+ *    32    8 archive_offset   where the zip starts
+ *    40    8 archive_size     zip bytes up to the trailer (EOCD included)
+ *    48   32 sha256           of file bytes [0, archive_offset + archive_size)
  *
  * The SHA-256 names the cache entry of the bundle's native parts.
  *
- * Zip entries:
- *   <module path>.pyc          pure Python, deflated, read in place by zipimport
- *   _bundle_boot.pyc           the start-up module the stub runs
- *   _native/manifest           stored; what the stub needs (see below)
- *   _native/<relpath>          stored; extracted into the cache entry as <relpath>
+ * The pyz holds the app's pure-Python modules, read in place at run time by
+ * the start-up module's importer (never unpacked):
+ *   u32 LE   n: size of the index
+ *   n bytes  the index, a marshal'ed dict {module name: (offset, size, flags)}
+ *            offset from the pyz start; flags PYZ_PACKAGE, PYZ_NAMESPACE
+ *   ...      each module's code: zlib(marshal(code object))
+ *
+ * Zip entries, all stored, all unpacked into the cache entry on first run:
+ *   _native/manifest           what the stub needs (see below)
+ *   _native/lib/...            libpython and the shared libraries
+ *   _native/py/...             the start-up module and the modules CPython
+ *                              imports before it (encodings...), as .pyc
+ *   _native/site/...           extension modules and package data files, in
+ *                              their package tree (sys._MEIPASS)
  *
  * The manifest is text, one "key value" per line:
  *   python 3.11                   the interpreter's major.minor
@@ -42,12 +52,14 @@
 
 #define PAYLOAD_MAGIC "\x7f" "BUNDLE\x1a"
 #define PAYLOAD_MAGIC_LEN 8
-#define PAYLOAD_VERSION 1
-#define PAYLOAD_TRAILER_SIZE 64
+#define PAYLOAD_VERSION 2
+#define PAYLOAD_TRAILER_SIZE 80
 #define PAYLOAD_EOCD_SIZE 22
 #define PAYLOAD_NATIVE_PREFIX "_native/"
 #define PAYLOAD_MANIFEST "_native/manifest"
 #define PAYLOAD_BOOT_MODULE "_bundle_boot"
+#define PYZ_PACKAGE 1
+#define PYZ_NAMESPACE 2
 /* Longest native path the stub accepts (relative to the cache entry). */
 #define PAYLOAD_PATH_MAX 1024
 /* Largest manifest the stub reads. */
@@ -56,6 +68,8 @@
 struct payload_trailer {
     uint32_t version;
     uint32_t flags;
+    uint64_t pyz_offset;
+    uint64_t pyz_size;
     uint64_t archive_offset;
     uint64_t archive_size;
     uint8_t sha256[32];
@@ -65,7 +79,8 @@ void payload_trailer_encode(const struct payload_trailer *t, uint8_t out[PAYLOAD
 
 /* Decodes the last PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE bytes of a file
  * of file_size bytes.  Checks the magic, the version, that the archive lies
- * inside the file and ends exactly at the trailer, and that the EOCD before
+ * inside the file and ends exactly at the trailer, that the pyz lies before
+ * the archive, and that the EOCD before
  * the trailer declares the trailer as its comment.  Returns 0, or -1 with
  * *why set to a static reason. */
 int payload_trailer_decode(const uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE],

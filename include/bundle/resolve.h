@@ -37,6 +37,9 @@ struct module {
     char *importer;       /* the first module that imported it, NULL for roots (owned) */
     int line;             /* ...and the line of that import */
     bool excluded;        /* dropped later (e.g. does not compile) */
+    size_t *eager;        /* modules its module-level code imports, which run as
+                             soon as it is imported: not in a def, not script-only */
+    size_t neager, ceager;
 };
 
 struct graph {
@@ -65,6 +68,10 @@ int resolve_add(struct graph *g, const char *name, struct err *err);
 /* Adds every module of a package directory tree (used for "encodings").
  * Returns 0 or -1 with err. */
 int resolve_add_package_tree(struct graph *g, const char *name, struct err *err);
+
+/* Marks in[] (g->n entries) every module the modules already marked import
+ * when they are imported (eager edges and parent packages, transitively). */
+void graph_eager_closure(const struct graph *g, bool *in);
 
 /* Index of a module by name, or -1. */
 long graph_find(const struct graph *g, const char *name);

@@ -16,6 +16,8 @@ struct buf {
 };
 
 int buf_append(struct buf *b, const void *data, size_t len);
+/* Makes room for at least extra more bytes (plus the NUL). */
+int buf_reserve(struct buf *b, size_t extra);
 int buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_release(struct buf *b);
 

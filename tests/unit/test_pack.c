@@ -212,7 +212,7 @@ static char *build(const struct fx *f, const char *dir, const char *name, uint8_
     char *path = util_join(dir, name);
 
     assert_non_null(path);
-    if (pack_open(&p, path, f->stub, STUB_LEN, MTIME, &err) != 0 || add_specs(&p, f, NSPECS, &err) != 0 ||
+    if (pack_open(&p, path, f->stub, STUB_LEN, NULL, 0, MTIME, &err) != 0 || add_specs(&p, f, NSPECS, &err) != 0 ||
         pack_commit(&p, sha, file_sha, &err) != 0)
         fail_msg("building %s: %s", path, err.msg);
     *size = p.size;
@@ -371,7 +371,7 @@ static void test_python_accepts(void **state)
                          "z = zipfile.ZipFile(sys.argv[1])\n"
                          "bad = z.testzip()\n"
                          "assert bad is None, bad\n"
-                         "assert len(z.comment) == 64, len(z.comment)\n"
+                         "assert len(z.comment) == 80, len(z.comment)\n"
                          "print(\",\".join(z.namelist()))' '%s' 2>&1",
                          python(), path) > 0);
     out = run(cmd, &status);
@@ -449,7 +449,7 @@ static void test_atomic_replace(void **state)
     assert_non_null(fp);
     fputs("old contents", fp);
     fclose(fp);
-    assert_int_equal(pack_open(&p, path, f->stub, STUB_LEN, MTIME, &err), 0);
+    assert_int_equal(pack_open(&p, path, f->stub, STUB_LEN, NULL, 0, MTIME, &err), 0);
     assert_int_equal(add_specs(&p, f, 4, &err), 0);
     /* while writing: the old file is untouched, a hidden temp file sits beside it */
     listing = list_dir(f->dir);
@@ -488,7 +488,7 @@ static void test_relative_name(void **state)
     /* a bare file name: the temp file goes into the current directory */
     assert_non_null(getcwd(cwd, sizeof cwd));
     assert_int_equal(chdir(f->dir), 0);
-    int rc = pack_open(&p, "app", f->stub, STUB_LEN, MTIME, &err);
+    int rc = pack_open(&p, "app", f->stub, STUB_LEN, NULL, 0, MTIME, &err);
     if (rc == 0)
         rc = add_specs(&p, f, 2, &err);
     if (rc == 0)
@@ -508,7 +508,7 @@ static void test_abort_leaves_nothing(void **state)
     for (size_t upto = 0; upto <= NSPECS; upto += 3) {
         struct pack p;
         struct err err = {0};
-        assert_int_equal(pack_open(&p, path, f->stub, STUB_LEN, MTIME, &err), 0);
+        assert_int_equal(pack_open(&p, path, f->stub, STUB_LEN, NULL, 0, MTIME, &err), 0);
         assert_int_equal(add_specs(&p, f, upto, &err), 0);
         pack_abort(&p);
         assert_dir_is(f->dir, "");
@@ -546,7 +546,7 @@ static void test_open_fails(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         struct pack p;
         struct err err = {0};
-        int rc = pack_open(&p, cases[i], f->stub, STUB_LEN, MTIME, &err);
+        int rc = pack_open(&p, cases[i], f->stub, STUB_LEN, NULL, 0, MTIME, &err);
         if (rc != -1)
             print_error("case '%s' succeeded\n", cases[i]);
         assert_int_equal(rc, -1);
@@ -562,7 +562,7 @@ static void test_open_fails(void **state)
         struct pack p;
         struct err err = {0};
         assert_int_equal(mkdir(ro, 0555), 0);
-        assert_int_equal(pack_open(&p, path, f->stub, STUB_LEN, MTIME, &err), -1);
+        assert_int_equal(pack_open(&p, path, f->stub, STUB_LEN, NULL, 0, MTIME, &err), -1);
         assert_one_line_naming(&err, path);
         assert_dir_is(ro, "");
         chmod(ro, 0755);
@@ -581,7 +581,7 @@ static void test_add_file_fails(void **state)
     struct err err = {0};
     char *path = util_join(f->dir, "app"), *nofile = util_join(f->libdir, "no-such-lib.so");
 
-    assert_int_equal(pack_open(&p, path, f->stub, STUB_LEN, MTIME, &err), 0);
+    assert_int_equal(pack_open(&p, path, f->stub, STUB_LEN, NULL, 0, MTIME, &err), 0);
     assert_int_equal(add_specs(&p, f, 2, &err), 0);
     assert_int_equal(pack_add_file(&p, "_native/lib/missing.so", nofile, &err), -1);
     assert_one_line_naming(&err, nofile);
@@ -590,7 +590,7 @@ static void test_add_file_fails(void **state)
     pack_abort(&p);
     assert_dir_is(f->dir, "");
     /* a directory is not a file */
-    assert_int_equal(pack_open(&p, path, f->stub, STUB_LEN, MTIME, &err), 0);
+    assert_int_equal(pack_open(&p, path, f->stub, STUB_LEN, NULL, 0, MTIME, &err), 0);
     assert_int_equal(pack_add_file(&p, "_native/lib/dir.so", f->libdir, &err), -1);
     assert_one_line_naming(&err, f->libdir);
     pack_abort(&p);

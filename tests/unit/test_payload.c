@@ -216,6 +216,8 @@ static void test_trailer_encode_layout(void **state)
 {
     (void)state;
     struct payload_trailer t = {.version = 0x01020304u, .flags = 0x0a0b0c0du,
+                                .pyz_offset = 0x0102030405060708ull,
+                                .pyz_size = 0x1112131415161718ull,
                                 .archive_offset = 0x1122334455667788ull,
                                 .archive_size = 0x99aabbccddeeff00ull};
     uint8_t out[PAYLOAD_TRAILER_SIZE];
@@ -227,9 +229,11 @@ static void test_trailer_encode_layout(void **state)
     assert_memory_equal(out, PAYLOAD_MAGIC, PAYLOAD_MAGIC_LEN);
     assert_memory_equal(out + 8, "\x04\x03\x02\x01", 4);
     assert_memory_equal(out + 12, "\x0d\x0c\x0b\x0a", 4);
-    assert_memory_equal(out + 16, "\x88\x77\x66\x55\x44\x33\x22\x11", 8);
-    assert_memory_equal(out + 24, "\x00\xff\xee\xdd\xcc\xbb\xaa\x99", 8);
-    assert_memory_equal(out + 32, t.sha256, 32);
+    assert_memory_equal(out + 16, "\x08\x07\x06\x05\x04\x03\x02\x01", 8);
+    assert_memory_equal(out + 24, "\x18\x17\x16\x15\x14\x13\x12\x11", 8);
+    assert_memory_equal(out + 32, "\x88\x77\x66\x55\x44\x33\x22\x11", 8);
+    assert_memory_equal(out + 40, "\x00\xff\xee\xdd\xcc\xbb\xaa\x99", 8);
+    assert_memory_equal(out + 48, t.sha256, 32);
 }
 
 static void test_trailer_round_trip(void **state)
@@ -288,6 +292,8 @@ struct tail_case {
     uint32_t sig;
     bool set_comment;
     uint16_t comment;
+    bool set_pyz;
+    uint64_t pyz_off, pyz_size;
     const char *why;        /* a word of the reason */
 };
 
@@ -300,7 +306,8 @@ static void test_trailer_decode_rejects(void **state)
         {"magic byte 3", .magic_byte = 3, .why = "trailer"},
         {"magic byte 7", .magic_byte = 7, .why = "trailer"},
         {"version 0", -1, .set_version = true, .version = 0, .why = "version"},
-        {"version 2", -1, .set_version = true, .version = 2, .why = "version"},
+        {"version 1", -1, .set_version = true, .version = 1, .why = "version"},
+        {"version 3", -1, .set_version = true, .version = 3, .why = "version"},
         {"version max", -1, .set_version = true, .version = UINT32_MAX, .why = "version"},
         {"version byte-swapped", -1, .set_version = true, .version = 0x01000000u, .why = "version"},
         {"offset past the end", -1, .set_off = true, .off = 1u << 30, .why = "bounds"},
@@ -320,6 +327,10 @@ static void test_trailer_decode_rejects(void **state)
         {"file size 0", -1, .set_file = true, .file_size = 0, .why = "small"},
         {"file size 85", -1, .set_file = true, .file_size = TAIL_SIZE - 1, .why = "small"},
         {"file size UINT64_MAX", -1, .set_file = true, .file_size = UINT64_MAX, .why = "bounds"},
+        {"pyz past the archive", -1, .set_pyz = true, .pyz_off = 1001, .pyz_size = 0, .why = "blob"},
+        {"pyz runs into the archive", -1, .set_pyz = true, .pyz_off = 10, .pyz_size = 991, .why = "blob"},
+        {"pyz size wraps", -1, .set_pyz = true, .pyz_off = 10, .pyz_size = UINT64_MAX - 5, .why = "blob"},
+        {"pyz offset UINT64_MAX", -1, .set_pyz = true, .pyz_off = UINT64_MAX, .pyz_size = 1, .why = "blob"},
         {"no EOCD signature", -1, .set_sig = true, .sig = 0, .why = "end record"},
         {"local header signature as EOCD", -1, .set_sig = true, .sig = 0x04034b50u, .why = "end record"},
         {"zip64 EOCD signature", -1, .set_sig = true, .sig = 0x06064b50u, .why = "end record"},
@@ -345,14 +356,18 @@ static void test_trailer_decode_rejects(void **state)
         if (c->set_version)
             put32(tr + 8, c->version);
         if (c->set_off)
-            put64(tr + 16, c->off);
+            put64(tr + 32, c->off);
         if (c->set_size)
-            put64(tr + 24, c->size);
+            put64(tr + 40, c->size);
         if (c->size_delta)
-            put64(tr + 24, im.archive_size + (uint64_t)c->size_delta);
+            put64(tr + 40, im.archive_size + (uint64_t)c->size_delta);
         if (c->set_off && c->set_size && c->size == 21)
             /* offset and size add up to the file; only the size is too small */
-            put64(tr + 16, im.size - PAYLOAD_TRAILER_SIZE - 21);
+            put64(tr + 32, im.size - PAYLOAD_TRAILER_SIZE - 21);
+        if (c->set_pyz) {
+            put64(tr + 16, c->pyz_off);
+            put64(tr + 24, c->pyz_size);
+        }
         if (c->set_sig)
             put32(tail, c->sig);
         if (c->set_comment)
