@@ -1,6 +1,8 @@
 #include "bundle/build.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -186,8 +188,7 @@ struct entry {
     const char *file;  /* stored from this file, or... */
     const char *data;  /* ...these bytes (not owned) */
     size_t len;
-    bool compress;
-    bool dir;
+    bool strip;        /* an ELF file: stripped of debug info on the way */
 };
 
 struct build {
@@ -212,6 +213,8 @@ struct build {
     struct strvec stripped; /* their paths, to point entries at (owned) */
     size_t n_modules, n_natives;
     char *made_dir;     /* the output directory, when this build created it */
+    struct strvec paths; /* file paths that entries point at (owned) */
+    size_t n_data;      /* package and --add-data files */
     bool json_written;
 };
 
@@ -230,7 +233,7 @@ static void say(const struct build *b, int level, const char *fmt, ...)
 }
 
 static int add_entry(struct build *b, char *name, const char *file, const char *data, size_t len,
-                     bool compress, bool dir)
+                     bool strip)
 {
     if (!name)
         return err_set(b->err, ENOMEM, "out of memory");
@@ -244,7 +247,7 @@ static int add_entry(struct build *b, char *name, const char *file, const char *
         b->entries = e;
         b->centries = cap;
     }
-    b->entries[b->nentries++] = (struct entry){name, file, data, len, compress, dir};
+    b->entries[b->nentries++] = (struct entry){name, file, data, len, strip};
     return 0;
 }
 
@@ -450,7 +453,7 @@ static int collect_python(struct build *b)
         b->n_modules++;
         if (early[i] && i != 0) {
             char *rel = pyc_name(m);
-            if (!rel || add_entry(b, strdupf("_native/py/%s", rel), NULL, j->data, j->len, false, false) != 0) {
+            if (!rel || add_entry(b, strdupf("_native/py/%s", rel), NULL, j->data, j->len, false) != 0) {
                 free(rel);
                 goto out;
             }
@@ -467,7 +470,7 @@ static int collect_python(struct build *b)
         goto out;
     }
     if (add_entry(b, strdup("_native/py/" PAYLOAD_BOOT_MODULE ".pyc"), NULL, boot->data, boot->len,
-                  false, false) != 0)
+                  false) != 0)
         goto out;
     qsort(items, nitems, sizeof *items, cmp_item);
     if (pyz_build(items, nitems, &b->pyz, b->err) != 0)
@@ -507,7 +510,7 @@ static int collect_native(struct build *b)
     if (buf_printf(&b->manifest, "python %d.%d\nlibpython lib/%s\n", b->probe.major,
                    b->probe.minor, libpy) != 0)
         goto oom;
-    if (add_entry(b, strdupf("_native/lib/%s", libpy), b->probe.libpython, NULL, 0, false, false) != 0)
+    if (add_entry(b, strdupf("_native/lib/%s", libpy), b->probe.libpython, NULL, 0, true) != 0)
         goto out;
     for (size_t i = 0; i < b->libs.n; i++) {
         const struct elfdeps_lib *l = &b->libs.libs[i];
@@ -515,7 +518,7 @@ static int collect_native(struct build *b)
             continue;
         if (buf_printf(&b->manifest, "preload lib/%s\n", l->name) != 0)
             goto oom;
-        if (add_entry(b, strdupf("_native/lib/%s", l->name), l->path, NULL, 0, false, false) != 0)
+        if (add_entry(b, strdupf("_native/lib/%s", l->name), l->path, NULL, 0, true) != 0)
             goto out;
     }
     for (size_t i = 0; i < b->graph.n; i++) {
@@ -537,11 +540,11 @@ static int collect_native(struct build *b)
         char *z = dot ? strdupf("_native/site/%s/%s", pkgdir, base_name(m->path))
                       : strdupf("_native/site/%s", base_name(m->path));
         free(pkgdir);
-        if (add_entry(b, z, m->path, NULL, 0, false, false) != 0)
+        if (add_entry(b, z, m->path, NULL, 0, true) != 0)
             goto out;
     }
     b->n_natives = 1 + b->libs.n + (roots.n - 1);
-    if (add_entry(b, strdup(PAYLOAD_MANIFEST), NULL, b->manifest.data, b->manifest.len, false, false) != 0)
+    if (add_entry(b, strdup(PAYLOAD_MANIFEST), NULL, b->manifest.data, b->manifest.len, false) != 0)
         goto out;
     rc = 0;
     goto out;
@@ -591,7 +594,7 @@ static int strip_natives(struct build *b)
         goto oom;
     for (size_t i = 0; i < b->nentries; i++) {
         struct entry *en = &b->entries[i];
-        if (!en->file)
+        if (!en->strip)
             continue;
         char *dst = strdupf("%s/%zu-%s", b->strip_dir, i, base_name(en->file));
         if (!dst || strvec_push_owned(&b->stripped, dst) != 0 || strvec_push(&argv, dst) != 0)
@@ -606,7 +609,7 @@ static int strip_natives(struct build *b)
         goto out;
     }
     for (size_t i = 0, k = 0; i < b->nentries; i++)
-        if (b->entries[i].file)
+        if (b->entries[i].strip)
             b->entries[i].file = b->stripped.v[k++];
     rc = 0;
     goto out;
@@ -616,6 +619,208 @@ out:
     strvec_release(&argv);
     buf_release(&errout);
     return rc;
+}
+
+/* File names that are never package data: code (bundled as code, or not
+ * needed at run time) and shared objects (the ELF closure brings those). */
+static bool code_file(const char *n)
+{
+    static const char *const suffixes[] = {".py", ".pyc", ".pyo", ".pyi", ".pxd", ".pyx", ".so"};
+    size_t l = strlen(n);
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+        size_t sl = strlen(suffixes[i]);
+        if (l >= sl && strcmp(n + l - sl, suffixes[i]) == 0)
+            return true;
+    }
+    return strstr(n, ".so.") != NULL;
+}
+
+/* Adds one data file as site/REL, unless --exclude-data matches REL. */
+static int add_data_file(struct build *b, const char *path, const char *rel)
+{
+    char *p;
+    for (size_t i = 0; i < b->o->exclude_data.n; i++)
+        if (fnmatch(b->o->exclude_data.v[i], rel, 0) == 0)
+            return 0;
+    if (!payload_path_safe(rel, strlen(rel))) {
+        say(b, 0, "warning: '%s' left out: its name cannot be unpacked safely", path);
+        return 0;
+    }
+    if (!(p = strdup(path)) || strvec_push_owned(&b->paths, p) != 0)
+        return err_set(b->err, ENOMEM, "out of memory");
+    b->n_data++;
+    return add_entry(b, strdupf("_native/site/%s", rel), p, NULL, 0, false);
+}
+
+/* Walks dir, adding its files as REL_PREFIX/...  all: every file (--collect,
+ * --add-data); else data files only, not tests/ and not subpackages (those
+ * come with their own package when it is imported). */
+static int add_data_tree(struct build *b, const char *dir, const char *rel_prefix, bool all, int depth)
+{
+    DIR *d;
+    struct dirent *de;
+    struct strvec names = STRVEC_INIT;
+    int rc = 0;
+
+    if (depth > 32 || !(d = opendir(dir)))
+        return 0;
+    while ((de = readdir(d)) != NULL)
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strvec_push(&names, de->d_name) != 0)
+            rc = err_set(b->err, ENOMEM, "out of memory");
+    closedir(d);
+    for (size_t i = 0; i < names.n && rc == 0; i++) {
+        const char *n = names.v[i];
+        char *path = util_join(dir, n);
+        char *rel = rel_prefix[0] ? strdupf("%s/%s", rel_prefix, n) : strdup(n);
+        if (!path || !rel) {
+            rc = err_set(b->err, ENOMEM, "out of memory");
+        } else if (util_is_dir(path)) {
+            char *init = util_join(path, "__init__.py");
+            bool skip = strcmp(n, "__pycache__") == 0 ||
+                        (!all && (strcmp(n, "tests") == 0 || strcmp(n, "test") == 0 ||
+                                  (init && util_is_file(init))));
+            if (!skip)
+                rc = add_data_tree(b, path, rel, all, depth + 1);
+            free(init);
+        } else if (util_is_file(path) && (all ? !strstr(rel, "__pycache__") && !code_file(n) : !code_file(n))) {
+            rc = add_data_file(b, path, rel);
+        }
+        free(path);
+        free(rel);
+    }
+    strvec_release(&names);
+    return rc;
+}
+
+/* Package files of every bundled package, then --add-data. */
+static int collect_data(struct build *b)
+{
+    for (size_t i = 0; i < b->graph.n; i++) {
+        const struct module *m = &b->graph.mods[i];
+        if (m->kind != MOD_PACKAGE || m->excluded || !m->search.n)
+            continue;
+        char *rel = strdup(m->name);
+        if (!rel)
+            return err_set(b->err, ENOMEM, "out of memory");
+        for (char *p = rel; *p; p++)
+            if (*p == '.')
+                *p = '/';
+        int rc = add_data_tree(b, m->search.v[0], rel, m->collect, 0);
+        free(rel);
+        if (rc != 0)
+            return -1;
+    }
+    for (size_t i = 0; i < b->o->add_data.n; i++) {
+        char *src = strdup(b->o->add_data.v[i]);
+        if (!src)
+            return err_set(b->err, ENOMEM, "out of memory");
+        char *colon = strrchr(src, ':');
+        const char *dest = colon + 1;
+        *colon = '\0';
+        char *rel = strcmp(dest, ".") == 0 ? strdup("") : strdup(dest);
+        while (rel && *rel && rel[strlen(rel) - 1] == '/')
+            rel[strlen(rel) - 1] = '\0';
+        int rc;
+        if (!rel) {
+            rc = err_set(b->err, ENOMEM, "out of memory");
+        } else if (util_is_dir(src)) {
+            rc = add_data_tree(b, src, rel, true, 0);
+        } else if (util_is_file(src)) {
+            char *full = rel[0] ? strdupf("%s/%s", rel, base_name(src)) : strdup(base_name(src));
+            rc = full ? add_data_file(b, src, full) : err_set(b->err, ENOMEM, "out of memory");
+            free(full);
+        } else {
+            rc = err_usage(b->err, "--add-data: cannot read '%s': %s", src, strerror(errno ? errno : ENOENT));
+        }
+        free(rel);
+        free(src);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Reads the top-level module names a distribution's metadata dir names. */
+static void dist_top_levels(const char *dir, struct strvec *out)
+{
+    char *path = util_join(dir, "top_level.txt"), *text = NULL;
+    struct err e;
+    if (path && util_read_file(path, 1 << 20, &text, NULL, &e) == 0) {
+        char *save = NULL;
+        for (char *l = strtok_r(text, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save))
+            if (*l)
+                strvec_push(out, l);
+    } else {
+        /* no top_level.txt (most wheels today): the RECORD's top directories */
+        free(path);
+        path = util_join(dir, "RECORD");
+        if (path && util_read_file(path, 16 << 20, &text, NULL, &e) == 0) {
+            char *save = NULL;
+            for (char *l = strtok_r(text, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save)) {
+                size_t n = strcspn(l, "/,");
+                if (l[n] == '/' && n > 0 && !strstr(l, ".dist-info/") && l[0] != '.') {
+                    l[n] = '\0';
+                    if (strvec_find(out, l) < 0)
+                        strvec_push(out, l);
+                } else if (l[n] == ',' && n > 3 && strncmp(l + n - 3, ".py", 3) == 0) {
+                    l[n - 3] = '\0';
+                    if (strvec_find(out, l) < 0)
+                        strvec_push(out, l);
+                }
+            }
+        }
+    }
+    free(path);
+    free(text);
+}
+
+/* The metadata (*.dist-info, *.egg-info) of every distribution whose
+ * modules are bundled, so importlib.metadata.version() and entry points
+ * work: it goes to site/, which is on sys.path. */
+static int collect_metadata(struct build *b)
+{
+    static const char *const keep[] = {"METADATA", "PKG-INFO", "entry_points.txt", "top_level.txt",
+                                       "requires.txt"};
+    for (size_t r = 1; r < b->graph.roots.n; r++) {
+        DIR *d = opendir(b->graph.roots.v[r]);
+        struct dirent *de;
+        if (!d)
+            continue;
+        while ((de = readdir(d)) != NULL) {
+            const char *n = de->d_name;
+            size_t l = strlen(n);
+            if (!(l > 10 && strcmp(n + l - 10, ".dist-info") == 0) &&
+                !(l > 9 && strcmp(n + l - 9, ".egg-info") == 0))
+                continue;
+            char *dir = util_join(b->graph.roots.v[r], n);
+            struct strvec tops = STRVEC_INIT;
+            bool used = false;
+            if (dir && util_is_dir(dir)) {
+                dist_top_levels(dir, &tops);
+                for (size_t t = 0; t < tops.n && !used; t++) {
+                    long idx = graph_find(&b->graph, tops.v[t]);
+                    used = idx >= 0 && b->graph.mods[idx].kind != MOD_MISSING &&
+                           b->graph.mods[idx].kind != MOD_BUILTIN;
+                }
+            }
+            for (size_t k = 0; used && k < sizeof keep / sizeof keep[0]; k++) {
+                char *f = util_join(dir, keep[k]), *rel = strdupf("%s/%s", n, keep[k]);
+                int rc = f && rel && util_is_file(f) ? add_data_file(b, f, rel) : 0;
+                free(f);
+                free(rel);
+                if (rc != 0) {
+                    strvec_release(&tops);
+                    free(dir);
+                    closedir(d);
+                    return -1;
+                }
+            }
+            strvec_release(&tops);
+            free(dir);
+        }
+        closedir(d);
+    }
+    return 0;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -715,14 +920,25 @@ static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
     time_t t = build_time();
 
     qsort(b->entries, b->nentries, sizeof *b->entries, cmp_entry);
+    /* one file per name: the first of equal names (package data given
+     * again by --add-data, say) wins */
+    size_t w = 0;
+    for (size_t i = 0; i < b->nentries; i++) {
+        if (w > 0 && strcmp(b->entries[w - 1].name, b->entries[i].name) == 0) {
+            say(b, 1, "warning: %s given twice; keeping one", b->entries[i].name);
+            free(b->entries[i].name);
+            continue;
+        }
+        b->entries[w++] = b->entries[i];
+    }
+    b->nentries = w;
     if (pack_open(&p, b->output, bundle_stub_start, (size_t)(bundle_stub_end - bundle_stub_start),
                   b->pyz.data, b->pyz.len, t, b->err) != 0)
         return -1;
     for (size_t i = 0; i < b->nentries; i++) {
         const struct entry *e = &b->entries[i];
-        int rc = e->dir ? pack_add_dir(&p, e->name, b->err)
-                 : e->file ? pack_add_file(&p, e->name, e->file, b->err)
-                           : pack_add_data(&p, e->name, e->data, e->len, e->compress, b->err);
+        int rc = e->file ? pack_add_file(&p, e->name, e->file, b->err)
+                         : pack_add_data(&p, e->name, e->data, e->len, false, b->err);
         if (rc != 0)
             return -1; /* pack_* already dropped the temp file */
     }
@@ -769,6 +985,7 @@ static void build_release(struct build *b)
     for (size_t i = 0; i < b->stripped.n; i++)
         unlink(b->stripped.v[i]);
     strvec_release(&b->stripped);
+    strvec_release(&b->paths);
     if (b->strip_dir)
         rmdir(b->strip_dir);
     free(b->strip_dir);
@@ -800,20 +1017,33 @@ int build_run(const struct cli_opts *o, struct err *err)
     }
     say(&b, 1, "python %d.%d.%d at %s", b.probe.major, b.probe.minor, b.probe.micro, b.probe.executable);
     if (resolve_graph(&b.graph, &b.probe, o->script, ENTRY_MODULE, startup_modules,
-                      sizeof startup_modules / sizeof startup_modules[0], err) != 0 ||
+                      sizeof startup_modules / sizeof startup_modules[0], &o->exclude, err) != 0 ||
         resolve_add_package_tree(&b.graph, "encodings", err) != 0)
         goto out;
+    for (size_t i = 0; i < o->hidden.n; i++) {
+        if (resolve_add(&b.graph, o->hidden.v[i], err) != 0)
+            goto out;
+        long idx = graph_find(&b.graph, o->hidden.v[i]);
+        if (idx < 0 || b.graph.mods[idx].kind == MOD_MISSING) {
+            err_usage(err, "--hidden-import %s: no such module on the interpreter's sys.path", o->hidden.v[i]);
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < o->collect.n; i++)
+        if (resolve_collect(&b.graph, o->collect.v[i], err) != 0)
+            goto out;
     report_missing(&b);
     if (make_boot(&b) != 0 || compile_modules(&b) != 0 || collect_python(&b) != 0 ||
-        collect_native(&b) != 0 || strip_natives(&b) != 0)
+        collect_native(&b) != 0 || strip_natives(&b) != 0 || collect_data(&b) != 0 ||
+        collect_metadata(&b) != 0)
         goto out;
     if (write_bundle(&b, file_sha, &size) != 0)
         goto out;
     wrote = true;
     if (emit_marathon(&b, file_sha, size) != 0)
         goto out;
-    say(&b, 0, "wrote %s (%.1f MB: %zu modules, %zu native files; needs glibc >= %d.%d) in %.2f s",
-        b.output, (double)size / 1e6, b.n_modules, b.n_natives, b.libs.glibc_major,
+    say(&b, 0, "wrote %s (%.1f MB: %zu modules, %zu native files, %zu data files; needs glibc >= %d.%d) in %.2f s",
+        b.output, (double)size / 1e6, b.n_modules, b.n_natives, b.n_data, b.libs.glibc_major,
         b.libs.glibc_minor, util_now() - t0);
     rc = 0;
 out:

@@ -21,6 +21,13 @@ const char cli_usage[] =
     "  -o, --output FILE       where to write the executable (default: dist/NAME)\n"
     "  -n, --name NAME         the app's name (default: the script's file name\n"
     "                          without .py)\n"
+    "      --hidden-import MOD bundle MOD too (an import the scan cannot see)\n"
+    "      --exclude-module MOD  never bundle MOD or its submodules\n"
+    "      --collect PKG       bundle every submodule and file of package PKG\n"
+    "      --add-data SRC:DEST bundle file or directory SRC as DEST, relative to\n"
+    "                          sys._MEIPASS ('.' for its top)\n"
+    "      --exclude-data GLOB leave out package files whose path under\n"
+    "                          sys._MEIPASS matches GLOB (e.g. 'numpy/*.txt')\n"
     "  -q, --quiet             print errors only\n"
     "  -v, --verbose           say more (repeat for even more)\n"
     "\n"
@@ -53,7 +60,8 @@ const char cli_usage[] =
 enum {
     OPT_ONEFILE = 256, OPT_PYTHON, OPT_VERSION, OPT_NO_MARATHON, OPT_METRONOME, OPT_URL,
     OPT_MARATHON_ID, OPT_CPUS, OPT_MEM, OPT_DISK, OPT_INSTANCES, OPT_FETCH, OPT_FETCH_CACHE,
-    OPT_HEALTH_PATH, OPT_KILL_GRACE, OPT_ENV, OPT_ARGS,
+    OPT_HEALTH_PATH, OPT_KILL_GRACE, OPT_ENV, OPT_ARGS, OPT_HIDDEN, OPT_EXCLUDE, OPT_ADD_DATA,
+    OPT_COLLECT, OPT_EXCLUDE_DATA,
 };
 
 static const struct option long_opts[] = {
@@ -79,6 +87,11 @@ static const struct option long_opts[] = {
     {"kill-grace", required_argument, NULL, OPT_KILL_GRACE},
     {"env", required_argument, NULL, OPT_ENV},
     {"args", required_argument, NULL, OPT_ARGS},
+    {"hidden-import", required_argument, NULL, OPT_HIDDEN},
+    {"exclude-module", required_argument, NULL, OPT_EXCLUDE},
+    {"add-data", required_argument, NULL, OPT_ADD_DATA},
+    {"collect", required_argument, NULL, OPT_COLLECT},
+    {"exclude-data", required_argument, NULL, OPT_EXCLUDE_DATA},
     {NULL, 0, NULL, 0},
 };
 
@@ -92,6 +105,54 @@ static int set_string(char **slot, const char *v, const char *flag, struct err *
     free(*slot);
     *slot = c;
     return 0;
+}
+
+/* A dotted module name: identifiers (any non-ASCII byte allowed) joined by dots. */
+static int check_module(const char *v, const char *flag, struct err *err)
+{
+    int start = 1;
+    if (!*v)
+        return err_usage(err, "%s needs a module name", flag);
+    for (const char *p = v; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '.') {
+            if (start || !p[1])
+                return err_usage(err, "%s '%s' is not a module name", flag, v);
+            start = 1;
+            continue;
+        }
+        if (!(c == '_' || c >= 0x80 || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+              (!start && c >= '0' && c <= '9')))
+            return err_usage(err, "%s '%s' is not a module name", flag, v);
+        start = 0;
+    }
+    return 0;
+}
+
+/* SRC:DEST with DEST relative and without "..": checked here, SRC's
+ * existence when the build reads it. */
+static int check_add_data(const char *v, struct err *err)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v || !colon[1])
+        return err_usage(err, "--add-data '%s': expected SRC:DEST (DEST '.' for the top)", v);
+    const char *dest = colon + 1;
+    if (dest[0] == '/')
+        return err_usage(err, "--add-data '%s': DEST must be relative to sys._MEIPASS", v);
+    for (const char *p = dest; *p;) {
+        size_t n = strcspn(p, "/");
+        if (n == 2 && p[0] == '.' && p[1] == '.')
+            return err_usage(err, "--add-data '%s': DEST may not contain '..'", v);
+        p += n;
+        while (*p == '/')
+            p++;
+    }
+    return 0;
+}
+
+static int push(struct strvec *sv, const char *v, struct err *err)
+{
+    return strvec_push(sv, v) != 0 ? err_set(err, ENOMEM, "out of memory") : 0;
 }
 
 static int parse_double(const char *v, const char *flag, double min_excl, double max,
@@ -168,6 +229,21 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
             if (!o->args)
                 rc = err_set(err, ENOMEM, "out of memory");
             break;
+        case OPT_HIDDEN:
+            rc = check_module(optarg, "--hidden-import", err) ? -1 : push(&o->hidden, optarg, err);
+            break;
+        case OPT_EXCLUDE:
+            rc = check_module(optarg, "--exclude-module", err) ? -1 : push(&o->exclude, optarg, err);
+            break;
+        case OPT_COLLECT:
+            rc = check_module(optarg, "--collect", err) ? -1 : push(&o->collect, optarg, err);
+            break;
+        case OPT_ADD_DATA:
+            rc = check_add_data(optarg, err) ? -1 : push(&o->add_data, optarg, err);
+            break;
+        case OPT_EXCLUDE_DATA:
+            rc = !*optarg ? err_usage(err, "--exclude-data needs a pattern") : push(&o->exclude_data, optarg, err);
+            break;
         case ':':
             return err_usage(err, "option '%s' needs a value (see bundle --help)", argv[optind - 1]);
         default: {
@@ -211,5 +287,10 @@ void cli_opts_release(struct cli_opts *o)
     free(o->health_path);
     free(o->args);
     strvec_release(&o->env);
+    strvec_release(&o->hidden);
+    strvec_release(&o->exclude);
+    strvec_release(&o->add_data);
+    strvec_release(&o->collect);
+    strvec_release(&o->exclude_data);
     memset(o, 0, sizeof *o);
 }

@@ -8,12 +8,22 @@
  *
  * Choices (see ../shared/schemas/FACTS.md for the facts behind them):
  *  - cmd, never args.  Without fetch it is the blog post's line, hardened:
- *        curl -fsSL -o 'NAME' 'URL' && printf '%s  %s\n' HASH 'NAME' |
- *        sha256sum -c - && chmod u+x './NAME' && exec './NAME' ARGS
+ *        export BUNDLE_CACHE_DIR=... && curl -fsSL -o 'NAME' 'URL' &&
+ *        printf '%s  %s\n' HASH 'NAME' | sha256sum -c - &&
+ *        chmod u+x './NAME' && exec './NAME' ARGS
  *    (printf, not echo: dash's echo rewrites backslashes in NAME).  With
  *    fetch the Mesos fetcher downloads and marks the file executable, and
  *    cmd only verifies and execs, because the fetcher checks nothing
  *    (item 7).
+ *  - The export puts the stub's cache of native parts in the sandbox
+ *    (CACHE_EXPORT below), unless the task's environment already names a
+ *    BUNDLE_CACHE_DIR (--env, or the agent's).  A task's HOME is the agent's
+ *    (often /root: shared, never cleaned, not writable after a user switch)
+ *    or unset (then /tmp, maybe a tmpfs, which counts against mem and cannot
+ *    be reclaimed, item 10); the sandbox is always the task's own, writable,
+ *    on disk and removed with the task.  Marathon env values are literal, so
+ *    this must be shell text.  MESOS_SANDBOX is set by both containerizers;
+ *    $PWD (sh's working directory, the sandbox) covers a cmd run by hand.
  *  - Every variable word (NAME, URL) is single-quoted.  ARGS is shell text
  *    appended verbatim, like Marathon's own cmd: users of --args write
  *    words, quotes and $VARS as they would in a shell.  It may not hold a
@@ -51,6 +61,12 @@
 #define METRONOME_MIN_MEM 32.0
 #define METRONOME_MIN_CPUS 0.01
 #define MARATHON_MIN_CPUS 0.001 /* Marathon 1.8+ (app.raml) */
+#define MEM_OVERHEAD_MB 32     /* the interpreter and a start-up's anonymous memory */
+
+/* The first words of every cmd: see "Choices" above. */
+#define CACHE_EXPORT                                                                \
+    "export BUNDLE_CACHE_DIR=\"${BUNDLE_CACHE_DIR:-${MESOS_SANDBOX:-$PWD}/"                \
+    MARATHON_SANDBOX_CACHE "}\" && "
 
 /* ---- a growable string with a sticky failure flag ---- */
 
@@ -734,6 +750,7 @@ static void build_cmd(struct buf *b, const struct plan *pl, const char *file, co
         return;
     }
     snprintf(dot, dot_len, "./%s", file);
+    buf_add(b, CACHE_EXPORT);
     if (url) {
         buf_add(b, "curl -fsSL -o ");
         quote_into(b, file);
@@ -948,17 +965,72 @@ cleanup:
     return rc;
 }
 
-double marathon_default_mem(uint64_t bundle_bytes)
+int marathon_check_app(const struct marathon_app *app, bool metronome, struct err *err)
 {
-    /* the downloaded file's page cache and the unpacked native parts are
-     * charged to the task: room for both, plus the interpreter's own */
-    long mb = (long)(bundle_bytes / (1024 * 1024));
-    return (double)((2 * mb + 64 + 15) / 16 * 16);
+    static const char zeros[] =
+        "0000000000000000000000000000000000000000000000000000000000000000";
+    struct marathon_app a;
+    char *path = NULL;
+    char *json = NULL;
+    int rc;
+    if (!app)
+        return err_usage(err, "no app to describe");
+    a = *app;
+    if (!a.sha256_hex)
+        a.sha256_hex = zeros;
+    if (a.mem == 0)
+        a.mem = 1; /* the default, known once the bundle is written */
+    if (!a.url && !a.binary_path && a.name) {
+        if (asprintf(&path, "/%s", a.name) < 0)
+            return err_set(err, ENOMEM, "cannot check the marathon app");
+        a.binary_path = path;
+    }
+    rc = marathon_app_json(&a, &json, err);
+    free(json);
+    json = NULL;
+    if (rc == 0 && metronome) {
+        rc = marathon_metronome_json(&a, &json, err);
+        free(json);
+    }
+    free(path);
+    return rc;
 }
 
+/* Whole MiB (Mesos' "MB"), rounded up. */
+static uint64_t mib_up(uint64_t bytes)
+{
+    return bytes / (1024 * 1024) + (bytes % (1024 * 1024) != 0);
+}
+
+static double round_up16(uint64_t mb)
+{
+    return (double)((mb + 15) / 16 * 16);
+}
+
+/* Measured (tests/e2e/test_marathon.sh prints it): a first start in a
+ * fresh memory cgroup peaks at 2 x the bundle's size + 4 MB for hello and
+ * + 10 to 15 MB for a service or an app importing sqlite3, ssl, asyncio and
+ * multiprocessing.  The 2 x is page cache: the downloaded binary (written
+ * by curl inside the task) and the native parts the stub unpacks into the
+ * sandbox (about 95 % of the bundle, stored uncompressed).  It is
+ * reclaimable, but a limit it fills makes every start reclaim dirty pages,
+ * so it is counted in full; 32 MB on top covers the interpreter and leaves
+ * the app at least 16 MB of its own. */
+double marathon_default_mem(uint64_t bundle_bytes)
+{
+    uint64_t mb = mib_up(bundle_bytes);
+    if (mb > UINT32_MAX)
+        mb = UINT32_MAX;
+    return round_up16(2 * mb + MEM_OVERHEAD_MB);
+}
+
+/* The sandbox holds the binary and its unpacked native parts (about 2 x
+ * the bundle); one more bundle's worth and 32 MB are for the task's
+ * stdout/stderr files and whatever the app writes. */
 double marathon_default_disk(uint64_t bundle_bytes)
 {
-    /* the binary, its unpacked native parts, and room for the app */
-    long mb = (long)(bundle_bytes / (1024 * 1024));
-    return (double)((3 * mb + 32 + 15) / 16 * 16);
+    uint64_t mb = mib_up(bundle_bytes);
+    if (mb > UINT32_MAX)
+        mb = UINT32_MAX;
+    return round_up16(3 * mb + 32);
 }

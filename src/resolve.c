@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle/hooks.h"
 #include "bundle/scan.h"
 #include "bundle/util.h"
 
@@ -186,6 +187,19 @@ static bool under_dir(const char *path, const char *dir)
     return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
 }
 
+/* --exclude-module: the name itself or anything below it. */
+static bool is_excluded(const struct graph *g, const char *name)
+{
+    if (!g->exclude)
+        return false;
+    for (size_t i = 0; i < g->exclude->n; i++) {
+        size_t n = strlen(g->exclude->v[i]);
+        if (strncmp(name, g->exclude->v[i], n) == 0 && (name[n] == '\0' || name[n] == '.'))
+            return true;
+    }
+    return false;
+}
+
 /* Finds (and registers) a module.  optional: the import sat in try/if/def.
  * soft: not finding it is no error (a "from pkg import name" attribute).
  * Returns the index, or -1 when not found / not importable. */
@@ -213,7 +227,7 @@ static long request(struct graph *g, const char *name, bool optional, long impor
         }
         return idx;
     }
-    if (!*name || !*base)
+    if (!*name || !*base || is_excluded(g, name))
         return -1;
     if (dot) {
         char *pname = strndup(name, (size_t)(dot - name));
@@ -487,11 +501,23 @@ static int process(struct graph *g, size_t mi, struct err *err)
     return 0;
 }
 
+/* What hooks.h says module i needs beyond its import statements. */
+static void apply_hooks(struct graph *g, size_t i)
+{
+    const struct hook *h;
+    if (g->mods[i].kind == MOD_MISSING || !(h = hooks_find(g->mods[i].name)))
+        return;
+    for (const char *const *m = h->hidden; *m; m++)
+        add_eager(g, i, request(g, *m, true, (long)i, 0, true));
+}
+
 static int walk(struct graph *g, size_t from, struct err *err)
 {
-    for (size_t i = from; i < g->n; i++)
+    for (size_t i = from; i < g->n; i++) {
         if (process(g, i, err) != 0)
             return -1;
+        apply_hooks(g, i);
+    }
     return 0;
 }
 
@@ -532,9 +558,85 @@ int resolve_add_package_tree(struct graph *g, const char *name, struct err *err)
     return walk(g, before, err);
 }
 
+/* Every module name under package directory dir (prefix "pkg."). */
+static void collect_dir(struct graph *g, const char *prefix, const char *dir, int depth)
+{
+    DIR *d = depth < 32 ? opendir(dir) : NULL;
+    struct dirent *de;
+    struct strvec names = STRVEC_INIT, subdirs = STRVEC_INIT;
+    const struct strvec *sfx = &g->probe->ext_suffixes;
+
+    if (!d)
+        return;
+    while ((de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        size_t l = strlen(n);
+        if (n[0] == '.' || strcmp(n, "__pycache__") == 0)
+            continue;
+        char *path = util_join(dir, n);
+        if (!path)
+            continue;
+        if (util_is_dir(path)) {
+            strvec_push(&subdirs, n);
+        } else if (l > 3 && strcmp(n + l - 3, ".py") == 0) {
+            if (strcmp(n, "__init__.py") != 0)
+                strvec_push_owned(&names, strndup(n, l - 3));
+        } else {
+            for (size_t k = 0; k < sfx->n; k++) {
+                size_t sl = strlen(sfx->v[k]);
+                if (l > sl && strcmp(n + l - sl, sfx->v[k]) == 0) {
+                    if (memchr(n, '.', l - sl) == NULL) /* "a.b.so" is no module "a.b" */
+                        strvec_push_owned(&names, strndup(n, l - sl));
+                    break;
+                }
+            }
+        }
+        free(path);
+    }
+    closedir(d);
+    for (size_t k = 0; k < names.n; k++) {
+        char *sub = NULL;
+        if (asprintf(&sub, "%s.%s", prefix, names.v[k]) >= 0) {
+            request(g, sub, true, -1, 0, true);
+            free(sub);
+        }
+    }
+    for (size_t k = 0; k < subdirs.n; k++) {
+        char *sub = NULL, *path = util_join(dir, subdirs.v[k]);
+        if (path && asprintf(&sub, "%s.%s", prefix, subdirs.v[k]) >= 0) {
+            long idx = request(g, sub, true, -1, 0, true);
+            if (idx >= 0 && is_package(&g->mods[idx])) {
+                g->mods[idx].collect = true;
+                collect_dir(g, sub, path, depth + 1);
+            }
+        }
+        free(sub);
+        free(path);
+    }
+    strvec_release(&names);
+    strvec_release(&subdirs);
+}
+
+int resolve_collect(struct graph *g, const char *name, struct err *err)
+{
+    size_t before = g->n;
+    long p = request(g, name, false, -1, 0, true);
+
+    if (p < 0 || !is_package(&g->mods[p]))
+        return err_usage(err, "--collect %s: no such package on the interpreter's sys.path", name);
+    g->mods[p].collect = true;
+    for (size_t d = 0; d < g->mods[p].search.n; d++) {
+        char *dir = strdup(g->mods[p].search.v[d]);
+        if (dir)
+            collect_dir(g, name, dir, 0);
+        free(dir);
+    }
+    return walk(g, before, err);
+}
+
 int resolve_graph(struct graph *g, const struct probe *probe, const char *script,
                   const char *entry_name, const char *const *extra, size_t nextra,
-                  struct err *err)
+                  const struct strvec *exclude, struct err *err)
 {
     char real[PATH_MAX];
     char *slash;
@@ -542,6 +644,7 @@ int resolve_graph(struct graph *g, const struct probe *probe, const char *script
 
     memset(g, 0, sizeof *g);
     g->probe = probe;
+    g->exclude = exclude;
     if (!realpath(script, real))
         return err_set(err, errno, "cannot open '%s'", script);
     g->script_dir = strdup(real);

@@ -25,6 +25,11 @@ struct cli_opts {
     char *output;          /* -o, --output FILE: the binary (default dist/NAME) */
     char *name;            /* -n, --name NAME: app name (default: the script's stem) */
     int verbosity;         /* -q: -1, default 0, -v: 1 (repeatable) */
+    struct strvec hidden;  /* --hidden-import MOD, repeatable */
+    struct strvec exclude; /* --exclude-module MOD, repeatable */
+    struct strvec add_data;     /* --add-data SRC:DEST, repeatable */
+    struct strvec collect;      /* --collect PKG, repeatable */
+    struct strvec exclude_data; /* --exclude-data GLOB, repeatable */
 
     /* Marathon / Metronome (see marathon.h) */
     bool no_marathon;      /* --no-marathon: write no JSON */

@@ -12,6 +12,11 @@
 
 #include "bundle/err.h"
 
+/* Every cmd starts by pointing the stub's cache into the task's sandbox
+ * (kept when the environment already sets BUNDLE_CACHE_DIR); this is that
+ * directory's name in the sandbox. */
+#define MARATHON_SANDBOX_CACHE ".bundle-cache"
+
 struct marathon_app {
     const char *name;        /* the binary's file name in the sandbox (e.g. "app") */
     const char *id;          /* Marathon id ("/app"); NULL = derived from name */
@@ -31,9 +36,11 @@ struct marathon_app {
     const char *args;        /* NULL or extra arguments for the app, appended to cmd */
 };
 
-/* The default "mem" and "disk" (MB) of a bundle of bundle_bytes bytes:
- * what a start charges to the task's cgroup (the downloaded file's page
- * cache, the unpacked native parts, the interpreter) with room to spare. */
+/* The default "mem" and "disk" (MB, i.e. MiB as Mesos counts) of a bundle
+ * of bundle_bytes bytes, in multiples of 16.  mem: what a first start
+ * charges to the task's memory cgroup (the downloaded file's page cache and
+ * the native parts the stub unpacks into the sandbox, 2 x the size) plus
+ * 32 MB for the interpreter and the app.  disk: 3 x the size plus 32 MB. */
 double marathon_default_mem(uint64_t bundle_bytes);
 double marathon_default_disk(uint64_t bundle_bytes);
 
@@ -53,6 +60,14 @@ int marathon_check_id(const char *id, struct err *err);
 /* 0 if url can be fetched by Mesos (http, https or file; no ' or \; has a
  * path not ending in '/'), else -1 with err (status 2). */
 int marathon_check_url(const char *url, struct err *err);
+
+/* Every check marathon_app_json (and, with metronome, marathon_metronome_json)
+ * makes, before anything is built: the command line's mistakes are found
+ * before a second of work.  sha256_hex may be NULL and mem 0 (both known
+ * only once the bundle is written); binary_path should be the absolute path
+ * the binary will have (NULL: only the name is checked).  Returns 0, or -1
+ * with err (status 2 for input that must change). */
+int marathon_check_app(const struct marathon_app *app, bool metronome, struct err *err);
 
 /* Renders the app definition as a malloc'ed NUL-terminated JSON text into
  * *json (caller frees).  Returns 0 or -1 with err set. */

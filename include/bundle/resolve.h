@@ -37,6 +37,7 @@ struct module {
     char *importer;       /* the first module that imported it, NULL for roots (owned) */
     int line;             /* ...and the line of that import */
     bool excluded;        /* dropped later (e.g. does not compile) */
+    bool collect;         /* --collect: every file of the package comes along */
     size_t *eager;        /* modules its module-level code imports, which run as
                              soon as it is imported: not in a def, not script-only */
     size_t neager, ceager;
@@ -51,6 +52,7 @@ struct graph {
     struct strvec roots;  /* the search path: script dir, then sys.path dirs */
     char *script_dir;     /* absolute (owned) */
     struct strvec warnings; /* non-fatal problems, one line each (owned) */
+    const struct strvec *exclude; /* --exclude-module names: never bundled */
 };
 
 /* Walks the closure of script (module name entry_name) plus the modules
@@ -59,7 +61,12 @@ struct graph {
  * "FILE:LINE: ...").  Caller releases g with graph_release, also on failure. */
 int resolve_graph(struct graph *g, const struct probe *probe, const char *script,
                   const char *entry_name, const char *const *extra, size_t nextra,
-                  struct err *err);
+                  const struct strvec *exclude, struct err *err);
+
+/* Adds a package with every submodule below it, recursively, and marks each
+ * of its packages "collect" (all their files come along).  Returns 0, or -1
+ * with err (status 2) when name is not a package. */
+int resolve_collect(struct graph *g, const char *name, struct err *err);
 
 /* Adds (and follows) one more module by name, as a required import of the
  * bundle itself.  Returns 0, or -1 with err on a fatal error. */

@@ -33,6 +33,8 @@
 /* sha256("test") */
 #define HASH "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 #define URL "https://artifacts.example/hello"
+/* every cmd starts with this (the stub's cache goes into the sandbox) */
+#define EXPORT "export BUNDLE_CACHE_DIR=\"${BUNDLE_CACHE_DIR:-${MESOS_SANDBOX:-$PWD}/.bundle-cache}\" && "
 
 static struct marathon_app base_app(void)
 {
@@ -564,7 +566,8 @@ static void sandbox_init(struct sandbox *s)
 
     write_file(s->app_sh,
                "#!/bin/sh\n"
-               "for a in \"$@\"; do printf '%s\\0' \"$a\"; done > \"$FAKE_LOG/app.args\"\n",
+               "for a in \"$@\"; do printf '%s\\0' \"$a\"; done > \"$FAKE_LOG/app.args\"\n"
+               "printf '%s' \"${BUNDLE_CACHE_DIR-(unset)}\" > \"$FAKE_LOG/app.cache\"\n",
                0644);
     /* curl: records argv, "downloads" app.sh to the -o file */
     char *curl = path_in(s->bin, "curl");
@@ -625,7 +628,7 @@ static void sandbox_free(struct sandbox *s)
 static void sandbox_reset(struct sandbox *s)
 {
     static const char *const logs[] = {"curl.args", "sha.args", "sha.stdin", "app.args",
-                                       "sh.out"};
+                                       "app.cache", "sh.out"};
     for (size_t i = 0; i < sizeof logs / sizeof *logs; i++) {
         char *p = path_in(s->log, logs[i]);
         unlink(p);
@@ -751,6 +754,81 @@ static void test_cmd_in_shell(void **state)
     sandbox_free(&s);
 }
 
+/* The app finds BUNDLE_CACHE_DIR in the sandbox: $MESOS_SANDBOX, else the
+ * working directory; a BUNDLE_CACHE_DIR the task already has is kept. */
+static void test_cmd_cache_dir(void **state)
+{
+    (void)state;
+    struct sandbox s;
+    sandbox_init(&s);
+    char *odd = path_in(s.root, "my sandbox 'x' $(touch pwned) \\");
+    char *want_odd = path_in(odd, ".bundle-cache");
+    char *cwd = realpath(s.work, NULL);
+    char *want_cwd = path_in(cwd, ".bundle-cache");
+    assert_non_null(cwd);
+    static const char *const fake_mesos = "/var/lib/mesos/slaves/S0/frameworks/F/executors/e/runs/r";
+    char *want_mesos = path_in(fake_mesos, ".bundle-cache");
+    const struct {
+        const char *sandbox;  /* MESOS_SANDBOX, NULL: unset */
+        const char *preset;   /* BUNDLE_CACHE_DIR before cmd, NULL: unset */
+        const char *want;
+    } cases[] = {
+        {fake_mesos, NULL, want_mesos},
+        {odd, NULL, want_odd},
+        {NULL, NULL, want_cwd},
+        {"", NULL, want_cwd},
+        {fake_mesos, "/srv/shared cache", "/srv/shared cache"},
+    };
+    char *old_sandbox = getenv("MESOS_SANDBOX") ? strdup(getenv("MESOS_SANDBOX")) : NULL;
+    char *old_cache = getenv("BUNDLE_CACHE_DIR") ? strdup(getenv("BUNDLE_CACHE_DIR")) : NULL;
+    for (int fetch = 0; fetch <= 1; fetch++) {
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+            struct marathon_app a = base_app();
+            a.sha256_hex = s.hash;
+            a.fetch = fetch;
+            char *json = render(&a);
+            char *cmd = json_string(json, "cmd");
+            sandbox_reset(&s);
+            if (fetch)
+                sandbox_prefetch(&s, "hello");
+            if (cases[i].sandbox)
+                setenv("MESOS_SANDBOX", cases[i].sandbox, 1);
+            else
+                unsetenv("MESOS_SANDBOX");
+            if (cases[i].preset)
+                setenv("BUNDLE_CACHE_DIR", cases[i].preset, 1);
+            else
+                unsetenv("BUNDLE_CACHE_DIR");
+            assert_int_equal(run_sh(s.work, s.bin, s.log, cmd), 0);
+            char *p = path_in(s.log, "app.cache");
+            char *got = read_file(p, NULL);
+            assert_non_null(got);
+            assert_string_equal(got, cases[i].want);
+            assert_no_injection(&s);
+            free(got);
+            free(p);
+            free(cmd);
+            free(json);
+        }
+    }
+    if (old_sandbox)
+        setenv("MESOS_SANDBOX", old_sandbox, 1);
+    else
+        unsetenv("MESOS_SANDBOX");
+    if (old_cache)
+        setenv("BUNDLE_CACHE_DIR", old_cache, 1);
+    else
+        unsetenv("BUNDLE_CACHE_DIR");
+    free(old_sandbox);
+    free(old_cache);
+    free(want_mesos);
+    free(want_cwd);
+    free(cwd);
+    free(want_odd);
+    free(odd);
+    sandbox_free(&s);
+}
+
 /* A wrong hash stops the task before the binary runs. */
 static void test_cmd_checks_hash(void **state)
 {
@@ -782,8 +860,8 @@ static void test_cmd_text(void **state)
     struct marathon_app a = base_app();
     char *json = render(&a);
     char *cmd = json_string(json, "cmd");
-    assert_string_equal(cmd, "curl -fsSL -o 'hello' '" URL "' && printf '%s  %s\\n' " HASH
-                             " 'hello' | sha256sum -c - && chmod u+x './hello' && "
+    assert_string_equal(cmd, EXPORT "curl -fsSL -o 'hello' '" URL "' && printf '%s  %s\\n' "
+                             HASH " 'hello' | sha256sum -c - && chmod u+x './hello' && "
                              "exec './hello'");
     free(cmd);
     free(json);
@@ -792,7 +870,7 @@ static void test_cmd_text(void **state)
     a.args = "--port $PORT0";
     json = render(&a);
     cmd = json_string(json, "cmd");
-    assert_string_equal(cmd, "printf '%s  %s\\n' " HASH " 'hello' | sha256sum -c - && "
+    assert_string_equal(cmd, EXPORT "printf '%s  %s\\n' " HASH " 'hello' | sha256sum -c - && "
                              "exec './hello' --port $PORT0");
     free(cmd);
     free(json);
@@ -926,7 +1004,8 @@ static void test_layout(void **state)
     assert_string_equal(json,
         "{\n"
         "  \"id\": \"/hello\",\n"
-        "  \"cmd\": \"curl -fsSL -o 'hello' '" URL "' && printf '%s  %s\\\\n' " HASH
+        "  \"cmd\": \"export BUNDLE_CACHE_DIR=\\\"${BUNDLE_CACHE_DIR:-${MESOS_SANDBOX:-$PWD}"
+        "/.bundle-cache}\\\" && curl -fsSL -o 'hello' '" URL "' && printf '%s  %s\\\\n' " HASH
         " 'hello' | sha256sum -c - && chmod u+x './hello' && exec './hello'\",\n"
         "  \"cpus\": 0.1,\n"
         "  \"mem\": 128,\n"
@@ -1030,6 +1109,96 @@ static void test_inputs_refused(void **state)
     check_error(marathon_app_json(NULL, &json, &err), &err, 2, NULL);
     check_error(marathon_metronome_json(NULL, &json, &err), &err, 2, NULL);
     assert_null(json);
+}
+
+/* The defaults: 2 x the bundle (page cache of the download and of the
+ * unpacked native parts) + 32 MB, and 3 x + 32 MB of disk, in whole MiB
+ * rounded up, then to a multiple of 16. */
+static void test_default_resources(void **state)
+{
+    (void)state;
+    static const struct {
+        uint64_t bytes;
+        double mem, disk;
+    } cases[] = {
+        {0, 32, 32},
+        {1, 48, 48},                         /* 1 MiB: 34 -> 48, 35 -> 48 */
+        {1024 * 1024, 48, 48},
+        {1024 * 1024 + 1, 48, 48},           /* 2 MiB: 36 -> 48, 38 -> 48 */
+        {18166359, 80, 96},                  /* examples/hello, 3.11: 18 MiB: 68, 86 */
+        {19329899, 80, 96},                  /* examples/service: 19 MiB: 70, 89 */
+        {24 * 1024 * 1024, 80, 112},         /* 80 exactly stays 80; 104 -> 112 */
+        {100ull * 1024 * 1024 + 5, 240, 336}, /* 101 MiB: 234, 335 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        double mem = marathon_default_mem(cases[i].bytes);
+        double disk = marathon_default_disk(cases[i].bytes);
+        if (mem != cases[i].mem || disk != cases[i].disk)
+            print_error("%llu bytes: mem %g (want %g), disk %g (want %g)\n",
+                        (unsigned long long)cases[i].bytes, mem, cases[i].mem, disk,
+                        cases[i].disk);
+        assert_true(mem == cases[i].mem);
+        assert_true(disk == cases[i].disk);
+    }
+    /* always at least 2 x the size + 32 MB, a multiple of 16, never decreasing */
+    double last = 0;
+    for (uint64_t b = 0; b < 300ull * 1024 * 1024; b += 777777) {
+        double mem = marathon_default_mem(b);
+        assert_true(mem >= 2.0 * (double)b / (1024 * 1024) + 32);
+        assert_true(mem == (double)(long long)mem && (long long)mem % 16 == 0);
+        assert_true(mem >= last);
+        last = mem;
+    }
+    assert_true(isfinite(marathon_default_mem(UINT64_MAX)));
+    assert_true(marathon_default_mem(UINT64_MAX) > 1e9);
+    assert_true(isfinite(marathon_default_disk(UINT64_MAX)));
+}
+
+/* marathon_check_app: the command line's mistakes, before the build. */
+static void test_check_app(void **state)
+{
+    (void)state;
+    struct err err = {0};
+    struct marathon_app a = base_app();
+    a.sha256_hex = NULL;
+    a.mem = 0;
+    assert_int_equal(marathon_check_app(&a, false, &err), 0);
+    assert_int_equal(marathon_check_app(&a, true, &err), 0);
+    a.url = NULL;
+    a.binary_path = NULL; /* name only */
+    assert_int_equal(marathon_check_app(&a, true, &err), 0);
+    a.fetch = true;
+    assert_int_equal(marathon_check_app(&a, true, &err), 0);
+
+    static const struct {
+        const char *what;
+        const char *needle;
+    } bad[] = {
+        {"cpus", "cpus"},   {"mem", "mem"},        {"id", "marathon id"},
+        {"restart", "restart"}, {"ftp", "must start with"}, {"slash", "ends in '/'"},
+        {"quote", "quote"}, {"args", "args"},      {"env", "environment"},
+        {"health", "health"}, {"name", "name"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        a = base_app();
+        a.sha256_hex = NULL;
+        const char *w = bad[i].what;
+        if (!strcmp(w, "cpus")) a.cpus = 0.0005;
+        else if (!strcmp(w, "mem")) a.mem = -1;
+        else if (!strcmp(w, "id")) a.id = "/Bad_Id";
+        else if (!strcmp(w, "restart")) a.id = "/a/restart";
+        else if (!strcmp(w, "ftp")) a.url = "ftp://x/y";
+        else if (!strcmp(w, "slash")) a.url = "http://h/dir/";
+        else if (!strcmp(w, "quote")) a.url = "http://h/it's";
+        else if (!strcmp(w, "args")) a.args = "a\nb";
+        else if (!strcmp(w, "env")) { static const char *const e[] = {"=x"}; a.env = e; a.nenv = 1; }
+        else if (!strcmp(w, "health")) a.health_path = "/a b";
+        else if (!strcmp(w, "name")) a.name = "a/b";
+        memset(&err, 0, sizeof err);
+        check_error(marathon_check_app(&a, false, &err), &err, 2, bad[i].needle);
+    }
+    memset(&err, 0, sizeof err);
+    check_error(marathon_check_app(NULL, false, &err), &err, 2, NULL);
 }
 
 static void test_fetch(void **state)
@@ -1364,6 +1533,7 @@ int main(void)
         cmocka_unit_test(test_shell_quote),
         cmocka_unit_test(test_cmd_text),
         cmocka_unit_test(test_cmd_in_shell),
+        cmocka_unit_test(test_cmd_cache_dir),
         cmocka_unit_test(test_cmd_checks_hash),
         cmocka_unit_test(test_json_escaping),
         cmocka_unit_test(test_env),
@@ -1371,6 +1541,8 @@ int main(void)
         cmocka_unit_test(test_layout),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_inputs_refused),
+        cmocka_unit_test(test_default_resources),
+        cmocka_unit_test(test_check_app),
         cmocka_unit_test(test_fetch),
         cmocka_unit_test(test_file_url),
         cmocka_unit_test(test_health_and_grace),

@@ -117,7 +117,7 @@ static void resolve(struct fx *f, const char *const *extra, size_t nextra)
 {
     struct err err = {0};
     char *script = at(f, "app/app.py");
-    int rc = resolve_graph(&f->g, &f->probe, script, "__main__", extra, nextra, &err);
+    int rc = resolve_graph(&f->g, &f->probe, script, "__main__", extra, nextra, NULL, &err);
     if (rc != 0)
         fail_msg("resolve_graph: %s", err.msg);
     free(script);
@@ -504,7 +504,7 @@ static void test_script_errors(void **state)
     struct err err = {0};
     char *missing = at(f, "app/none.py");
 
-    assert_int_equal(resolve_graph(&f->g, &f->probe, missing, "__main__", NULL, 0, &err), -1);
+    assert_int_equal(resolve_graph(&f->g, &f->probe, missing, "__main__", NULL, 0, NULL, &err), -1);
     assert_non_null(strstr(err.msg, "cannot open"));
     assert_non_null(strstr(err.msg, "none.py"));
     graph_release(&f->g);
@@ -514,7 +514,7 @@ static void test_script_errors(void **state)
     put(f, "app/app.py", "import os\n\nx = 'unterminated\n");
     memset(&err, 0, sizeof err);
     char *script = at(f, "app/app.py");
-    assert_int_equal(resolve_graph(&f->g, &f->probe, script, "__main__", NULL, 0, &err), -1);
+    assert_int_equal(resolve_graph(&f->g, &f->probe, script, "__main__", NULL, 0, NULL, &err), -1);
     if (strncmp(err.msg, "app.py:3:", 9) != 0)
         fail_msg("message '%s'", err.msg);
     assert_null(strchr(err.msg, '\n'));
@@ -531,7 +531,7 @@ static void test_app_module_error_fails(void **state)
     put(f, "app/pkg/__init__.py", "");
     put(f, "app/pkg/bad.py", "def f(:\n    return (1,\n");
     char *script = at(f, "app/app.py");
-    assert_int_equal(resolve_graph(&f->g, &f->probe, script, "__main__", NULL, 0, &err), -1);
+    assert_int_equal(resolve_graph(&f->g, &f->probe, script, "__main__", NULL, 0, NULL, &err), -1);
     /* named relative to the app dir, with a line */
     if (strncmp(err.msg, "pkg/bad.py:", 11) != 0)
         fail_msg("message '%s'", err.msg);
