@@ -218,6 +218,17 @@ struct bad_case {
 };
 
 static const struct bad_case bad_cases[] = {
+    {{"--hidden-import", "", "a.py", NULL}, "needs a module name"},
+    {{"--hidden-import", "a..b", "a.py", NULL}, "not a module name"},
+    {{"--hidden-import", "1abc", "a.py", NULL}, "not a module name"},
+    {{"--exclude-module", "a.", "a.py", NULL}, "not a module name"},
+    {{"--collect", "a b", "a.py", NULL}, "not a module name"},
+    {{"--add-data", "nocolon", "a.py", NULL}, "SRC:DEST"},
+    {{"--add-data", "x:", "a.py", NULL}, "SRC:DEST"},
+    {{"--add-data", ":x", "a.py", NULL}, "SRC:DEST"},
+    {{"--add-data", "x:/abs", "a.py", NULL}, "relative"},
+    {{"--add-data", "x:a/../../b", "a.py", NULL}, "'..'"},
+    {{"--exclude-data", "", "a.py", NULL}, "pattern"},
     {{NULL}, "no script"},
     {{"--onefile", NULL}, "no script"},
     {{"-v", "-o", "x", NULL}, "no script"},
@@ -378,6 +389,27 @@ static void test_repeated_strings(void **state)
     cli_opts_release(&o);
 }
 
+static void test_module_and_data_flags(void **state)
+{
+    (void)state;
+    char *argv[] = {"bundle", "--hidden-import", "a.b", "--hidden-import", "c", "--exclude-module",
+                    "tkinter", "--collect", "pkg", "--add-data", "conf/x.yml:etc", "--add-data",
+                    "a:b:.", "--exclude-data", "*.txt", "app.py", NULL};
+    struct cli_opts o;
+    struct err err = {0};
+
+    assert_int_equal(cli_parse(16, argv, &o, &err), 0);
+    assert_int_equal(o.hidden.n, 2);
+    assert_string_equal(o.hidden.v[0], "a.b");
+    assert_string_equal(o.hidden.v[1], "c");
+    assert_string_equal(o.exclude.v[0], "tkinter");
+    assert_string_equal(o.collect.v[0], "pkg");
+    assert_int_equal(o.add_data.n, 2);
+    assert_string_equal(o.add_data.v[1], "a:b:."); /* DEST is after the last ':' */
+    assert_string_equal(o.exclude_data.v[0], "*.txt");
+    cli_opts_release(&o);
+}
+
 /* A valid parse right after another parse: nothing left over. */
 static void check_fresh_parse(void)
 {
@@ -467,6 +499,7 @@ int main(void)
         cmocka_unit_test(test_marathon_options),
         cmocka_unit_test(test_env_keeps_order),
         cmocka_unit_test(test_repeated_strings),
+        cmocka_unit_test(test_module_and_data_flags),
         cmocka_unit_test(test_parse_twice),
         cmocka_unit_test(test_release_clears),
         cmocka_unit_test(test_usage_text),
