@@ -138,12 +138,35 @@ static const char boot_source[] =
     "        return True\n"
     "    return False\n"
     "\n"
-    "def main(pyz_offset, pyz_size):\n"
+    "class _MemoryExtensions:\n"
+    "    \"\"\"With no cache directory, extension modules are memfds.\"\"\"\n"
+    "    where = {}\n"
+    "    @classmethod\n"
+    "    def find_spec(cls, name, path=None, target=None):\n"
+    "        p = cls.where.get(name)\n"
+    "        if p is None:\n"
+    "            return None\n"
+    "        ext = sys.modules['_frozen_importlib_external']\n"
+    "        return ext.spec_from_file_location(name, p, loader=ext.ExtensionFileLoader(name, p))\n"
+    "\n"
+    "def _load_extmap(fd):\n"
+    "    with open('/proc/self/fd/%d' % fd, 'rb') as f:\n"
+    "        for line in f.read().decode('utf-8', 'surrogateescape').splitlines():\n"
+    "            rel, p = line.split('\\t')\n"
+    "            d, _, base = rel.rpartition('/')\n"
+    "            name = base.partition('.')[0]\n"
+    "            _MemoryExtensions.where[(d.replace('/', '.') + '.' if d else '') + name] = p\n"
+    "\n"
+    "def main(pyz_offset, pyz_size, extmap_fd=-1):\n"
     "    import builtins, _sitebuiltins\n"
     "    builtins.exit = _sitebuiltins.Quitter('exit', 'Ctrl-D (i.e. EOF)')\n"
     "    builtins.quit = _sitebuiltins.Quitter('quit', 'Ctrl-D (i.e. EOF)')\n"
     "    sys.frozen = True\n"
-    "    sys._MEIPASS = BundleImporter.site = sys.path[1]\n"
+    "    if extmap_fd >= 0:\n"
+    "        _load_extmap(extmap_fd)\n"
+    "        sys._MEIPASS = BundleImporter.site = sys.executable + '/_native/site'\n"
+    "    else:\n"
+    "        sys._MEIPASS = BundleImporter.site = sys.path[1]\n"
     "    BundleImporter.exe = sys.executable\n"
     "    BundleImporter.pyz = pyz_offset\n"
     "    fd = posix.open(sys.executable, posix.O_RDONLY | posix.O_CLOEXEC)\n"
@@ -158,6 +181,8 @@ static const char boot_source[] =
     "        if getattr(f, '__name__', '') == 'PathFinder':\n"
     "            at = i\n"
     "    sys.meta_path.insert(at, BundleImporter)\n"
+    "    if _MemoryExtensions.where:\n"
+    "        sys.meta_path.insert(at + 1, _MemoryExtensions)\n"
     "    if _trampoline(sys.argv):\n"
     "        return\n"
     "    d = sys.modules['__main__'].__dict__\n"
@@ -507,8 +532,8 @@ static int collect_native(struct build *b)
         say(b, 0, "warning: shared library %s not found: whatever needs it will fail to load",
             b->libs.missing[i]);
 
-    if (buf_printf(&b->manifest, "python %d.%d\nlibpython lib/%s\n", b->probe.major,
-                   b->probe.minor, libpy) != 0)
+    if (buf_printf(&b->manifest, "python %d.%d\nname %s\nlibpython lib/%s\n", b->probe.major,
+                   b->probe.minor, b->name, libpy) != 0)
         goto oom;
     if (add_entry(b, strdupf("_native/lib/%s", libpy), b->probe.libpython, NULL, 0, true) != 0)
         goto out;

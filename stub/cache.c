@@ -12,7 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bundle/sha256.h"
@@ -101,7 +104,7 @@ static int make_base(const char *base)
 }
 
 /* Hashes the file before the trailer and compares with the trailer. */
-static int verify_hash(const struct stub_self *self)
+int cache_verify(const struct stub_self *self)
 {
     static uint8_t buf[1 << 16];
     struct sha256 s;
@@ -140,7 +143,7 @@ static int make_parents(int dfd, const char *rel)
     return 0;
 }
 
-static int copy_range(int in, uint64_t off, uint64_t len, int out)
+int copy_range(int in, uint64_t off, uint64_t len, int out)
 {
     static char buf[1 << 16];
     loff_t ioff = (loff_t)off;
@@ -174,8 +177,8 @@ static int copy_range(int in, uint64_t off, uint64_t len, int out)
     return 0;
 }
 
-/* Extracts every _native/ entry into the directory dfd. */
-static int extract(const struct stub_self *self, int dfd, char *why, size_t whylen, int *corrupt)
+int native_each(const struct stub_self *self, native_fn fn, void *ctx, char *why, size_t whylen,
+                int *corrupt)
 {
     struct payload_cd cd;
     const char *reason = NULL;
@@ -196,7 +199,6 @@ static int extract(const struct stub_self *self, int dfd, char *why, size_t whyl
         char rel[PAYLOAD_PATH_MAX + 1];
         uint8_t local[30];
         uint64_t data;
-        int out;
 
         if (e.name_len <= plen || memcmp(e.name, PAYLOAD_NATIVE_PREFIX, plen) != 0)
             continue;
@@ -218,18 +220,8 @@ static int extract(const struct stub_self *self, int dfd, char *why, size_t whyl
                 reason = "cannot read an entry header";
             goto corrupt;
         }
-        if (make_parents(dfd, rel) != 0) {
-            snprintf(why, whylen, "cannot create '%s' in the cache: %s", rel, strerror(errno));
+        if (fn(ctx, self, rel, data, e.usize, why, whylen) != 0)
             goto out;
-        }
-        out = openat(dfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
-        if (out < 0 || copy_range(self->fd, data, e.usize, out) != 0) {
-            snprintf(why, whylen, "cannot write '%s' in the cache: %s", rel, strerror(errno));
-            if (out >= 0)
-                close(out);
-            goto out;
-        }
-        close(out);
     }
     if (r < 0)
         goto corrupt;
@@ -241,6 +233,27 @@ corrupt:
 out:
     free(buf);
     return rc;
+}
+
+/* native_each callback: writes one entry under the directory *(int *)ctx. */
+static int extract_one(void *ctx, const struct stub_self *self, const char *rel, uint64_t off,
+                       uint64_t size, char *why, size_t whylen)
+{
+    int dfd = *(int *)ctx, out;
+
+    if (make_parents(dfd, rel) != 0) {
+        snprintf(why, whylen, "cannot create '%s' in the cache: %s", rel, strerror(errno));
+        return -1;
+    }
+    out = openat(dfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
+    if (out < 0 || copy_range(self->fd, off, size, out) != 0) {
+        snprintf(why, whylen, "cannot write '%s' in the cache: %s", rel, strerror(errno));
+        if (out >= 0)
+            close(out);
+        return -1;
+    }
+    close(out);
+    return 0;
 }
 
 /* rm -rf of a temp dir we created (no symlinks are followed). */
@@ -271,8 +284,14 @@ static int fill_in(const struct stub_self *self, const char *base, char **dir, c
     char *tmp = NULL, *final = NULL;
     int dfd = -1, rc = -1;
 
+    struct statvfs vfs;
     if (make_base(base) != 0) {
         snprintf(why, whylen, "cannot use cache directory '%s': %s", base, strerror(errno));
+        return -1;
+    }
+    /* libraries cannot be mapped executable from a noexec mount */
+    if (statvfs(base, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC)) {
+        snprintf(why, whylen, "cache directory '%s' is on a noexec mount", base);
         return -1;
     }
     if (asprintf(&tmp, "%s/.tmp-%.16s-XXXXXX", base, self->hex) < 0 ||
@@ -285,7 +304,7 @@ static int fill_in(const struct stub_self *self, const char *base, char **dir, c
         goto out;
     }
     stub_debug("extracting into %s", tmp);
-    if (extract(self, dfd, why, whylen, corrupt) != 0)
+    if (native_each(self, extract_one, &dfd, why, whylen, corrupt) != 0)
         goto out;
     if (rename(tmp, final) != 0) {
         struct stat st;
@@ -329,7 +348,7 @@ int cache_fill(const struct stub_self *self, char **dir, char *why, size_t whyle
     size_t n;
     int rc = -1;
 
-    if (verify_hash(self) != 0) {
+    if (cache_verify(self) != 0) {
         *corrupt = 1;
         snprintf(why, whylen, "checksum mismatch");
         return -1;
@@ -347,21 +366,11 @@ int cache_fill(const struct stub_self *self, char **dir, char *why, size_t whyle
     return rc;
 }
 
-int manifest_load(const char *dir, struct stub_manifest *m, char *why, size_t whylen)
+int manifest_parse(char *text, struct stub_manifest *m)
 {
-    char *path = NULL, *text = NULL, *line, *save = NULL;
-    int fd = -1, rc = -1;
-    ssize_t len;
+    char *line, *save = NULL;
 
     memset(m, 0, sizeof *m);
-    if (asprintf(&path, "%s/manifest", dir) < 0 || !(text = malloc(PAYLOAD_MANIFEST_MAX + 1)))
-        goto oom;
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 || (len = read(fd, text, PAYLOAD_MANIFEST_MAX)) < 0) {
-        snprintf(why, whylen, "cannot read '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    text[len] = '\0';
     for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *val = strchr(line, ' ');
         if (!val)
@@ -372,10 +381,8 @@ int manifest_load(const char *dir, struct stub_manifest *m, char *why, size_t wh
                 goto bad;
         } else if (strcmp(line, "libpython") == 0 || strcmp(line, "preload") == 0) {
             char *copy;
-            if (!payload_path_safe(val, strlen(val)))
+            if (!payload_path_safe(val, strlen(val)) || !(copy = strdup(val)))
                 goto bad;
-            if (!(copy = strdup(val)))
-                goto oom;
             if (line[0] == 'l') {
                 free(m->libpython);
                 m->libpython = copy;
@@ -383,37 +390,154 @@ int manifest_load(const char *dir, struct stub_manifest *m, char *why, size_t wh
                 char **v = realloc(m->preload, (m->npreload + 1) * sizeof *v);
                 if (!v) {
                     free(copy);
-                    goto oom;
+                    goto bad;
                 }
                 m->preload = v;
                 m->preload[m->npreload++] = copy;
             }
+        } else if (strcmp(line, "name") == 0) {
+            free(m->name);
+            if (!(m->name = strdup(val)))
+                goto bad;
         }
     }
     if (!m->libpython || m->py_major != 3)
         goto bad;
-    rc = 0;
-    goto out;
+    return 0;
 bad:
-    snprintf(why, whylen, "malformed manifest '%s'", path);
-    goto out;
-oom:
-    snprintf(why, whylen, "out of memory");
+    manifest_release(m);
+    return -1;
+}
+
+int manifest_load(const char *dir, struct stub_manifest *m, char *why, size_t whylen)
+{
+    char *path = NULL, *text = NULL;
+    int fd = -1, rc = -1;
+    ssize_t len;
+
+    memset(m, 0, sizeof *m);
+    if (asprintf(&path, "%s/manifest", dir) < 0 || !(text = malloc(PAYLOAD_MANIFEST_MAX + 1))) {
+        snprintf(why, whylen, "out of memory");
+        goto out;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 || (len = read(fd, text, PAYLOAD_MANIFEST_MAX)) < 0) {
+        snprintf(why, whylen, "cannot read '%s': %s", path, strerror(errno));
+        goto out;
+    }
+    text[len] = '\0';
+    if (manifest_parse(text, m) != 0) {
+        snprintf(why, whylen, "malformed manifest '%s'", path);
+        goto out;
+    }
+    /* held until exit: a pruning start never removes an entry in use */
+    flock(fd, LOCK_SH | LOCK_NB);
+    m->lock_fd = fd;
+    fd = -1;
+    rc = 0;
 out:
     if (fd >= 0)
         close(fd);
     free(path);
     free(text);
-    if (rc != 0)
-        manifest_release(m);
     return rc;
 }
 
 void manifest_release(struct stub_manifest *m)
 {
     free(m->libpython);
+    free(m->name);
     for (size_t i = 0; i < m->npreload; i++)
         free(m->preload[i]);
     free(m->preload);
     memset(m, 0, sizeof *m);
+}
+
+#define PRUNE_AGE (30 * 24 * 3600) /* unused this long: removed */
+#define TOUCH_AGE (24 * 3600)      /* "used" is recorded at most once a day */
+#define STALE_TMP_AGE 3600         /* a temp dir this old is a killed extraction */
+
+static int is_hex64(const char *s)
+{
+    size_t i;
+    for (i = 0; s[i]; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return i == 64;
+}
+
+/* 1 if entry (a dir under bfd) is one of app name's and no process has it
+ * locked; then it stays locked (returned in *lock) until the caller closes. */
+static int same_app_unused(int bfd, const char *entry, const char *name, int *lock)
+{
+    char path[80], text[4096];
+    ssize_t n;
+    int fd, same = 0;
+
+    snprintf(path, sizeof path, "%s/manifest", entry);
+    fd = openat(bfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
+    n = read(fd, text, sizeof text - 1);
+    if (n > 0) {
+        text[n] = '\0';
+        for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+            if (strncmp(l, "name ", 5) == 0 && strncmp(l + 5, name, strlen(name)) == 0 &&
+                (l[5 + strlen(name)] == '\n' || l[5 + strlen(name)] == '\0'))
+                same = 1;
+    }
+    if (same && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+        *lock = fd;
+        return 1;
+    }
+    close(fd);
+    return 0;
+}
+
+void cache_prune(const struct stub_self *self, const char *dir, const struct stub_manifest *m, int fresh)
+{
+    struct stat st;
+    time_t now = time(NULL);
+    char *base;
+    DIR *d;
+    struct dirent *de;
+    int bfd;
+
+    if (!fresh) {
+        if (lstat(dir, &st) != 0 || now - st.st_mtime < TOUCH_AGE)
+            return;
+        utimensat(AT_FDCWD, dir, NULL, AT_SYMLINK_NOFOLLOW); /* used today */
+    }
+    if (!(base = strdup(dir)) || !strrchr(base, '/')) {
+        free(base);
+        return;
+    }
+    *strrchr(base, '/') = '\0';
+    bfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(base);
+    if (bfd < 0)
+        return;
+    d = fdopendir(dup(bfd));
+    while (d && (de = readdir(d)) != NULL) {
+        int lock = -1;
+        if (fstatat(bfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+            st.st_uid != geteuid())
+            continue;
+        if (strncmp(de->d_name, ".tmp-", 5) == 0 && now - st.st_mtime > STALE_TMP_AGE) {
+            stub_debug("removing a stale temp dir %s", de->d_name);
+            remove_tree(bfd, de->d_name);
+        } else if (is_hex64(de->d_name) && strcmp(de->d_name, self->hex) != 0 && m->name &&
+                   now - st.st_mtime > PRUNE_AGE && same_app_unused(bfd, de->d_name, m->name, &lock)) {
+            /* renamed first: no start can see it half removed */
+            char dead[96];
+            snprintf(dead, sizeof dead, ".tmp-dead-%.16s-%ld", de->d_name, (long)getpid());
+            stub_debug("removing %s, unused for 30 days", de->d_name);
+            if (renameat(bfd, de->d_name, bfd, dead) == 0)
+                remove_tree(bfd, dead);
+            close(lock);
+        }
+    }
+    if (d)
+        closedir(d);
+    close(bfd);
 }

@@ -79,6 +79,7 @@ int main(int argc, char **argv)
 {
     struct stub_self self = {.fd = -1};
     struct stub_manifest man = {0};
+    struct stub_plan plan = {.extmap_fd = -1};
     char why[STUB_WHY_MAX] = "";
     char *dir = NULL, *exe = NULL;
     int corrupt = 0, status = 1;
@@ -96,18 +97,21 @@ int main(int argc, char **argv)
     stub_debug("bundle %s, archive at %llu (%llu bytes)", self.hex,
                (unsigned long long)self.trailer.archive_offset,
                (unsigned long long)self.trailer.archive_size);
-    if (cache_find(&self, &dir) != 0 && cache_fill(&self, &dir, why, sizeof why, &corrupt) != 0)
-        goto fail;
-    if (manifest_load(dir, &man, why, sizeof why) != 0)
-        goto fail;
-    close(self.fd); /* the app must not inherit it */
-    self.fd = -1;
-    exe = self_path();
-    if (!exe) {
+    if (!(exe = self_path())) {
         snprintf(why, sizeof why, "out of memory");
         goto fail;
     }
-    status = pyrun(dir, &man, exe, &self.trailer, argc, argv, why, sizeof why);
+    int hit = cache_find(&self, &dir) == 0;
+    if (hit || cache_fill(&self, &dir, why, sizeof why, &corrupt) == 0) {
+        if (manifest_load(dir, &man, why, sizeof why) != 0 || plan_from_dir(dir, &man, &plan) != 0)
+            goto fail;
+        cache_prune(&self, dir, &man, !hit);
+    } else if (corrupt || plan_from_memory(&self, exe, &man, &plan, why, sizeof why, &corrupt) != 0) {
+        goto fail;
+    }
+    close(self.fd); /* the app must not inherit it */
+    self.fd = -1;
+    status = pyrun(&plan, &man, exe, &self.trailer, argc, argv, why, sizeof why);
     if (status < 0) {
         status = 1;
         goto fail;
@@ -121,6 +125,7 @@ fail:
         fprintf(stderr, "%s: %s\n", progname, why);
     status = corrupt ? 2 : 1;
 out:
+    plan_release(&plan);
     manifest_release(&man);
     free(dir);
     free(exe);

@@ -86,29 +86,24 @@ static int load_api(void *h, struct pyapi *api, char *why, size_t whylen)
     return 0;
 }
 
-static void *open_lib(const char *dir, const char *rel, int flags, char *why, size_t whylen)
+static void *open_lib(const char *path, int flags, char *why, size_t whylen)
 {
-    char path[PAYLOAD_PATH_MAX * 4];
-    void *h;
-
-    snprintf(path, sizeof path, "%s/%s", dir, rel);
-    h = dlopen(path, flags);
+    void *h = dlopen(path, flags);
     if (!h)
-        snprintf(why, whylen, "cannot load %s: %s", rel, dlerror());
+        snprintf(why, whylen, "cannot load %s: %s", path, dlerror());
     return h;
 }
 
 static int failed(py_status st) { return st.type != 0; }
 
-int pyrun(const char *dir, const struct stub_manifest *m, const char *exe,
+int pyrun(const struct stub_plan *plan, const struct stub_manifest *m, const char *exe,
           const struct payload_trailer *t, int argc, char **argv, char *why, size_t whylen)
 {
-    char run[128];
     const struct config_layout *lay = NULL;
     struct pyapi api;
     int pre[PRE_INTS];
     void *cfg, *h;
-    char *pydir = NULL, *site = NULL;
+    char run[160];
     wchar_t *w;
     py_status st;
     const char *unbuf;
@@ -120,14 +115,14 @@ int pyrun(const char *dir, const struct stub_manifest *m, const char *exe,
         snprintf(why, whylen, "this stub cannot run Python %d.%d", m->py_major, m->py_minor);
         return -1;
     }
-    for (size_t i = 0; i < m->npreload; i++)
-        if (!open_lib(dir, m->preload[i], RTLD_LAZY | RTLD_LOCAL, why, whylen))
+    for (size_t i = 0; i < plan->npreload; i++)
+        if (!open_lib(plan->preload[i], RTLD_LAZY | RTLD_LOCAL, why, whylen))
             return -1;
-    stub_debug("preloaded %zu shared libraries", m->npreload);
-    h = open_lib(dir, m->libpython, RTLD_LAZY | RTLD_GLOBAL, why, whylen);
+    stub_debug("preloaded %zu shared libraries", plan->npreload);
+    h = open_lib(plan->libpython, RTLD_LAZY | RTLD_GLOBAL, why, whylen);
     if (!h || load_api(h, &api, why, whylen) != 0)
         return -1;
-    stub_debug("loaded %s", m->libpython);
+    stub_debug("loaded %s", plan->libpython);
 
     /* Locale as plain python3 -I sets it (LC_CTYPE from the environment, C
      * locale coerced to UTF-8), but no PYTHON* variable is read. */
@@ -141,15 +136,13 @@ int pyrun(const char *dir, const struct stub_manifest *m, const char *exe,
         api.exit_status_exception(st);
 
     cfg = calloc(1, 1024);
-    if (!cfg || asprintf(&pydir, "%s/py", dir) < 0 || asprintf(&site, "%s/site", dir) < 0) {
+    if (!cfg) {
         snprintf(why, whylen, "out of memory");
-        free(cfg);
-        free(pydir);
         return -1;
     }
     /* the start-up module gets the module blob's place in this file */
-    snprintf(run, sizeof run, "from " PAYLOAD_BOOT_MODULE " import main\nmain(%llu, %llu)\n",
-             (unsigned long long)t->pyz_offset, (unsigned long long)t->pyz_size);
+    snprintf(run, sizeof run, "from " PAYLOAD_BOOT_MODULE " import main\nmain(%llu, %llu, %d)\n",
+             (unsigned long long)t->pyz_offset, (unsigned long long)t->pyz_size, plan->extmap_fd);
     api.config_init_isolated(cfg);
     SET_INT(cfg, lay->install_signal_handlers, 1); /* Ctrl-C raises KeyboardInterrupt */
     SET_INT(cfg, lay->site_import, 0);
@@ -161,16 +154,15 @@ int pyrun(const char *dir, const struct stub_manifest *m, const char *exe,
     SET_INT(cfg, lay->module_search_paths_set, 1);
     if (failed(st = api.config_set_bytes_string(cfg, FIELD(cfg, lay->program_name), argc > 0 ? argv[0] : exe)) ||
         /* home set: no ._pth file beside the binary is honoured */
-        failed(st = api.config_set_bytes_string(cfg, FIELD(cfg, lay->home), dir)) ||
+        failed(st = api.config_set_bytes_string(cfg, FIELD(cfg, lay->home), plan->home)) ||
         failed(st = api.config_set_bytes_string(cfg, FIELD(cfg, lay->executable), exe)) ||
         failed(st = api.config_set_bytes_string(cfg, FIELD(cfg, lay->run_command), run)) ||
         failed(st = api.config_set_bytes_argv(cfg, argc, argv)))
         api.exit_status_exception(st);
-    const char *paths[2] = {pydir, site};
-    for (int i = 0; i < 2; i++) {
-        w = api.decode_locale(paths[i], NULL);
+    for (int i = 0; i < plan->npaths; i++) {
+        w = api.decode_locale(plan->paths[i], NULL);
         if (!w) {
-            snprintf(why, whylen, "cannot decode path '%s'", paths[i]);
+            snprintf(why, whylen, "cannot decode path '%s'", plan->paths[i]);
             return -1;
         }
         st = api.wstrlist_append(FIELD(cfg, lay->module_search_paths), w);
@@ -178,8 +170,6 @@ int pyrun(const char *dir, const struct stub_manifest *m, const char *exe,
         if (failed(st))
             api.exit_status_exception(st);
     }
-    free(pydir);
-    free(site);
     stub_debug("initializing Python %d.%d", m->py_major, m->py_minor);
     st = api.initialize_from_config(cfg);
     api.config_clear(cfg);

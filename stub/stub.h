@@ -27,6 +27,8 @@ struct stub_self {
 /* What the manifest says. */
 struct stub_manifest {
     int py_major, py_minor;
+    char *name;             /* the app's name (owned; may be NULL) */
+    int lock_fd;            /* shared lock on the cache entry while running, or 0 */
     char *libpython;        /* relative to the cache entry (owned) */
     char **preload;         /* relative paths, dependencies first (owned) */
     size_t npreload;
@@ -40,13 +42,51 @@ void stub_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cache_find(const struct stub_self *self, char **dir);
 int cache_fill(const struct stub_self *self, char **dir, char *why, size_t whylen, int *corrupt);
 
-/* Parses the manifest file in dir.  Returns 0 or -1 with why set. */
+/* Records that the entry dir is in use (at most daily), and removes stale
+ * temp dirs and entries of the same app unused for 30 days that no process
+ * holds.  fresh: the entry was just made.  Never fails. */
+void cache_prune(const struct stub_self *self, const char *dir, const struct stub_manifest *m, int fresh);
+
+/* Parses the manifest file in dir, and takes a shared lock on it that
+ * lasts as long as the process.  Returns 0 or -1 with why set. */
 int manifest_load(const char *dir, struct stub_manifest *m, char *why, size_t whylen);
+/* Parses manifest text (modified in place).  Returns 0 or -1. */
+int manifest_parse(char *text, struct stub_manifest *m);
+
+/* Calls fn for every _native/ entry of the bundle (relative name without
+ * the prefix, absolute data offset, size), after checking it.  Returns 0,
+ * or -1 with why set (and *corrupt = 1 when the bundle is malformed). */
+typedef int (*native_fn)(void *ctx, const struct stub_self *self, const char *rel, uint64_t off,
+                         uint64_t size, char *why, size_t whylen);
+int native_each(const struct stub_self *self, native_fn fn, void *ctx, char *why, size_t whylen,
+                int *corrupt);
+/* Copies len bytes at off of in to out's current position. */
+int copy_range(int in, uint64_t off, uint64_t len, int out);
+/* 0 if the file's SHA-256 matches its trailer. */
+int cache_verify(const struct stub_self *self);
+
+/* How Python starts: native parts from a cache dir, or from memory. */
+struct stub_plan {
+    char *home;             /* PyConfig.home */
+    char *paths[2];         /* sys.path before the start-up module runs */
+    int npaths;
+    char *libpython;        /* what to dlopen */
+    char **preload;         /* ...after these, in this order (npreload) */
+    size_t npreload;
+    int extmap_fd;          /* memory mode: fd of "relpath\tpath" lines of the
+                               extension modules; -1 otherwise */
+};
+int plan_from_dir(const char *dir, const struct stub_manifest *m, struct stub_plan *p);
+/* Memory mode (no usable cache dir): native parts in memfds.  Also checks
+ * the hash and fills *m from the bundle's manifest. */
+int plan_from_memory(const struct stub_self *self, const char *exe, struct stub_manifest *m,
+                     struct stub_plan *p, char *why, size_t whylen, int *corrupt);
+void plan_release(struct stub_plan *p);
 void manifest_release(struct stub_manifest *m);
 
 /* pyrun.c: loads libpython from dir and runs the app; returns its exit
  * status, or -1 with why set when Python could not be started. */
-int pyrun(const char *dir, const struct stub_manifest *m, const char *exe,
+int pyrun(const struct stub_plan *plan, const struct stub_manifest *m, const char *exe,
           const struct payload_trailer *t, int argc, char **argv, char *why, size_t whylen);
 
 #endif
