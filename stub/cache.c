@@ -303,6 +303,8 @@ static int fill_in(const struct stub_self *self, const char *base, char **dir, c
         snprintf(why, whylen, "cannot create a directory in '%s': %s", base, strerror(errno));
         goto out;
     }
+    /* held while extracting: a temp dir nobody holds is a killed run's */
+    flock(dfd, LOCK_EX);
     stub_debug("extracting into %s", tmp);
     if (native_each(self, extract_one, &dfd, why, whylen, corrupt) != 0)
         goto out;
@@ -455,7 +457,6 @@ void manifest_release(struct stub_manifest *m)
 
 #define PRUNE_AGE (30 * 24 * 3600) /* unused this long: removed */
 #define TOUCH_AGE (24 * 3600)      /* "used" is recorded at most once a day */
-#define STALE_TMP_AGE 3600         /* a temp dir this old is a killed extraction */
 
 static int is_hex64(const char *s)
 {
@@ -523,9 +524,14 @@ void cache_prune(const struct stub_self *self, const char *dir, const struct stu
         if (fstatat(bfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
             st.st_uid != geteuid())
             continue;
-        if (strncmp(de->d_name, ".tmp-", 5) == 0 && now - st.st_mtime > STALE_TMP_AGE) {
-            stub_debug("removing a stale temp dir %s", de->d_name);
-            remove_tree(bfd, de->d_name);
+        if (strncmp(de->d_name, ".tmp-", 5) == 0) {
+            int tfd = openat(bfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (tfd >= 0 && flock(tfd, LOCK_EX | LOCK_NB) == 0) {
+                stub_debug("removing %s, left by a killed run", de->d_name);
+                remove_tree(bfd, de->d_name);
+            }
+            if (tfd >= 0)
+                close(tfd);
         } else if (is_hex64(de->d_name) && strcmp(de->d_name, self->hex) != 0 && m->name &&
                    now - st.st_mtime > PRUNE_AGE && same_app_unused(bfd, de->d_name, m->name, &lock)) {
             /* renamed first: no start can see it half removed */
