@@ -240,6 +240,9 @@ struct build {
     char *made_dir;     /* the output directory, when this build created it */
     struct strvec paths; /* file paths that entries point at (owned) */
     size_t n_data;      /* package and --add-data files */
+    struct strvec warnings; /* every warning, for --json (owned) */
+    bool tty;           /* progress on stderr */
+    uint8_t archive_sha[32]; /* the trailer's hash */
     bool json_written;
 };
 
@@ -250,11 +253,47 @@ static void say(const struct build *b, int level, const char *fmt, ...)
     va_list ap;
     if (b->o->verbosity < level)
         return;
-    fputs("bundle: ", stderr);
+    fputs(b->tty ? "\r\033[Kbundle: " : "bundle: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+}
+
+/* One progress line on a terminal, rewritten in place step by step;
+ * nothing of it when stderr is not a terminal, or with -q. */
+static void progress(const struct build *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(const struct build *b, const char *fmt, ...)
+{
+    va_list ap;
+    if (!b->tty)
+        return;
+    if (!fmt) {
+        fputs("\r\033[K", stderr); /* done: the line is cleared */
+    } else {
+        fputs("\r\033[Kbundle: ", stderr);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+    }
+    fflush(stderr);
+}
+
+/* A warning: printed at verbosity level (0: always but -q), and kept for
+ * --json whatever the verbosity. */
+static void warn(struct build *b, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void warn(struct build *b, int level, const char *fmt, ...)
+{
+    char *s = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&s, fmt, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    if (!s)
+        return;
+    say(b, level, "warning: %s", s);
+    strvec_push_owned(&b->warnings, s);
 }
 
 static int add_entry(struct build *b, char *name, const char *file, const char *data, size_t len,
@@ -471,7 +510,7 @@ static int collect_python(struct build *b)
                 err_set(b->err, 0, "%s", j->error);
                 goto out;
             }
-            say(b, 0, "warning: %s (module %s left out)", j->error, m->name);
+            warn(b, 0, "%s (module %s left out)", j->error, m->name);
             m->excluded = true;
             continue;
         }
@@ -529,7 +568,7 @@ static int collect_native(struct build *b)
     if (elfdeps_closure((const char *const *)roots.v, roots.n, &b->libs, b->err) != 0)
         goto out;
     for (size_t i = 0; i < b->libs.nmissing; i++)
-        say(b, 0, "warning: shared library %s not found: whatever needs it will fail to load",
+        warn(b, 0, "shared library %s not found: whatever needs it will fail to load",
             b->libs.missing[i]);
 
     if (buf_printf(&b->manifest, "python %d.%d\nname %s\nlibpython lib/%s\n", b->probe.major,
@@ -569,6 +608,20 @@ static int collect_native(struct build *b)
             goto out;
     }
     b->n_natives = 1 + b->libs.n + (roots.n - 1);
+    /* for bundle inspect: the oldest glibc it runs on, and the options that
+     * shaped its contents (no paths: the bundle stays reproducible) */
+    buf_printf(&b->manifest, "glibc %d.%d\noptions", b->libs.glibc_major, b->libs.glibc_minor);
+    const struct { const char *flag; const struct strvec *v; } opts[] = {
+        {"--hidden-import", &b->o->hidden}, {"--exclude-module", &b->o->exclude},
+        {"--collect", &b->o->collect}, {"--exclude-data", &b->o->exclude_data},
+    };
+    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++)
+        for (size_t i = 0; i < opts[k].v->n; i++)
+            buf_printf(&b->manifest, " %s %s", opts[k].flag, opts[k].v->v[i]);
+    for (size_t i = 0; i < b->o->add_data.n; i++)
+        buf_printf(&b->manifest, " --add-data ...:%s", strrchr(b->o->add_data.v[i], ':') + 1);
+    if (buf_printf(&b->manifest, "\n") != 0)
+        goto oom;
     if (add_entry(b, strdup(PAYLOAD_MANIFEST), NULL, b->manifest.data, b->manifest.len, false) != 0)
         goto out;
     rc = 0;
@@ -668,7 +721,7 @@ static int add_data_file(struct build *b, const char *path, const char *rel)
         if (fnmatch(b->o->exclude_data.v[i], rel, 0) == 0)
             return 0;
     if (!payload_path_safe(rel, strlen(rel))) {
-        say(b, 0, "warning: '%s' left out: its name cannot be unpacked safely", path);
+        warn(b, 0, "'%s' left out: its name cannot be unpacked safely", path);
         return 0;
     }
     if (!(p = strdup(path)) || strvec_push_owned(&b->paths, p) != 0)
@@ -918,7 +971,7 @@ static int emit_marathon(struct build *b, const uint8_t file_sha[32], uint64_t s
     app.nenv = b->o->env.n;
     app.args = b->o->args;
     if (!b->o->url)
-        say(b, 0, "warning: no --url given: %s points at file://%s; pass --url "
+        warn(b, 0, "no --url given: %s points at file://%s; pass --url "
                   "https://HOST/PATH/%s for the cluster to download it", b->json_path, abs_path, app.name);
     if (marathon_app_json(&app, &json, b->err) != 0)
         return -1;
@@ -950,7 +1003,7 @@ static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
     size_t w = 0;
     for (size_t i = 0; i < b->nentries; i++) {
         if (w > 0 && strcmp(b->entries[w - 1].name, b->entries[i].name) == 0) {
-            say(b, 1, "warning: %s given twice; keeping one", b->entries[i].name);
+            warn(b, 1, "%s given twice; keeping one", b->entries[i].name);
             free(b->entries[i].name);
             continue;
         }
@@ -969,6 +1022,7 @@ static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
     }
     if (pack_commit(&p, sha, file_sha, b->err) != 0)
         return -1;
+    memcpy(b->archive_sha, sha, sizeof sha);
     *size = p.size;
     return 0;
 }
@@ -982,14 +1036,56 @@ static void report_missing(struct build *b)
             continue;
         }
         if (!m->optional)
-            say(b, 0, "warning: module %s not found (imported by %s, line %d)", m->name,
+            warn(b, 0, "module %s not found (imported by %s, line %d)", m->name,
                 m->importer ? m->importer : "?", m->line);
         else
             say(b, 2, "optional module %s not found (imported by %s, line %d)", m->name,
                 m->importer ? m->importer : "?", m->line);
     }
     for (size_t i = 0; i < b->graph.warnings.n; i++)
-        say(b, 1, "warning: %s", b->graph.warnings.v[i]);
+        warn(b, 1, "%s", b->graph.warnings.v[i]);
+}
+
+/* --json: one object on stdout, after everything was written. */
+static void print_json(struct build *b, const uint8_t file_sha[32], uint64_t size, double secs)
+{
+    char hex[65], ahex[65];
+    FILE *out = stdout;
+
+    sha256_hex(file_sha, hex);
+    sha256_hex(b->archive_sha, ahex);
+    fputs("{\"ok\": true, \"output\": ", out);
+    util_json_str(out, b->output);
+    fputs(", \"marathon\": ", out);
+    b->json_path ? util_json_str(out, b->json_path) : (void)fputs("null", out);
+    fputs(", \"metronome\": ", out);
+    b->metro_path ? util_json_str(out, b->metro_path) : (void)fputs("null", out);
+    fprintf(out, ", \"size\": %llu, \"sha256\": \"%s\", \"archive_sha256\": \"%s\"",
+            (unsigned long long)size, hex, ahex);
+    fprintf(out, ", \"python\": \"%d.%d.%d\", \"interpreter\": ", b->probe.major, b->probe.minor,
+            b->probe.micro);
+    util_json_str(out, b->probe.executable);
+    fprintf(out, ", \"glibc\": \"%d.%d\", \"modules\": %zu, \"native_files\": %zu, \"data_files\": %zu",
+            b->libs.glibc_major, b->libs.glibc_minor, b->n_modules, b->n_natives, b->n_data);
+    fputs(", \"missing\": [", out);
+    for (size_t i = 0, k = 0; i < b->graph.n; i++) {
+        const struct module *m = &b->graph.mods[i];
+        if (m->kind != MOD_MISSING)
+            continue;
+        fputs(k++ ? ", {\"name\": " : "{\"name\": ", out);
+        util_json_str(out, m->name);
+        fputs(", \"imported_by\": ", out);
+        util_json_str(out, m->importer ? m->importer : "");
+        fprintf(out, ", \"line\": %d, \"optional\": %s}", m->line, m->optional ? "true" : "false");
+    }
+    fputs("], \"warnings\": [", out);
+    for (size_t i = 0; i < b->warnings.n; i++) {
+        if (i)
+            fputs(", ", out);
+        util_json_str(out, b->warnings.v[i]);
+    }
+    fprintf(out, "], \"build_seconds\": %.3f}\n", secs);
+    fflush(out);
 }
 
 static void build_release(struct build *b)
@@ -1011,6 +1107,7 @@ static void build_release(struct build *b)
         unlink(b->stripped.v[i]);
     strvec_release(&b->stripped);
     strvec_release(&b->paths);
+    strvec_release(&b->warnings);
     if (b->strip_dir)
         rmdir(b->strip_dir);
     free(b->strip_dir);
@@ -1033,14 +1130,17 @@ int build_run(const struct cli_opts *o, struct err *err)
 
     if (plan_outputs(&b) != 0 || check_marathon_opts(&b) != 0)
         goto out;
+    b.tty = o->verbosity >= 0 && isatty(2);
     if (!(b.python = probe_choose(o->python, err)))
         goto out;
+    progress(&b, "asking %s", b.python);
     if (probe_run(b.python, &b.probe, err) != 0) {
         if (o->python)
             err->status = 2;
         goto out;
     }
     say(&b, 1, "python %d.%d.%d at %s", b.probe.major, b.probe.minor, b.probe.micro, b.probe.executable);
+    progress(&b, "scanning imports from %s", o->script);
     if (resolve_graph(&b.graph, &b.probe, o->script, ENTRY_MODULE, startup_modules,
                       sizeof startup_modules / sizeof startup_modules[0], &o->exclude, err) != 0 ||
         resolve_add_package_tree(&b.graph, "encodings", err) != 0)
@@ -1058,20 +1158,26 @@ int build_run(const struct cli_opts *o, struct err *err)
         if (resolve_collect(&b.graph, o->collect.v[i], err) != 0)
             goto out;
     report_missing(&b);
+    progress(&b, "compiling %zu modules", b.graph.n);
     if (make_boot(&b) != 0 || compile_modules(&b) != 0 || collect_python(&b) != 0 ||
         collect_native(&b) != 0 || strip_natives(&b) != 0 || collect_data(&b) != 0 ||
         collect_metadata(&b) != 0)
         goto out;
+    progress(&b, "writing %s", b.output);
     if (write_bundle(&b, file_sha, &size) != 0)
         goto out;
+    progress(&b, NULL);
     wrote = true;
     if (emit_marathon(&b, file_sha, size) != 0)
         goto out;
+    if (o->json)
+        print_json(&b, file_sha, size, util_now() - t0);
     say(&b, 0, "wrote %s (%.1f MB: %zu modules, %zu native files, %zu data files; needs glibc >= %d.%d) in %.2f s",
         b.output, (double)size / 1e6, b.n_modules, b.n_natives, b.n_data, b.libs.glibc_major,
         b.libs.glibc_minor, util_now() - t0);
     rc = 0;
 out:
+    progress(&b, NULL);
     if (rc != 0 && wrote) {
         /* all or nothing: no bundle without its JSON */
         unlink(b.output);

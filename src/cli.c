@@ -8,6 +8,8 @@
 
 const char cli_usage[] =
     "usage: bundle --onefile [options] SCRIPT\n"
+    "       bundle inspect [--json] FILE\n"
+    "       bundle verify FILE\n"
     "\n"
     "Turns a Python program into one self-contained Linux executable that runs\n"
     "where no Python is installed, and writes a Marathon app definition beside it.\n"
@@ -28,6 +30,8 @@ const char cli_usage[] =
     "                          sys._MEIPASS ('.' for its top)\n"
     "      --exclude-data GLOB leave out package files whose path under\n"
     "                          sys._MEIPASS matches GLOB (e.g. 'numpy/*.txt')\n"
+    "      --json              print one JSON object on stdout when done (what was\n"
+    "                          built, or the error); messages go to stderr\n"
     "  -q, --quiet             print errors only\n"
     "  -v, --verbose           say more (repeat for even more)\n"
     "\n"
@@ -49,10 +53,16 @@ const char cli_usage[] =
     "      --env K=V           set an environment variable (repeatable)\n"
     "      --args STRING       arguments for the app, appended to cmd as shell text\n"
     "\n"
+    "Other commands:\n"
+    "  inspect FILE            list what is inside a bundle (--json: as JSON)\n"
+    "  verify FILE             check a bundle's structure and SHA-256: exit 0 if\n"
+    "                          intact, 1 with the reason if not\n"
+    "\n"
     "  -h, --help              show this help and exit\n"
     "      --version           show the version and exit\n"
     "\n"
-    "Exit status: 0 built, 1 the build failed, 2 the command line is wrong.\n"
+    "Exit status: 0 built (or intact), 1 the build failed (or the bundle is not\n"
+    "intact), 2 the command line is wrong.\n"
     "The executable reads BUNDLE_CACHE_DIR (where native parts are unpacked;\n"
     "default $XDG_CACHE_HOME/bundle, ~/.cache/bundle, then $TMPDIR) and\n"
     "BUNDLE_DEBUG=1 (trace its start-up on stderr).\n";
@@ -61,7 +71,7 @@ enum {
     OPT_ONEFILE = 256, OPT_PYTHON, OPT_VERSION, OPT_NO_MARATHON, OPT_METRONOME, OPT_URL,
     OPT_MARATHON_ID, OPT_CPUS, OPT_MEM, OPT_DISK, OPT_INSTANCES, OPT_FETCH, OPT_FETCH_CACHE,
     OPT_HEALTH_PATH, OPT_KILL_GRACE, OPT_ENV, OPT_ARGS, OPT_HIDDEN, OPT_EXCLUDE, OPT_ADD_DATA,
-    OPT_COLLECT, OPT_EXCLUDE_DATA,
+    OPT_COLLECT, OPT_EXCLUDE_DATA, OPT_JSON,
 };
 
 static const struct option long_opts[] = {
@@ -92,6 +102,7 @@ static const struct option long_opts[] = {
     {"add-data", required_argument, NULL, OPT_ADD_DATA},
     {"collect", required_argument, NULL, OPT_COLLECT},
     {"exclude-data", required_argument, NULL, OPT_EXCLUDE_DATA},
+    {"json", no_argument, NULL, OPT_JSON},
     {NULL, 0, NULL, 0},
 };
 
@@ -190,6 +201,11 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
     o->kill_grace = -1;
     optind = 0; /* reset getopt, so the parser can run more than once (tests) */
     opterr = 0;
+    if (argc > 1 && (strcmp(argv[1], "inspect") == 0 || strcmp(argv[1], "verify") == 0)) {
+        o->action = argv[1][0] == 'i' ? CLI_INSPECT : CLI_VERIFY;
+        argv++; /* the subcommand is argv[0] for getopt now */
+        argc--;
+    }
     while ((c = getopt_long(argc, argv, ":o:n:qvh", long_opts, NULL)) != -1) {
         int rc = 0;
         switch (c) {
@@ -229,6 +245,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
             if (!o->args)
                 rc = err_set(err, ENOMEM, "out of memory");
             break;
+        case OPT_JSON: o->json = true; break;
         case OPT_HIDDEN:
             rc = check_module(optarg, "--hidden-import", err) ? -1 : push(&o->hidden, optarg, err);
             break;
@@ -263,6 +280,13 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
         }
         if (rc != 0)
             return -1;
+    }
+    if (o->action == CLI_INSPECT || o->action == CLI_VERIFY) {
+        const char *cmd = o->action == CLI_INSPECT ? "inspect" : "verify";
+        if (optind >= argc)
+            return err_usage(err, "%s needs a bundle to look at (usage: bundle %s FILE)", cmd, cmd);
+        if (argc - optind > 1)
+            return err_usage(err, "%s takes one file: unexpected '%s'", cmd, argv[optind + 1]);
     }
     if (optind >= argc)
         return err_usage(err, "no script given (usage: bundle --onefile SCRIPT)");

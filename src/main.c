@@ -3,6 +3,8 @@
 
 #include "bundle/build.h"
 #include "bundle/cli.h"
+#include "bundle/inspect.h"
+#include "bundle/util.h"
 
 int main(int argc, char **argv)
 {
@@ -22,10 +24,29 @@ int main(int argc, char **argv)
     case CLI_VERSION:
         printf("bundle %s\n", BUNDLE_VERSION);
         break;
+    case CLI_INSPECT:
+        if (inspect_run(opts.script, opts.json, stdout, &err) != 0) {
+            fprintf(stderr, "bundle: %s\n", err.msg);
+            status = 1;
+        }
+        break;
+    case CLI_VERIFY:
+        if (verify_run(opts.script, &err) != 0) {
+            fprintf(stderr, "bundle: %s\n", err.msg);
+            status = 1;
+        } else if (opts.verbosity >= 0) {
+            printf("%s: ok\n", opts.script);
+        }
+        break;
     case CLI_BUILD:
         if (build_run(&opts, &err) != 0) {
             fprintf(stderr, "bundle: %s\n", err.msg);
             status = err.status ? err.status : 1;
+            if (opts.json) {
+                printf("{\"ok\": false, \"status\": %d, \"error\": ", status);
+                util_json_str(stdout, err.msg);
+                printf("}\n");
+            }
         }
         break;
     }

@@ -15,11 +15,14 @@ enum cli_action {
     CLI_BUILD = 0,   /* bundle --onefile SCRIPT */
     CLI_HELP,        /* --help */
     CLI_VERSION,     /* --version */
+    CLI_INSPECT,     /* bundle inspect FILE */
+    CLI_VERIFY,      /* bundle verify FILE */
 };
 
 struct cli_opts {
     enum cli_action action;
-    char *script;          /* SCRIPT: the app's entry script */
+    char *script;          /* SCRIPT: the app's entry script; for inspect/verify, the bundle */
+    bool json;             /* --json: one JSON object on stdout */
     bool onefile;          /* --onefile (the only mode; accepted for PyInstaller users) */
     char *python;          /* --python PATH: the interpreter to bundle */
     char *output;          /* -o, --output FILE: the binary (default dist/NAME) */

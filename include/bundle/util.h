@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "bundle/err.h"
 
@@ -45,6 +46,10 @@ bool util_is_dir(const char *path);
  * 128+signal.  Returns 0 if it ran, -1 with err if it could not start. */
 int util_run(char *const argv[], const void *in, size_t in_len, struct buf *out,
              struct buf *errout, int *status, struct err *err);
+
+/* Writes s to out as a JSON string: quotes, backslashes and control
+ * characters escaped, bytes that are not UTF-8 replaced by U+FFFD. */
+void util_json_str(FILE *out, const char *s);
 
 /* Seconds since an arbitrary point, monotonic. */
 double util_now(void);

@@ -1,0 +1,307 @@
+#include "bundle/inspect.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bundle/payload.h"
+#include "bundle/sha256.h"
+#include "bundle/util.h"
+
+/* An open bundle: its trailer, central directory and module index. */
+struct opened {
+    int fd;
+    uint64_t size;
+    uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE];
+    struct payload_trailer t;
+    struct payload_cd cd;
+    uint8_t *cdbuf;
+    uint8_t *index;       /* the pyz index (marshal), index_len bytes */
+    uint32_t index_len;
+};
+
+static void close_bundle(struct opened *b)
+{
+    if (b->fd >= 0)
+        close(b->fd);
+    free(b->cdbuf);
+    free(b->index);
+    memset(b, 0, sizeof *b);
+    b->fd = -1;
+}
+
+static int open_bundle(const char *path, struct opened *b, struct err *err)
+{
+    struct stat st;
+    const char *why = NULL;
+
+    memset(b, 0, sizeof *b);
+    b->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (b->fd < 0)
+        return err_set(err, errno, "cannot open '%s'", path);
+    if (fstat(b->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close_bundle(b);
+        return err_set(err, 0, "'%s' is not a bundle (not a regular file)", path);
+    }
+    b->size = (uint64_t)st.st_size;
+    if (b->size < sizeof b->tail ||
+        pread(b->fd, b->tail, sizeof b->tail, (off_t)(b->size - sizeof b->tail)) != (ssize_t)sizeof b->tail ||
+        payload_trailer_decode(b->tail, b->size, &b->t, &why) != 0) {
+        close_bundle(b);
+        return err_set(err, 0, "'%s' is not a bundle (%s)", path, why ? why : "too small");
+    }
+    if (payload_cd_locate(b->tail, &b->t, &b->cd, &why) != 0 || !(b->cdbuf = malloc(b->cd.size + 1)) ||
+        pread(b->fd, b->cdbuf, b->cd.size, (off_t)b->cd.offset) != (ssize_t)b->cd.size) {
+        close_bundle(b);
+        return err_set(err, 0, "'%s' is corrupt (%s)", path, why ? why : "unreadable directory");
+    }
+    if (b->t.pyz_size >= 4) {
+        uint8_t h[4];
+        if (pread(b->fd, h, 4, (off_t)b->t.pyz_offset) != 4)
+            goto bad;
+        b->index_len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+        if (b->index_len > b->t.pyz_size - 4 || !(b->index = malloc(b->index_len + 1)) ||
+            pread(b->fd, b->index, b->index_len, (off_t)b->t.pyz_offset + 4) != (ssize_t)b->index_len)
+            goto bad;
+    }
+    return 0;
+bad:
+    close_bundle(b);
+    return err_set(err, 0, "'%s' is corrupt (module index out of bounds)", path);
+}
+
+struct pyz_entry {
+    char name[512];
+    uint32_t off, size, flags;
+};
+
+/* Reads the next entry of the marshal'ed index bundle writes (pyz.c).
+ * Returns 1, 0 at the end, -1 when malformed. */
+static int index_next(const uint8_t *ix, uint32_t len, uint32_t *pos, struct pyz_entry *e)
+{
+    uint32_t p = *pos, n;
+    if (p == 0) {
+        if (len < 2 || ix[0] != '{')
+            return -1;
+        p = 1;
+    }
+    if (p >= len)
+        return -1;
+    if (ix[p] == '0')
+        return 0;
+    if (ix[p] == 'z') {
+        if (p + 2 > len)
+            return -1;
+        n = ix[p + 1];
+        p += 2;
+    } else if (ix[p] == 'u') {
+        if (p + 5 > len)
+            return -1;
+        n = (uint32_t)ix[p + 1] | (uint32_t)ix[p + 2] << 8 | (uint32_t)ix[p + 3] << 16 | (uint32_t)ix[p + 4] << 24;
+        p += 5;
+    } else {
+        return -1;
+    }
+    if (n >= sizeof e->name || n > len - p || len - p - n < 17)
+        return -1;
+    memcpy(e->name, ix + p, n);
+    e->name[n] = '\0';
+    p += n;
+    if (ix[p] != ')' || ix[p + 1] != 3 || ix[p + 2] != 'i' || ix[p + 7] != 'i' || ix[p + 12] != 'i')
+        return -1;
+    uint32_t v[3];
+    for (int k = 0; k < 3; k++) {
+        const uint8_t *q = ix + p + 3 + 5 * k;
+        v[k] = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+    }
+    e->off = v[0];
+    e->size = v[1];
+    e->flags = v[2];
+    *pos = p + 17;
+    return 1;
+}
+
+/* Reads a stored entry's bytes (for the manifest). */
+static char *read_entry(struct opened *b, const struct payload_entry *e)
+{
+    uint8_t local[30];
+    uint64_t data;
+    const char *why;
+    char *text;
+    if (e->method != 0 || e->usize > PAYLOAD_MANIFEST_MAX ||
+        pread(b->fd, local, 30, (off_t)e->header_offset) != 30 ||
+        payload_entry_data(local, e, &b->t, &data, &why) != 0 || !(text = malloc(e->usize + 1)))
+        return NULL;
+    if (pread(b->fd, text, e->usize, (off_t)data) != (ssize_t)e->usize) {
+        free(text);
+        return NULL;
+    }
+    text[e->usize] = '\0';
+    return text;
+}
+
+/* The manifest's value for key, into buf. */
+static const char *manifest_get(const char *m, const char *key, char *buf, size_t len)
+{
+    size_t kl = strlen(key);
+    for (const char *l = m; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        if (strncmp(l, key, kl) == 0 && l[kl] == ' ') {
+            size_t n = strcspn(l + kl + 1, "\n");
+            snprintf(buf, len, "%.*s", (int)n, l + kl + 1);
+            return buf;
+        }
+    }
+    snprintf(buf, len, "%s", "");
+    return buf;
+}
+
+int inspect_run(const char *path, bool json, FILE *out, struct err *err)
+{
+    struct opened b;
+    char hex[65], py[32], name[256], glibc[32], libpy[256];
+    struct payload_entry e;
+    size_t pos = 0, nmods = 0, nnative = 0;
+    uint32_t ipos = 0;
+    char *manifest = NULL;
+    const char *why = NULL;
+    int r, rc = -1;
+
+    if (open_bundle(path, &b, err) != 0)
+        return -1;
+    sha256_hex(b.t.sha256, hex);
+    while ((r = payload_cd_next(b.cdbuf, &b.cd, &b.t, &pos, &e, &why)) == 1)
+        if (e.name_len == strlen(PAYLOAD_MANIFEST) && memcmp(e.name, PAYLOAD_MANIFEST, e.name_len) == 0)
+            manifest = read_entry(&b, &e);
+    if (r < 0 || !manifest) {
+        err_set(err, 0, "'%s' is corrupt (%s)", path, why ? why : "no manifest");
+        goto out;
+    }
+    manifest_get(manifest, "python", py, sizeof py);
+    manifest_get(manifest, "name", name, sizeof name);
+    manifest_get(manifest, "glibc", glibc, sizeof glibc);
+    manifest_get(manifest, "libpython", libpy, sizeof libpy);
+    if (json) {
+        fprintf(out, "{\"file\": ");
+        util_json_str(out, path);
+        fprintf(out, ", \"size\": %llu, \"sha256\": \"%s\", \"format\": %u, \"name\": ",
+                (unsigned long long)b.size, hex, b.t.version);
+        util_json_str(out, name);
+        fprintf(out, ", \"python\": ");
+        util_json_str(out, py);
+        fprintf(out, ", \"libpython\": ");
+        util_json_str(out, libpy);
+        fprintf(out, ", \"glibc\": ");
+        util_json_str(out, glibc);
+        fprintf(out, ", \"entry_module\": \"__bundle_main__\", \"options\": ");
+        char opts[1024];
+        util_json_str(out, manifest_get(manifest, "options", opts, sizeof opts));
+        fprintf(out, ", \"modules\": [");
+    } else {
+        fprintf(out, "file       %s\nsize       %llu bytes\nsha256     %s (archive; the cache key)\n"
+                     "name       %s\npython     %s (%s)\nglibc      >= %s\nentry      __bundle_main__ (the app's script)\n",
+                path, (unsigned long long)b.size, hex, name, py, libpy, glibc[0] ? glibc : "?");
+        char opts[1024];
+        fprintf(out, "options    %s\n\n%10s  %s\n", manifest_get(manifest, "options", opts, sizeof opts),
+                "size", "module (compressed size)");
+    }
+    struct pyz_entry pe;
+    while (b.index && (r = index_next(b.index, b.index_len, &ipos, &pe)) == 1) {
+        if (json) {
+            fprintf(out, "%s{\"name\": ", nmods ? ", " : "");
+            util_json_str(out, pe.name);
+            fprintf(out, ", \"size\": %u, \"package\": %s, \"namespace\": %s}", pe.size,
+                    pe.flags & PYZ_PACKAGE ? "true" : "false", pe.flags & PYZ_NAMESPACE ? "true" : "false");
+        } else {
+            fprintf(out, "%10u  %s%s\n", pe.size, pe.name,
+                    pe.flags & PYZ_PACKAGE ? " (package)" : pe.flags & PYZ_NAMESPACE ? " (namespace)" : "");
+        }
+        nmods++;
+    }
+    if (b.index && r < 0) {
+        err_set(err, 0, "'%s' is corrupt (malformed module index)", path);
+        goto out;
+    }
+    fprintf(out, json ? "], \"files\": [" : "\n%10s  %s\n", "size", "file (unpacked into the cache)");
+    pos = 0;
+    while ((r = payload_cd_next(b.cdbuf, &b.cd, &b.t, &pos, &e, &why)) == 1) {
+        char ename[PAYLOAD_PATH_MAX + 1];
+        snprintf(ename, sizeof ename, "%.*s", (int)e.name_len, e.name);
+        if (json) {
+            fprintf(out, "%s{\"name\": ", nnative ? ", " : "");
+            util_json_str(out, ename);
+            fprintf(out, ", \"size\": %llu}", (unsigned long long)e.usize);
+        } else {
+            fprintf(out, "%10llu  %s\n", (unsigned long long)e.usize, ename);
+        }
+        nnative++;
+    }
+    if (json)
+        fprintf(out, "], \"module_count\": %zu, \"file_count\": %zu}\n", nmods, nnative);
+    else
+        fprintf(out, "\n%zu modules, %zu files\n", nmods, nnative);
+    rc = 0;
+out:
+    free(manifest);
+    close_bundle(&b);
+    return rc;
+}
+
+int verify_run(const char *path, struct err *err)
+{
+    struct opened b;
+    struct payload_entry e;
+    struct sha256 s;
+    uint8_t digest[32];
+    static uint8_t chunk[1 << 16];
+    size_t pos = 0;
+    uint32_t ipos = 0;
+    const char *why = NULL;
+    int r;
+
+    if (open_bundle(path, &b, err) != 0)
+        return -1;
+    while ((r = payload_cd_next(b.cdbuf, &b.cd, &b.t, &pos, &e, &why)) == 1) {
+        uint8_t local[30];
+        uint64_t data;
+        if (pread(b.fd, local, 30, (off_t)e.header_offset) != 30 ||
+            payload_entry_data(local, &e, &b.t, &data, &why) != 0) {
+            r = -1;
+            break;
+        }
+    }
+    if (r < 0) {
+        close_bundle(&b);
+        return err_set(err, 0, "'%s' is corrupt (%s)", path, why ? why : "bad entry");
+    }
+    struct pyz_entry pe;
+    while (b.index && (r = index_next(b.index, b.index_len, &ipos, &pe)) == 1)
+        if ((uint64_t)pe.off + pe.size > b.t.pyz_size) {
+            r = -1;
+            break;
+        }
+    if (b.index && r < 0) {
+        close_bundle(&b);
+        return err_set(err, 0, "'%s' is corrupt (malformed module index)", path);
+    }
+    sha256_init(&s);
+    for (uint64_t off = 0, left = b.t.archive_offset + b.t.archive_size; left > 0;) {
+        ssize_t n = pread(b.fd, chunk, left < sizeof chunk ? (size_t)left : sizeof chunk, (off_t)off);
+        if (n <= 0) {
+            close_bundle(&b);
+            return err_set(err, n < 0 ? errno : 0, "cannot read '%s'", path);
+        }
+        sha256_update(&s, chunk, (size_t)n);
+        off += (uint64_t)n;
+        left -= (uint64_t)n;
+    }
+    sha256_final(&s, digest);
+    r = memcmp(digest, b.t.sha256, 32);
+    close_bundle(&b);
+    if (r != 0)
+        return err_set(err, 0, "'%s' is corrupt (checksum mismatch); download it again", path);
+    return 0;
+}
