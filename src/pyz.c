@@ -83,7 +83,7 @@ int pyz_build(const struct pyz_item *items, size_t n, struct buf *out, struct er
             err_set(err, ENOMEM, "out of memory");
             goto out;
         }
-        if (compress2((Bytef *)data.data + data.len, &clen, items[i].code, (uLong)items[i].len, 9) != Z_OK) {
+        if (compress2((Bytef *)data.data + data.len, &clen, items[i].code, (uLong)items[i].len, 6) != Z_OK) {
             err_set(err, 0, "cannot compress module %s", items[i].name);
             goto out;
         }
