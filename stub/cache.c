@@ -7,6 +7,7 @@
  * own: created 0700, refused when another user owns it or can write it.
  */
 #include <dirent.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -308,6 +309,12 @@ static int fill_in(const struct stub_self *self, const char *base, char **dir, c
     stub_debug("extracting into %s", tmp);
     if (native_each(self, extract_one, &dfd, why, whylen, corrupt) != 0)
         goto out;
+    /* nothing of a corrupt bundle becomes a cache entry */
+    if (hash_verdict((struct stub_self *)self) != 0) {
+        *corrupt = 1;
+        snprintf(why, whylen, "checksum mismatch");
+        goto out;
+    }
     if (rename(tmp, final) != 0) {
         struct stat st;
         /* another first run won the race: its entry is as good as ours */
@@ -344,18 +351,45 @@ out:
     return rc;
 }
 
+/* The bundle is hashed on a second thread while the first unpacks it:
+ * the first start costs about the longer of the two, not their sum. */
+static void *hash_thread(void *arg)
+{
+    struct stub_self *self = arg;
+    self->hash_ok = cache_verify(self) == 0;
+    return NULL;
+}
+
+static void hash_start(struct stub_self *self)
+{
+    if (self->hash_state != HASH_NONE)
+        return;
+    if (pthread_create(&self->hash_tid, NULL, hash_thread, self) == 0) {
+        self->hash_state = HASH_RUNNING;
+    } else {
+        self->hash_ok = cache_verify(self) == 0; /* no thread: hash here */
+        self->hash_state = HASH_DONE;
+    }
+}
+
+int hash_verdict(struct stub_self *self)
+{
+    hash_start(self);
+    if (self->hash_state == HASH_RUNNING) {
+        pthread_join(self->hash_tid, NULL);
+        self->hash_state = HASH_DONE;
+    }
+    stub_debug("archive checksum %s", self->hash_ok ? "verified" : "MISMATCH");
+    return self->hash_ok ? 0 : -1;
+}
+
 int cache_fill(const struct stub_self *self, char **dir, char *why, size_t whylen, int *corrupt)
 {
     char *bases[MAX_BASES];
     size_t n;
     int rc = -1;
 
-    if (cache_verify(self) != 0) {
-        *corrupt = 1;
-        snprintf(why, whylen, "checksum mismatch");
-        return -1;
-    }
-    stub_debug("archive checksum verified");
+    hash_start((struct stub_self *)self);
     n = cache_bases(bases);
     for (size_t i = 0; i < n && rc != 0; i++) {
         rc = fill_in(self, bases[i], dir, why, whylen, corrupt);

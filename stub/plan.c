@@ -120,7 +120,7 @@ int plan_from_memory(const struct stub_self *self, const char *exe, struct stub_
 
     memset(p, 0, sizeof *p);
     p->extmap_fd = -1;
-    if (cache_verify(self) != 0) {
+    if (hash_verdict((struct stub_self *)self) != 0) {
         *corrupt = 1;
         snprintf(why, whylen, "checksum mismatch");
         return -1;

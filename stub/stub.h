@@ -9,6 +9,7 @@
 #define BUNDLE_STUB_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #include "bundle/payload.h"
@@ -22,7 +23,16 @@ struct stub_self {
     uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE];
     struct payload_trailer trailer;
     char hex[65];           /* the archive hash, hex: the cache key */
+    int hash_state;         /* HASH_NONE, HASH_RUNNING (hash_tid), HASH_DONE */
+    pthread_t hash_tid;
+    int hash_ok;            /* HASH_DONE: the SHA-256 matched */
 };
+
+enum { HASH_NONE, HASH_RUNNING, HASH_DONE };
+
+/* Waits for (or does) the check of the bundle's SHA-256 against its
+ * trailer.  Returns 0 if it matched. */
+int hash_verdict(struct stub_self *self);
 
 /* What the manifest says. */
 struct stub_manifest {
