@@ -393,17 +393,38 @@ static int plan_outputs(struct build *b)
     return rc;
 }
 
-/* Marathon options are checked before any work, so a bad one costs nothing. */
+static const char *base_name(const char *p);
+
+/* The Marathon app the options describe; mem and disk stay 0 when they are
+ * to be derived from the bundle's size, binary_path and sha256_hex NULL. */
+static void marathon_app_of(const struct build *b, struct marathon_app *app)
+{
+    memset(app, 0, sizeof *app);
+    app->name = base_name(b->output);
+    app->id = b->o->marathon_id;
+    app->url = b->o->url;
+    app->cpus = b->o->cpus;
+    app->mem = b->o->mem;
+    app->disk = b->o->disk;
+    app->instances = b->o->instances;
+    app->fetch = b->o->fetch;
+    app->fetch_cache = b->o->fetch_cache;
+    app->health_path = b->o->health_path;
+    app->kill_grace = b->o->kill_grace;
+    app->env = (const char *const *)b->o->env.v;
+    app->nenv = b->o->env.n;
+    app->args = b->o->args;
+}
+
+/* Marathon options are checked before any work, so a bad one costs nothing:
+ * every check the JSON writers make, with the size-derived values left out. */
 static int check_marathon_opts(struct build *b)
 {
-    char id[128];
+    struct marathon_app app;
     if (b->o->no_marathon)
         return 0;
-    if (b->o->url && marathon_check_url(b->o->url, b->err) != 0)
-        return -1;
-    if (b->o->marathon_id)
-        return marathon_check_id(b->o->marathon_id, b->err);
-    return marathon_id_from_name(b->name, id, sizeof id, b->err);
+    marathon_app_of(b, &app);
+    return marathon_check_app(&app, b->o->metronome, b->err);
 }
 
 static int make_boot(struct build *b)
@@ -954,22 +975,13 @@ static int emit_marathon(struct build *b, const uint8_t file_sha[32], uint64_t s
     sha256_hex(file_sha, hex);
     if (!realpath(b->output, abs_path))
         return err_set(b->err, errno, "cannot resolve '%s'", b->output);
-    app.name = base_name(b->output);
-    app.id = b->o->marathon_id;
-    app.url = b->o->url;
+    marathon_app_of(b, &app);
     app.binary_path = abs_path;
     app.sha256_hex = hex;
-    app.cpus = b->o->cpus;
-    app.mem = b->o->mem > 0 ? b->o->mem : marathon_default_mem(size);
-    app.disk = b->o->disk > 0 ? b->o->disk : marathon_default_disk(size);
-    app.instances = b->o->instances;
-    app.fetch = b->o->fetch;
-    app.fetch_cache = b->o->fetch_cache;
-    app.health_path = b->o->health_path;
-    app.kill_grace = b->o->kill_grace;
-    app.env = (const char *const *)b->o->env.v;
-    app.nenv = b->o->env.n;
-    app.args = b->o->args;
+    if (app.mem <= 0)
+        app.mem = marathon_default_mem(size);
+    if (app.disk <= 0)
+        app.disk = marathon_default_disk(size);
     if (!b->o->url)
         warn(b, 0, "no --url given: %s points at file://%s; pass --url "
                   "https://HOST/PATH/%s for the cluster to download it", b->json_path, abs_path, app.name);

@@ -173,7 +173,7 @@ static int parse_double(const char *v, const char *flag, double min_excl, double
     errno = 0;
     double d = strtod(v, &end);
     if (errno || end == v || *end || !isfinite(d) || d <= min_excl || d > max)
-        return err_usage(err, "%s '%s': expected a number above %g and at most %g", flag, v,
+        return err_usage(err, "%s '%s': expected a number above %.10g and at most %.10g", flag, v,
                          min_excl, max);
     *out = d;
     return 0;
