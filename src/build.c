@@ -242,6 +242,7 @@ struct build {
     size_t n_data;      /* package and --add-data files */
     struct strvec warnings; /* every warning, for --json (owned) */
     bool tty;           /* progress on stderr */
+    double step_t;      /* when the current step started */
     uint8_t archive_sha[32]; /* the trailer's hash */
     bool json_written;
 };
@@ -294,6 +295,14 @@ static void warn(struct build *b, int level, const char *fmt, ...)
         return;
     say(b, level, "warning: %s", s);
     strvec_push_owned(&b->warnings, s);
+}
+
+/* -vv: how long each step of the build took. */
+static void step_done(struct build *b, const char *what)
+{
+    double now = util_now();
+    say(b, 2, "%s took %.0f ms", what, (now - b->step_t) * 1e3);
+    b->step_t = now;
 }
 
 static int add_entry(struct build *b, char *name, const char *file, const char *data, size_t len,
@@ -1143,6 +1152,7 @@ int build_run(const struct cli_opts *o, struct err *err)
     if (plan_outputs(&b) != 0 || check_marathon_opts(&b) != 0)
         goto out;
     b.tty = o->verbosity >= 0 && isatty(2);
+    b.step_t = t0;
     if (!(b.python = probe_choose(o->python, err)))
         goto out;
     progress(&b, "asking %s", b.python);
@@ -1152,6 +1162,7 @@ int build_run(const struct cli_opts *o, struct err *err)
         goto out;
     }
     say(&b, 1, "python %d.%d.%d at %s", b.probe.major, b.probe.minor, b.probe.micro, b.probe.executable);
+    step_done(&b, "probing the interpreter");
     progress(&b, "scanning imports from %s", o->script);
     if (resolve_graph(&b.graph, &b.probe, o->script, ENTRY_MODULE, startup_modules,
                       sizeof startup_modules / sizeof startup_modules[0], &o->exclude, err) != 0 ||
@@ -1170,14 +1181,24 @@ int build_run(const struct cli_opts *o, struct err *err)
         if (resolve_collect(&b.graph, o->collect.v[i], err) != 0)
             goto out;
     report_missing(&b);
+    step_done(&b, "resolving imports");
     progress(&b, "compiling %zu modules", b.graph.n);
-    if (make_boot(&b) != 0 || compile_modules(&b) != 0 || collect_python(&b) != 0 ||
-        collect_native(&b) != 0 || strip_natives(&b) != 0 || collect_data(&b) != 0 ||
-        collect_metadata(&b) != 0)
+    if (make_boot(&b) != 0 || compile_modules(&b) != 0)
         goto out;
+    step_done(&b, "compiling");
+    if (collect_python(&b) != 0)
+        goto out;
+    step_done(&b, "packing modules");
+    if (collect_native(&b) != 0 || strip_natives(&b) != 0)
+        goto out;
+    step_done(&b, "native closure and strip");
+    if (collect_data(&b) != 0 || collect_metadata(&b) != 0)
+        goto out;
+    step_done(&b, "data files");
     progress(&b, "writing %s", b.output);
     if (write_bundle(&b, file_sha, &size) != 0)
         goto out;
+    step_done(&b, "writing");
     progress(&b, NULL);
     wrote = true;
     if (emit_marathon(&b, file_sha, size) != 0)

@@ -1,9 +1,12 @@
 #include "bundle/pyz.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 /* marshal type codes (Python/marshal.c), stable since marshal version 4 */
@@ -59,57 +62,97 @@ static int put_value(struct buf *b, uint32_t off, uint32_t size, uint32_t flags)
     return buf_append(b, v, sizeof v);
 }
 
+/* Each module is compressed on its own, so the work splits across cores;
+ * the output does not depend on how it was split. */
+struct job {
+    const struct pyz_item *items;
+    size_t from, to;          /* [from, to) of items */
+    unsigned char **out;      /* per item: compressed bytes (malloc'ed) */
+    size_t *len;
+    int failed;
+};
+
+static void *compress_range(void *arg)
+{
+    struct job *j = arg;
+    for (size_t i = j->from; i < j->to && !j->failed; i++) {
+        if (!j->items[i].code)
+            continue;
+        uLongf clen = compressBound((uLong)j->items[i].len);
+        if (!(j->out[i] = malloc(clen)) ||
+            compress2(j->out[i], &clen, j->items[i].code, (uLong)j->items[i].len, 6) != Z_OK)
+            j->failed = 1;
+        j->len[i] = clen;
+    }
+    return NULL;
+}
+
 int pyz_build(const struct pyz_item *items, size_t n, struct buf *out, struct err *err)
 {
-    struct buf data = {0};
-    uint32_t *offs = calloc(n ? n : 1, sizeof *offs), *sizes = calloc(n ? n : 1, sizeof *sizes);
-    size_t index_len = 2; /* '{' ... '0' */
+    unsigned char **blobs = calloc(n ? n : 1, sizeof *blobs);
+    size_t *lens = calloc(n ? n : 1, sizeof *lens);
+    size_t index_len = 2, data_len = 0, start = out->len;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nthreads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (size_t)ncpu;
+    struct job jobs[8];
+    pthread_t tids[8];
+    bool started[8] = {false};
     unsigned char head[4];
-    size_t start = out->len;
     int rc = -1;
 
-    if (!offs || !sizes) {
+    if (!blobs || !lens) {
         err_set(err, ENOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < n; i++)
-        index_len += key_size(items[i].name) + 17;
-    for (size_t i = 0; i < n; i++) {
-        offs[i] = (uint32_t)(4 + index_len + data.len);
-        if (!items[i].code)
-            continue;
-        uLongf clen = compressBound((uLong)items[i].len);
-        if (buf_reserve(&data, clen) != 0) {
-            err_set(err, ENOMEM, "out of memory");
-            goto out;
-        }
-        if (compress2((Bytef *)data.data + data.len, &clen, items[i].code, (uLong)items[i].len, 6) != Z_OK) {
-            err_set(err, 0, "cannot compress module %s", items[i].name);
-            goto out;
-        }
-        data.len += clen;
-        sizes[i] = (uint32_t)clen;
-        if (4 + index_len + data.len > UINT32_MAX) {
-            err_set(err, 0, "the bundle's Python modules exceed 4 GiB");
+    if (nthreads > n)
+        nthreads = n ? n : 1;
+    for (size_t t = 0; t < nthreads; t++) {
+        jobs[t] = (struct job){items, n * t / nthreads, n * (t + 1) / nthreads, blobs, lens, 0};
+        started[t] = t > 0 && pthread_create(&tids[t], NULL, compress_range, &jobs[t]) == 0;
+    }
+    for (size_t t = 0; t < nthreads; t++) {
+        if (started[t])
+            pthread_join(tids[t], NULL);
+        else
+            compress_range(&jobs[t]); /* job 0, or a thread that could not start */
+        if (jobs[t].failed) {
+            err_set(err, ENOMEM, "cannot compress the modules");
             goto out;
         }
     }
+    for (size_t i = 0; i < n; i++) {
+        index_len += key_size(items[i].name) + 17;
+        data_len += lens[i];
+    }
+    if (4 + index_len + data_len > UINT32_MAX) {
+        err_set(err, 0, "the bundle's Python modules exceed 4 GiB");
+        goto out;
+    }
     put32(head, (uint32_t)index_len);
-    if (buf_append(out, head, 4) != 0 || buf_append(out, "{", 1) != 0)
+    if (buf_reserve(out, 4 + index_len + data_len) != 0 || buf_append(out, head, 4) != 0 ||
+        buf_append(out, "{", 1) != 0)
+        goto oom;
+    size_t off = 4 + index_len;
+    for (size_t i = 0; i < n; i++) {
+        if (put_key(out, items[i].name) != 0 ||
+            put_value(out, (uint32_t)off, (uint32_t)lens[i], items[i].flags) != 0)
+            goto oom;
+        off += lens[i];
+    }
+    if (buf_append(out, "0", 1) != 0)
         goto oom;
     for (size_t i = 0; i < n; i++)
-        if (put_key(out, items[i].name) != 0 || put_value(out, offs[i], sizes[i], items[i].flags) != 0)
+        if (lens[i] && buf_append(out, blobs[i], lens[i]) != 0)
             goto oom;
-    if (buf_append(out, "0", 1) != 0 || buf_append(out, data.data, data.len) != 0)
-        goto oom;
     rc = 0;
     goto out;
 oom:
     out->len = start;
     err_set(err, ENOMEM, "out of memory");
 out:
-    free(offs);
-    free(sizes);
-    buf_release(&data);
+    for (size_t i = 0; blobs && i < n; i++)
+        free(blobs[i]);
+    free(blobs);
+    free(lens);
     return rc;
 }
