@@ -183,6 +183,11 @@ static const char boot_source[] =
     "    sys.meta_path.insert(at, BundleImporter)\n"
     "    if _MemoryExtensions.where:\n"
     "        sys.meta_path.insert(at + 1, _MemoryExtensions)\n"
+    "    # 3.13 keeps the -c source in linecache: warnings and tracebacks of\n"
+    "    # the app's own eval()/exec() code must not show the stub's command\n"
+    "    lc = sys.modules.get('linecache')\n"
+    "    if lc is not None:\n"
+    "        lc.cache.pop('<string>', None)\n"
     "    if _trampoline(sys.argv):\n"
     "        return\n"
     "    d = sys.modules['__main__'].__dict__\n"
@@ -606,6 +611,23 @@ static int collect_native(struct build *b)
         goto oom;
     if (add_entry(b, strdupf("_native/lib/%s", libpy), b->probe.libpython, NULL, 0, true) != 0)
         goto out;
+    /* glibc itself dlopens libgcc_s.so.1 to unwind threads (pthread_exit,
+     * cancellation): no DT_NEEDED names it, but a host without it aborts */
+    bool have_gcc_s = false;
+    for (size_t i = 0; i < b->libs.n; i++)
+        have_gcc_s |= strcmp(b->libs.libs[i].name, "libgcc_s.so.1") == 0;
+    static const char *const gcc_s[] = {"/lib/x86_64-linux-gnu/libgcc_s.so.1",
+                                        "/usr/lib/x86_64-linux-gnu/libgcc_s.so.1",
+                                        "/lib64/libgcc_s.so.1", "/usr/lib64/libgcc_s.so.1"};
+    for (size_t i = 0; !have_gcc_s && i < sizeof gcc_s / sizeof gcc_s[0]; i++) {
+        if (!util_is_file(gcc_s[i]))
+            continue;
+        have_gcc_s = true;
+        if (buf_printf(&b->manifest, "preload lib/libgcc_s.so.1\n") != 0 ||
+            add_entry(b, strdup("_native/lib/libgcc_s.so.1"), gcc_s[i], NULL, 0, true) != 0)
+            goto out;
+        b->n_natives++;
+    }
     for (size_t i = 0; i < b->libs.n; i++) {
         const struct elfdeps_lib *l = &b->libs.libs[i];
         if (strcmp(l->name, libpy) == 0)
@@ -637,7 +659,7 @@ static int collect_native(struct build *b)
         if (add_entry(b, z, m->path, NULL, 0, true) != 0)
             goto out;
     }
-    b->n_natives = 1 + b->libs.n + (roots.n - 1);
+    b->n_natives += 1 + b->libs.n + (roots.n - 1);
     /* for bundle inspect: the oldest glibc it runs on, and the options that
      * shaped its contents (no paths: the bundle stays reproducible) */
     buf_printf(&b->manifest, "glibc %d.%d\noptions", b->libs.glibc_major, b->libs.glibc_minor);
@@ -805,7 +827,7 @@ static int collect_data(struct build *b)
 {
     for (size_t i = 0; i < b->graph.n; i++) {
         const struct module *m = &b->graph.mods[i];
-        if (m->kind != MOD_PACKAGE || m->excluded || !m->search.n)
+        if ((m->kind != MOD_PACKAGE && m->kind != MOD_NAMESPACE) || m->excluded || !m->search.n)
             continue;
         char *rel = strdup(m->name);
         if (!rel)
@@ -813,7 +835,10 @@ static int collect_data(struct build *b)
         for (char *p = rel; *p; p++)
             if (*p == '.')
                 *p = '/';
-        int rc = add_data_tree(b, m->search.v[0], rel, m->collect, 0);
+        /* a namespace package's files are in all its portions */
+        int rc = 0;
+        for (size_t k = 0; k < (m->kind == MOD_NAMESPACE ? m->search.n : 1) && rc == 0; k++)
+            rc = add_data_tree(b, m->search.v[k], rel, m->collect, 0);
         free(rel);
         if (rc != 0)
             return -1;

@@ -1,32 +1,44 @@
 /* hooks.c - the table of hidden imports; see hooks.h.  Keep it sorted by
- * module name (strcmp order: '_' sorts after upper case, before lower
- * case): hooks_find does a binary search, and test_hooks checks the order.
+ * module name in strcmp order ('_' sorts after upper case, before lower
+ * case): hooks_find does a binary search, and tests/unit/test_hooks.c
+ * checks the order.
  *
- * Every entry was found by running the package: an app that uses it, run
- * by plain python, then bundled and run with no Python on the machine
- * (tests/e2e/test_packages.sh, test_stdlib.sh, test_versions.sh); an
- * entry names only what was really imported at run time without an
- * import statement the scanner can see (from C code, or by a name built at
- * run time).  The hidden modules are looked up softly: one that the target
+ * How the entries were found: for each package, a small app that really
+ * uses it was run by plain python, recording sys.modules; the same app was
+ * bundled (bundle -vvv lists the modules) and run with no Python on the
+ * machine (tests/e2e/test_packages.sh, test_versions.sh and test_stdlib.sh
+ * keep those apps).  Modules that plain python imported and the bundle
+ * lacked, and failures in the sandbox, were traced to the code that
+ * imports them.  The strings of every extension module (numpy's, the
+ * stdlib's lib-dynload) were also searched for module names that a
+ * bundle without them would miss (C and Cython code imports by name).
+ *
+ * An entry names only modules that are imported at run time without an
+ * import statement the scanner can see: from C code, or by a name built
+ * at run time.  Hidden modules are looked up softly: one the target
  * interpreter does not have (another version, a build without it) is
  * skipped without a word.
  *
- * Checked and needing no entry (what they import is named by an import
- * statement somewhere): numpy (its C code imports numpy.core._methods,
- * _internal, _dtype, _dtype_ctypes, _exceptions, _ufunc_config, arrayprint,
- * numpy.linalg, numpy.compat: all imported by numpy's own Python code),
- * flask, werkzeug, jinja2, click, itsdangerous, markupsafe, kafka-python
- * (kafka.vendor.six.moves is only used for `range`, a builtin),
- * requests/urllib3/idna/chardet/charset_normalizer/certifi (requests'
- * __import__(package) loop names packages it imports anyway;
- * charset_normalizer's import_module("encodings." + name) is covered by
- * the whole encodings package, which every bundle holds), logging.config
- * (dictConfig resolves handler classes by name, but logging.config itself
- * imports logging.handlers), multiprocessing (fork, spawn and forkserver;
- * every Popen module is imported in a function, which the scanner sees),
- * concurrent.futures (its lazy __getattr__ imports are statements), json,
- * email, http, asyncio, xml.sax (an `if 0: import xml.sax.expatreader`
- * is there for module finders). */
+ * Checked, and needing no entry (whatever they import dynamically is also
+ * named by an import statement somewhere): flask, werkzeug, jinja2, click,
+ * itsdangerous, markupsafe; kafka-python (kafka.vendor.six.moves is used
+ * for `range` only, a builtin); requests, idna, chardet, certifi
+ * (requests' __import__(package) loop names packages it imports anyway);
+ * charset_normalizer's import_module("encodings." + name) (every bundle
+ * holds all of encodings); numpy's C imports of numpy.core._methods,
+ * _internal, _dtype, _dtype_ctypes, _exceptions, _ufunc_config,
+ * arrayprint, numpy.linalg and numpy.compat; logging.config (dictConfig
+ * resolves handler classes by name, but logging.config itself imports
+ * logging.handlers, in 3.8 to 3.13); multiprocessing with fork, spawn and
+ * forkserver (every Popen module is imported inside a function, which the
+ * scanner follows); concurrent.futures (its lazy __getattr__ imports are
+ * statements); json, email, http, asyncio and its C part, xml.sax (an
+ * `if 0: import xml.sax.expatreader` is there for module finders),
+ * xml.etree, importlib.resources and importlib.metadata.
+ *
+ * Not expressible here: mypyc-compiled wheels (charset_normalizer 3.x from
+ * PyPI) import a top-level runtime module whose name is a hash
+ * ("81d243bd2c585b0f4821__mypyc") that changes with every release. */
 #include "bundle/hooks.h"
 
 #include <stdlib.h>
@@ -43,6 +55,25 @@ const struct hook hooks_table[] = {
      * dbm.dumb (and dbm.sqlite3 from 3.13) and takes the first that
      * loads; the wrong one would write files plain python cannot read */
     {"dbm", LIST("dbm.dumb", "dbm.gnu", "dbm.ndbm", "dbm.sqlite3")},
+    /* add_newdoc("numpy.core._multiarray_tests", ...) imports that C
+     * module by name to attach a docstring, while numpy is imported; today
+     * numpy.testing also reaches it, but only from inside a function */
+    {"numpy.core._add_newdocs", LIST("numpy.core._multiarray_tests")},
+    /* a Cython module: `from secrets import randbits` runs in its C init
+     * (default_rng() seeds from it); today something else brings secrets */
+    {"numpy.random.bit_generator", LIST("secrets")},
+    /* pkg_resources imports pkg_resources.extern.X (and the vendored
+     * packages import each other that way too); a meta path importer
+     * installed by pkg_resources.extern loads pkg_resources._vendor.X under
+     * that name.  These are the ones `import pkg_resources` loads (setuptools
+     * 56 to 66; appdirs in the older ones, platformdirs in the newer) */
+    {"pkg_resources.extern",
+     LIST("pkg_resources._vendor.appdirs", "pkg_resources._vendor.jaraco.context",
+          "pkg_resources._vendor.jaraco.functools", "pkg_resources._vendor.jaraco.text",
+          "pkg_resources._vendor.more_itertools", "pkg_resources._vendor.packaging.markers",
+          "pkg_resources._vendor.packaging.requirements", "pkg_resources._vendor.packaging.specifiers",
+          "pkg_resources._vendor.packaging.utils", "pkg_resources._vendor.packaging.version",
+          "pkg_resources._vendor.platformdirs", "pkg_resources._vendor.pyparsing")},
     /* six.moves.X: six imports the module X stands for with __import__(name)
      * from its table when the attribute is first used; the scanner sees
      * only "six.moves.queue", which is no file.  Debian's urllib3 uses
@@ -55,6 +86,12 @@ const struct hook hooks_table[] = {
                  "http.server", "pickle", "queue", "reprlib", "shlex", "socketserver",
                  "subprocess", "urllib.error", "urllib.parse", "urllib.request",
                  "urllib.response", "urllib.robotparser", "xmlrpc.client", "xmlrpc.server")},
+    /* sysconfig.get_config_var() (zoneinfo asks it for TZPATH) imports
+     * _sysconfigdata_{abiflags}_{platform}_{multiarch}, a name built at
+     * run time: pyenv's builds and python.org's use the first, Debian's
+     * python3 the second */
+    {"sysconfig", LIST("_sysconfigdata__linux_x86_64-linux-gnu", "_sysconfigdata__x86_64-linux-gnu",
+                       "_sysconfigdata__linux_aarch64-linux-gnu", "_sysconfigdata__aarch64-linux-gnu")},
     /* time.strptime(): the C time module imports _strptime */
     {"time", LIST("_strptime")},
     /* urllib3 1.x's vendored six: urllib3 uses the moves queue,

@@ -346,14 +346,20 @@ static const char *const lazy_denied[] = {
     "_testinternalcapi", "_testbuffer", "_testmultiphase", "_testimportmultiple",
     "_testsinglephase", "_xxtestfuzz", "xxlimited", "xxlimited_35", "xxsubtype", "__phello__",
     "__hello__",
+    /* build and test tools third-party packages reach from a function:
+     * numpy's lazy __getattr__ for testing, its distutils and f2py */
+    "distutils", "setuptools", "numpy.distutils", "numpy.testing", "numpy.f2py", "pytest",
+    "_pytest",
 };
 
+/* name is a denied entry or below one. */
 static bool lazily_denied(const char *name)
 {
-    size_t len = strcspn(name, ".");
-    for (size_t i = 0; i < sizeof lazy_denied / sizeof lazy_denied[0]; i++)
-        if (strlen(lazy_denied[i]) == len && strncmp(lazy_denied[i], name, len) == 0)
+    for (size_t i = 0; i < sizeof lazy_denied / sizeof lazy_denied[0]; i++) {
+        size_t len = strlen(lazy_denied[i]);
+        if (strncmp(lazy_denied[i], name, len) == 0 && (name[len] == '\0' || name[len] == '.'))
             return true;
+    }
     return false;
 }
 

@@ -220,9 +220,10 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
     {{"--hidden-import", "", "a.py", NULL}, "needs a module name"},
     {{"--hidden-import", "a..b", "a.py", NULL}, "not a module name"},
-    {{"--hidden-import", "1abc", "a.py", NULL}, "not a module name"},
+    {{"--hidden-import", "a/b", "a.py", NULL}, "not a module name"},
     {{"--exclude-module", "a.", "a.py", NULL}, "not a module name"},
     {{"--collect", "a b", "a.py", NULL}, "not a module name"},
+    {{"--collect", ".a", "a.py", NULL}, "not a module name"},
     {{"--add-data", "nocolon", "a.py", NULL}, "SRC:DEST"},
     {{"--add-data", "x:", "a.py", NULL}, "SRC:DEST"},
     {{"--add-data", ":x", "a.py", NULL}, "SRC:DEST"},
