@@ -257,18 +257,22 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
         case ':':
             return err_usage(err, "option '%s' needs a value (see bundle --help)", argv[optind - 1]);
         default: {
+            /* a long option: unknown (optopt 0), or given a value it does not
+             * take (optopt its val, the argument "--name=value") */
             const char *arg = argv[optind - 1];
-            if (strncmp(arg, "--", 2) == 0) {
-                size_t len = strcspn(arg + 2, "=");
-                for (const struct option *lo = long_opts; lo->name; lo++)
-                    if (arg[2 + len] == '=' && lo->has_arg == no_argument &&
-                        strlen(lo->name) == len && strncmp(lo->name, arg + 2, len) == 0)
-                        return err_usage(err, "option '--%s' takes no value", lo->name);
-                return err_usage(err, "unknown option '%.*s' (see bundle --help)", (int)(len + 2), arg);
-            }
-            if (optopt > 0 && optopt < 128)
+            size_t len = strncmp(arg, "--", 2) == 0 ? strcspn(arg + 2, "=") : 0;
+            for (const struct option *lo = long_opts; len && optopt && lo->name; lo++)
+                if (lo->val == optopt && arg[2 + len] == '=' && strlen(lo->name) == len &&
+                    strncmp(lo->name, arg + 2, len) == 0)
+                    return err_usage(err, "option '--%s' takes no value", lo->name);
+            if (optopt == 0)
+                return err_usage(err, "unknown option '%.*s' (see bundle --help)",
+                                 (int)(len ? len + 2 : strlen(arg)), arg);
+            /* a letter of a short-option cluster ("-xv") */
+            if (optopt > ' ' && optopt < 0x7f)
                 return err_usage(err, "unknown option '-%c' (see bundle --help)", optopt);
-            return err_usage(err, "unknown option '%s' (see bundle --help)", arg);
+            return err_usage(err, "unknown option: byte 0x%02x in a short option (see bundle --help)",
+                             (unsigned)optopt & 0xff);
         }
         }
         if (rc != 0)

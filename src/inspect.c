@@ -64,7 +64,7 @@ static int open_bundle(const char *path, struct opened *b, struct err *err)
         if (pread(b->fd, h, 4, (off_t)b->t.pyz_offset) != 4)
             goto bad;
         b->index_len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
-        if (b->index_len > b->t.pyz_size - 4 || !(b->index = malloc(b->index_len + 1)) ||
+        if (b->index_len > b->t.pyz_size - 4 || !(b->index = malloc((size_t)b->index_len + 1)) ||
             pread(b->fd, b->index, b->index_len, (off_t)b->t.pyz_offset + 4) != (ssize_t)b->index_len)
             goto bad;
     }
@@ -174,8 +174,9 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
         return -1;
     sha256_hex(b.t.sha256, hex);
     while ((r = payload_cd_next(b.cdbuf, &b.cd, &b.t, &pos, &e, &why)) == 1)
-        if (e.name_len == strlen(PAYLOAD_MANIFEST) && memcmp(e.name, PAYLOAD_MANIFEST, e.name_len) == 0)
-            manifest = read_entry(&b, &e);
+        if (!manifest && e.name_len == strlen(PAYLOAD_MANIFEST) &&
+            memcmp(e.name, PAYLOAD_MANIFEST, e.name_len) == 0)
+            manifest = read_entry(&b, &e); /* the first one, as unzip would */
     if (r < 0 || !manifest) {
         err_set(err, 0, "'%s' is corrupt (%s)", path, why ? why : "no manifest");
         goto out;

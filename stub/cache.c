@@ -31,8 +31,16 @@ static size_t cache_bases(char *bases[MAX_BASES])
     const char *v;
     char *p;
 
-    if ((v = getenv("BUNDLE_CACHE_DIR")) && *v && (p = strdup(v)))
-        bases[n++] = p;
+    if ((v = getenv("BUNDLE_CACHE_DIR")) && *v) {
+        char cwd[4096];
+        /* absolute: sys._MEIPASS must survive the app's chdir() */
+        if (v[0] == '/')
+            p = strdup(v);
+        else if (!getcwd(cwd, sizeof cwd) || asprintf(&p, "%s/%s", cwd, v) < 0)
+            p = NULL;
+        if (p)
+            bases[n++] = p;
+    }
     if ((v = getenv("XDG_CACHE_HOME")) && v[0] == '/' && asprintf(&p, "%s/bundle", v) > 0)
         bases[n++] = p;
     if ((v = getenv("HOME")) && v[0] == '/' && asprintf(&p, "%s/.cache/bundle", v) > 0)
@@ -51,6 +59,24 @@ static void free_bases(char *bases[], size_t n)
         free(bases[i]);
 }
 
+/* A base directory of this user's that nobody else can write, not on a
+ * noexec mount. */
+static int base_usable(const char *base)
+{
+    struct stat st;
+    struct statvfs vfs;
+    if (lstat(base, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+        (st.st_mode & 022) != 0) {
+        stub_debug("cache base %s refused: not a private directory of this user", base);
+        return 0;
+    }
+    if (statvfs(base, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC)) {
+        stub_debug("cache base %s refused: on a noexec mount", base);
+        return 0;
+    }
+    return 1;
+}
+
 int cache_find(const struct stub_self *self, char **dir)
 {
     char *bases[MAX_BASES];
@@ -62,8 +88,11 @@ int cache_find(const struct stub_self *self, char **dir)
         struct stat st;
         if (asprintf(&d, "%s/%s", bases[i], self->hex) < 0)
             continue;
-        /* the entry is complete iff it exists: it is renamed into place whole */
-        if (lstat(d, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid()) {
+        /* the entry is complete iff it exists: it is renamed into place
+         * whole; and it is used only while its base is still private and
+         * can map code */
+        if (lstat(d, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+            base_usable(bases[i])) {
             stub_debug("cache hit: %s", d);
             *dir = d;
             found = 0;
@@ -95,9 +124,8 @@ static int make_base(const char *base)
             return -1;
         path[i] = c;
     }
-    if (lstat(base, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-        (st.st_mode & 022) != 0) {
-        stub_debug("cache base %s refused: not a private directory of this user", base);
+    (void)st;
+    if (!base_usable(base)) {
         errno = EPERM;
         return -1;
     }
@@ -285,14 +313,8 @@ static int fill_in(const struct stub_self *self, const char *base, char **dir, c
     char *tmp = NULL, *final = NULL;
     int dfd = -1, rc = -1;
 
-    struct statvfs vfs;
     if (make_base(base) != 0) {
         snprintf(why, whylen, "cannot use cache directory '%s': %s", base, strerror(errno));
-        return -1;
-    }
-    /* libraries cannot be mapped executable from a noexec mount */
-    if (statvfs(base, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC)) {
-        snprintf(why, whylen, "cache directory '%s' is on a noexec mount", base);
         return -1;
     }
     if (asprintf(&tmp, "%s/.tmp-%.16s-XXXXXX", base, self->hex) < 0 ||
@@ -399,6 +421,11 @@ int cache_fill(const struct stub_self *self, char **dir, char *why, size_t whyle
             stub_debug("%s", why);
     }
     free_bases(bases, n);
+    if (rc != 0 && self->hash_state == HASH_RUNNING) {
+        /* no thread outlives a failed fill */
+        pthread_join(((struct stub_self *)self)->hash_tid, NULL);
+        ((struct stub_self *)self)->hash_state = HASH_DONE;
+    }
     return rc;
 }
 

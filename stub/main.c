@@ -106,7 +106,7 @@ int main(int argc, char **argv)
         if (manifest_load(dir, &man, why, sizeof why) != 0 || plan_from_dir(dir, &man, &plan) != 0)
             goto fail;
         cache_prune(&self, dir, &man, !hit);
-    } else if (corrupt || plan_from_memory(&self, exe, &man, &plan, why, sizeof why, &corrupt) != 0) {
+    } else if (corrupt || plan_from_memory(&self, &man, &plan, why, sizeof why, &corrupt) != 0) {
         goto fail;
     }
     close(self.fd); /* the app must not inherit it */

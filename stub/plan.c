@@ -112,8 +112,8 @@ static char *in_mem(void *ctx, const char *rel)
     return NULL;
 }
 
-int plan_from_memory(const struct stub_self *self, const char *exe, struct stub_manifest *m,
-                     struct stub_plan *p, char *why, size_t whylen, int *corrupt)
+int plan_from_memory(const struct stub_self *self, struct stub_manifest *m, struct stub_plan *p,
+                     char *why, size_t whylen, int *corrupt)
 {
     struct mem mm = {0};
     int rc = -1;
@@ -143,8 +143,9 @@ int plan_from_memory(const struct stub_self *self, const char *exe, struct stub_
             break;
     }
     p->home = strdup("/proc/self/fd");
-    if (asprintf(&p->paths[0], "%s/_native/py", exe) < 0)
-        p->paths[0] = NULL;
+    /* zipimport reads the early modules from this very file, even if the
+     * path it was started from is replaced while it runs */
+    p->paths[0] = strdup("/proc/self/exe/_native/py");
     p->npaths = 1;
     if (p->extmap_fd < 0 || !p->home || !p->paths[0] || fill_preload(p, m, in_mem, &mm) != 0) {
         snprintf(why, whylen, "cannot prepare the native parts in memory");
@@ -165,10 +166,10 @@ out:
     return rc;
 }
 #else
-int plan_from_memory(const struct stub_self *self, const char *exe, struct stub_manifest *m,
-                     struct stub_plan *p, char *why, size_t whylen, int *corrupt)
+int plan_from_memory(const struct stub_self *self, struct stub_manifest *m, struct stub_plan *p,
+                     char *why, size_t whylen, int *corrupt)
 {
-    (void)self, (void)exe, (void)m, (void)p, (void)corrupt;
+    (void)self, (void)m, (void)p, (void)corrupt;
     snprintf(why, whylen, "no usable cache directory (set BUNDLE_CACHE_DIR to a writable one)");
     return -1;
 }

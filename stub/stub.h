@@ -89,8 +89,8 @@ struct stub_plan {
 int plan_from_dir(const char *dir, const struct stub_manifest *m, struct stub_plan *p);
 /* Memory mode (no usable cache dir): native parts in memfds.  Also checks
  * the hash and fills *m from the bundle's manifest. */
-int plan_from_memory(const struct stub_self *self, const char *exe, struct stub_manifest *m,
-                     struct stub_plan *p, char *why, size_t whylen, int *corrupt);
+int plan_from_memory(const struct stub_self *self, struct stub_manifest *m, struct stub_plan *p,
+                     char *why, size_t whylen, int *corrupt);
 void plan_release(struct stub_plan *p);
 void manifest_release(struct stub_manifest *m);
 
