@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Fit for CI (issue 6): byte-identical builds in different folders at
+# different times; no build path, host or user name in the output;
+# SOURCE_DATE_EPOCH honoured; --json on success and on failure; bundle
+# inspect and bundle verify on a good, a corrupt and a foreign file.
+# shellcheck source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_bundle
+find_python
+mkwork ci
+cd "$WORK" || exit 1
+
+mkdir -p one/app two/deeper/app
+cat > one/app/main.py <<'PY'
+import helper, json
+print(json.dumps(helper.greet("ci")))
+PY
+printf 'def greet(who):\n    return "hello " + who\n' > one/app/helper.py
+cp one/app/*.py two/deeper/app/
+
+# two builds: other folders, other times, same inputs
+(cd one/app && "$BUNDLE" --onefile main.py --python "$PY" -q --url https://artifacts.example/main) ||
+    fail "first build failed"
+sleep 1.1
+(cd two/deeper/app && "$BUNDLE" --onefile main.py --python "$PY" -q --url https://artifacts.example/main) ||
+    fail "second build failed"
+cmp one/app/dist/main two/deeper/app/dist/main || fail "the two binaries differ"
+cmp one/app/dist/main.marathon.json two/deeper/app/dist/main.marathon.json || fail "the two JSON files differ"
+
+# nothing of the build machine leaks into the binary
+for word in "$WORK" "$(hostname)" "/one/app" "/deeper/app"; do
+    if strings -n 6 one/app/dist/main | grep -qF -- "$word"; then
+        fail "the binary holds '$word'"
+    fi
+done
+
+# SOURCE_DATE_EPOCH sets the archive's times (and so changes the bytes)
+(cd one/app && SOURCE_DATE_EPOCH=1700000000 "$BUNDLE" --onefile main.py --python "$PY" -q \
+    --url https://artifacts.example/main -o dist/dated) || fail "dated build failed"
+"$PY" -I -c '
+import sys, zipfile, time
+z = zipfile.ZipFile(sys.argv[1])
+years = {i.date_time[0] for i in z.infolist()}
+want = time.gmtime(1700000000).tm_year
+assert years == {want}, (years, want)
+' one/app/dist/dated || fail "SOURCE_DATE_EPOCH was not honoured"
+cmp -s one/app/dist/dated one/app/dist/main && fail "SOURCE_DATE_EPOCH changed nothing"
+
+# --json: one object on stdout, messages on stderr
+(cd one/app && "$BUNDLE" --onefile main.py --python "$PY" --json --no-marathon -o dist/j) \
+    >json.out 2>json.err || fail "--json build failed: $(cat json.err)"
+"$PY" -I -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["ok"] is True and d["output"] == "dist/j" and d["marathon"] is None, d
+for k in ("size", "sha256", "archive_sha256", "python", "glibc", "modules", "native_files",
+          "data_files", "missing", "warnings", "build_seconds"):
+    assert k in d, k
+assert d["modules"] > 10 and d["native_files"] >= 1 and len(d["sha256"]) == 64
+assert all(set(m) == {"name", "imported_by", "line", "optional"} for m in d["missing"])
+' json.out || fail "--json output is wrong: $(cat json.out)"
+rc=0
+"$BUNDLE" --onefile nothere.py --json >bad.out 2>bad.err || rc=$?
+assert_eq 2 "$rc" "exit status of a --json usage error"
+"$PY" -I -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d == {"ok": False, "status": 2, "error": d["error"]} and "nothere.py" in d["error"], d
+' bad.out || fail "--json error output is wrong: $(cat bad.out)"
+
+# inspect: table and JSON
+bin=one/app/dist/main
+"$BUNDLE" inspect "$bin" >inspect.out || fail "inspect failed"
+assert_contains "$(cat inspect.out)" "__bundle_main__"
+assert_contains "$(cat inspect.out)" "_native/lib/libpython"
+"$BUNDLE" inspect --json "$bin" | "$PY" -I -c '
+import json, sys
+d = json.load(sys.stdin)
+names = {m["name"] for m in d["modules"]}
+assert {"__bundle_main__", "helper", "json"} <= names, names
+assert d["name"] == "main" and d["python"].startswith("3.")
+' || fail "inspect --json is wrong"
+
+# verify: ok, corrupt, foreign
+out=$("$BUNDLE" verify "$bin") || fail "verify of a good bundle failed"
+assert_contains "$out" "ok"
+cp "$bin" corrupt
+size=$(stat -c %s corrupt)
+printf 'Z' | dd of=corrupt bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+rc=0
+"$BUNDLE" verify corrupt 2>verify.err || rc=$?
+assert_eq 1 "$rc" "exit status of verify on a corrupt bundle"
+assert_contains "$(cat verify.err)" "checksum mismatch"
+[[ $(wc -l <verify.err) == 1 ]] || fail "verify printed more than one line: $(cat verify.err)"
+rc=0
+"$BUNDLE" inspect /bin/sh 2>foreign.err || rc=$?
+assert_eq 1 "$rc" "exit status of inspect on a file that is not a bundle"
+assert_contains "$(cat foreign.err)" "is not a bundle"
+pass
