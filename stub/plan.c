@@ -52,6 +52,7 @@ int plan_from_dir(const char *dir, const struct stub_manifest *m, struct stub_pl
 struct mem {
     char *manifest;          /* the manifest's text */
     char **rels, **paths;    /* lib/ and site/ entries and their /proc/self/fd paths */
+    int *fds;                /* ...and their memfds */
     size_t n, cap;
 };
 
@@ -62,6 +63,8 @@ static int mem_one(void *ctx, const struct stub_self *self, const char *rel, uin
     int fd;
 
     if (strcmp(rel, "manifest") == 0) {
+        if (mm->manifest)
+            return 0; /* the first of two, as the cache mode's extraction keeps */
         if (size > PAYLOAD_MANIFEST_MAX || !(mm->manifest = malloc(size + 1)) ||
             pread(self->fd, mm->manifest, size, (off_t)off) != (ssize_t)size) {
             snprintf(why, whylen, "cannot read the manifest");
@@ -85,17 +88,21 @@ static int mem_one(void *ctx, const struct stub_self *self, const char *rel, uin
     if (mm->n == mm->cap) {
         size_t cap = mm->cap ? mm->cap * 2 : 64;
         char **r = realloc(mm->rels, cap * sizeof *r), **q = r ? realloc(mm->paths, cap * sizeof *q) : NULL;
+        int *f = q ? realloc(mm->fds, cap * sizeof *f) : NULL;
         if (r)
             mm->rels = r;
         if (q)
             mm->paths = q;
-        if (!r || !q) {
+        if (f)
+            mm->fds = f;
+        if (!r || !q || !f) {
             close(fd);
             snprintf(why, whylen, "out of memory");
             return -1;
         }
         mm->cap = cap;
     }
+    mm->fds[mm->n] = fd;
     mm->rels[mm->n] = strdup(rel);
     if (asprintf(&mm->paths[mm->n], "/proc/self/fd/%d", fd) < 0)
         mm->paths[mm->n] = NULL;
@@ -156,11 +163,14 @@ int plan_from_memory(const struct stub_self *self, struct stub_manifest *m, stru
 out:
     free(mm.manifest);
     for (size_t i = 0; i < mm.n; i++) {
+        if (rc != 0)
+            close(mm.fds[i]); /* on success they stay open: dlopen and import use them */
         free(mm.rels[i]);
         free(mm.paths[i]);
     }
     free(mm.rels);
     free(mm.paths);
+    free(mm.fds);
     if (rc != 0)
         plan_release(p);
     return rc;
