@@ -336,6 +336,18 @@ static char *relative_base(const struct module *m, int level)
     return pkg;
 }
 
+/* A module of the interpreter's own standard library (not site-packages). */
+static bool in_stdlib(const struct graph *g, const struct module *m)
+{
+    const char *dirs[2] = {g->probe->stdlib, g->probe->platstdlib};
+    if (!m->path || m->is_app || strstr(m->path, "/site-packages/") || strstr(m->path, "/dist-packages/"))
+        return false;
+    for (int i = 0; i < 2; i++)
+        if (dirs[i] && under_dir(m->path, dirs[i]))
+            return true;
+    return false;
+}
+
 /* Development tools that library code imports lazily (inside a function:
  * pickle's _test() imports doctest, pdb imports pydoc, cmd imports
  * readline...).  Reached that way they are left out; imported at module
@@ -444,6 +456,16 @@ static void follow_import(struct graph *g, size_t mi, const struct scan_import *
     /* library code that runs only when the library is run as a script
      * never runs in a bundle: the app's own script is the only __main__ */
     if ((im->flags & SCAN_IN_SCRIPT) && !g->mods[mi].is_app) {
+        free(target);
+        return;
+    }
+    /* nor do the stdlib's command-line entry points (tokenize.main,
+     * ast.main, json.tool.main...), nor what the frozen import system
+     * imports inside its functions (importlib.readers, importlib.metadata):
+     * those run only for an app that imports the feature itself */
+    if (((im->flags & SCAN_IN_MAIN) && in_stdlib(g, &g->mods[mi])) ||
+        ((im->flags & SCAN_IN_DEF) && (strcmp(g->mods[mi].name, "importlib._bootstrap") == 0 ||
+                                       strcmp(g->mods[mi].name, "importlib._bootstrap_external") == 0))) {
         free(target);
         return;
     }

@@ -931,9 +931,9 @@ static int starts_expression(const struct tok *t)
  * script (def _test, _main, _demo), given the token after "def". */
 static unsigned script_only_def(const struct tok *name)
 {
-    return name_is(name, "_test") || name_is(name, "_main") || name_is(name, "_demo")
-               ? SCAN_IN_SCRIPT
-               : 0;
+    if (name_is(name, "_test") || name_is(name, "_main") || name_is(name, "_demo"))
+        return SCAN_IN_SCRIPT;
+    return name_is(name, "main") ? SCAN_IN_MAIN : 0;
 }
 
 /* 1 if the tokens t[0..n) are __name__ == "__main__" (either way round). */

@@ -30,6 +30,7 @@ enum {
     SCAN_DYNAMIC = 1u << 4, /* came from __import__("m") / importlib.import_module("m") */
     SCAN_IN_SCRIPT = 1u << 5, /* runs only when the module is run as a script: inside
                                  if __name__ == "__main__": or def _test/_main/_demo */
+    SCAN_IN_MAIN = 1u << 6,   /* inside a def named main (a module's command-line entry) */
 };
 
 struct scan_import {

@@ -203,10 +203,11 @@ static void render(const struct scan_result *res, char *buf, size_t size)
             append(buf, size, &len, ")");
         }
         if (imp->flags) {
-            snprintf(tmp, sizeof tmp, "{%s%s%s%s%s%s}",
+            snprintf(tmp, sizeof tmp, "{%s%s%s%s%s%s%s}",
                      imp->flags & SCAN_IN_TRY ? "t" : "", imp->flags & SCAN_IN_IF ? "i" : "",
                      imp->flags & SCAN_IN_DEF ? "d" : "", imp->flags & SCAN_IN_CLASS ? "c" : "",
-                     imp->flags & SCAN_DYNAMIC ? "y" : "", imp->flags & SCAN_IN_SCRIPT ? "s" : "");
+                     imp->flags & SCAN_DYNAMIC ? "y" : "", imp->flags & SCAN_IN_SCRIPT ? "s" : "",
+                     imp->flags & SCAN_IN_MAIN ? "m" : "");
             append(buf, size, &len, tmp);
         }
     }
@@ -500,7 +501,9 @@ static const struct ok_case flag_cases[] = {
      "if name == '__main__':\n    import d\n", "2:a{i} 4:b{i} 6:c{i} 8:d{i}"},
     {"script-only functions", "def _test():\n    import a\nasync def _main():\n    import b\n"
      "def _demo(): import c\ndef main():\n    import d\ndef _tests():\n    import e\n",
-     "2:a{ds} 4:b{ds} 5:c{ds} 7:d{d} 9:e{d}"},
+     "2:a{ds} 4:b{ds} 5:c{ds} 7:d{dm} 9:e{d}"},
+    {"main's flag reaches nested blocks", "def main():\n    if x:\n        import a\nimport b\n",
+     "3:a{idm} 4:b"},
     {"try family",
      "try:\n    import a\nexcept ImportError:\n    import b\nelse:\n    import c\n"
      "finally:\n    import d\nimport e\n",
