@@ -291,11 +291,10 @@ static void progress(const struct build *b, const char *fmt, ...)
 static void warn(struct build *b, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void warn(struct build *b, int level, const char *fmt, ...)
 {
-    char *s = NULL;
+    char *s;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
+    s = util_vformat(fmt, ap);
     va_end(ap);
     if (!s)
         return;
@@ -333,11 +332,10 @@ static int add_entry(struct build *b, char *name, const char *file, const char *
 static char *strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *strdupf(const char *fmt, ...)
 {
-    char *s = NULL;
+    char *s;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) < 0)
-        s = NULL;
+    s = util_vformat(fmt, ap);
     va_end(ap);
     return s;
 }

@@ -97,12 +97,13 @@ static long add_module(struct graph *g, char *name, enum mod_kind kind, char *pa
 static void warn(struct graph *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(struct graph *g, const char *fmt, ...)
 {
-    char *s = NULL;
+    char *s;
     va_list ap;
     va_start(ap, fmt);
-    if (vasprintf(&s, fmt, ap) >= 0)
-        strvec_push_owned(&g->warnings, s);
+    s = util_vformat(fmt, ap);
     va_end(ap);
+    if (s)
+        strvec_push_owned(&g->warnings, s);
 }
 
 /* What FileFinder would find for `base` in directory dir. */

@@ -329,3 +329,9 @@ void util_json_str(FILE *out, const char *s)
     }
     fputc('"', out);
 }
+
+char *util_vformat(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}

@@ -2,6 +2,7 @@
 #ifndef BUNDLE_UTIL_H
 #define BUNDLE_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,9 @@ bool util_is_dir(const char *path);
  * 128+signal.  Returns 0 if it ran, -1 with err if it could not start. */
 int util_run(char *const argv[], const void *in, size_t in_len, struct buf *out,
              struct buf *errout, int *status, struct err *err);
+
+/* A malloc'ed formatted string, or NULL when out of memory. */
+char *util_vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Writes s to out as a JSON string: quotes, backslashes and control
  * characters escaped, bytes that are not UTF-8 replaced by U+FFFD. */
