@@ -261,9 +261,10 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
              * take (optopt its val, the argument "--name=value") */
             const char *arg = argv[optind - 1];
             size_t len = strncmp(arg, "--", 2) == 0 ? strcspn(arg + 2, "=") : 0;
+            /* getopt_long resolved abbreviations already: the option is the
+             * one whose val is optopt (--hel=x is --help=x) */
             for (const struct option *lo = long_opts; len && optopt && lo->name; lo++)
-                if (lo->val == optopt && arg[2 + len] == '=' && strlen(lo->name) == len &&
-                    strncmp(lo->name, arg + 2, len) == 0)
+                if (lo->val == optopt && lo->has_arg == no_argument && arg[2 + len] == '=')
                     return err_usage(err, "option '--%s' takes no value", lo->name);
             if (optopt == 0)
                 return err_usage(err, "unknown option '%.*s' (see bundle --help)",

@@ -64,7 +64,9 @@ static int open_bundle(const char *path, struct opened *b, struct err *err)
         if (pread(b->fd, h, 4, (off_t)b->t.pyz_offset) != 4)
             goto bad;
         b->index_len = (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
-        if (b->index_len > b->t.pyz_size - 4 || !(b->index = malloc((size_t)b->index_len + 1)) ||
+        /* a real index is a few KB; 64 MB is far beyond any app's */
+        if (b->index_len > b->t.pyz_size - 4 || b->index_len > (64u << 20) ||
+            !(b->index = malloc((size_t)b->index_len + 1)) ||
             pread(b->fd, b->index, b->index_len, (off_t)b->t.pyz_offset + 4) != (ssize_t)b->index_len)
             goto bad;
     }

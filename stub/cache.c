@@ -224,6 +224,7 @@ int native_each(const struct stub_self *self, native_fn fn, void *ctx, char *why
         snprintf(why, whylen, "cannot read the archive directory");
         goto out;
     }
+    uint64_t total = 0;
     while ((r = payload_cd_next(buf, &cd, &self->trailer, &pos, &e, &reason)) == 1) {
         char rel[PAYLOAD_PATH_MAX + 1];
         uint8_t local[30];
@@ -239,6 +240,13 @@ int native_each(const struct stub_self *self, native_fn fn, void *ctx, char *why
         }
         if (e.method != 0) {
             reason = "native entry is compressed";
+            goto corrupt;
+        }
+        /* stored entries cannot add up to more than the archive holds:
+         * entries sharing their data (a zip bomb) are refused */
+        total += e.usize;
+        if (e.usize > self->trailer.archive_size || total > self->trailer.archive_size) {
+            reason = "entries add up to more than the archive (overlapping entries)";
             goto corrupt;
         }
         memcpy(rel, e.name + plen, e.name_len - plen);

@@ -1,0 +1,44 @@
+/* fuzz_manifest.c - the stub's manifest parser (stub/cache.c
+ * manifest_parse), on the text of a manifest.  (manifest_load, which reads
+ * the file and calls it, runs in fuzz_extract on every extracted bundle.)
+ *
+ * Promises checked: on success the interpreter is a Python 3, libpython is
+ * set, and every path is one payload_path_safe() accepts (the stub dlopens
+ * them under the cache entry); on failure the struct is left empty.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_util.h"
+#include "stub.h"
+
+void stub_debug(const char *fmt, ...)
+{
+    (void)fmt;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct stub_manifest m;
+    /* the text is NUL-terminated and modified in place: an exact copy */
+    char *text = malloc(size + 1);
+
+    if (!text)
+        abort();
+    memcpy(text, data, size);
+    text[size] = '\0';
+    memset(&m, 0x5a, sizeof m); /* manifest_parse starts from nothing */
+    if (manifest_parse(text, &m) == 0) {
+        FUZZ_CHECK(m.py_major == 3 && m.libpython);
+        FUZZ_CHECK(payload_path_safe(m.libpython, strlen(m.libpython)));
+        FUZZ_CHECK(m.npreload == 0 || m.preload);
+        for (size_t i = 0; i < m.npreload; i++)
+            FUZZ_CHECK(m.preload[i] && payload_path_safe(m.preload[i], strlen(m.preload[i])));
+        FUZZ_CHECK(!m.name || !strchr(m.name, '\n'));
+        manifest_release(&m);
+    } else {
+        FUZZ_CHECK(!m.libpython && !m.preload && m.npreload == 0 && !m.name);
+    }
+    free(text);
+    return 0;
+}
