@@ -212,7 +212,7 @@ static const char boot_source[] =
 
 /* What CPython imports from sys.path before any app code runs. */
 static const char *const startup_modules[] = {"codecs", "io", "abc", "linecache", "_sitebuiltins", "zlib"};
-/* ...plus the whole encodings package (resolve_add_package_tree). */
+/* ...plus the whole encodings package (resolve_collect). */
 
 struct entry {
     char *name;        /* zip name (owned) */
@@ -1190,7 +1190,7 @@ int build_run(const struct cli_opts *o, struct err *err)
     progress(&b, "scanning imports from %s", o->script);
     if (resolve_graph(&b.graph, &b.probe, o->script, ENTRY_MODULE, startup_modules,
                       sizeof startup_modules / sizeof startup_modules[0], &o->exclude, err) != 0 ||
-        resolve_add_package_tree(&b.graph, "encodings", err) != 0)
+        resolve_collect(&b.graph, "encodings", err) != 0)
         goto out;
     for (size_t i = 0; i < o->hidden.n; i++) {
         if (resolve_add(&b.graph, o->hidden.v[i], err) != 0)

@@ -557,36 +557,6 @@ int resolve_add(struct graph *g, const char *name, struct err *err)
     return walk(g, before, err);
 }
 
-int resolve_add_package_tree(struct graph *g, const char *name, struct err *err)
-{
-    size_t before = g->n;
-    long p = request(g, name, false, -1, 0, false);
-    if (p < 0 || g->mods[p].kind != MOD_PACKAGE)
-        return walk(g, before, err);
-    for (size_t d = 0; d < g->mods[p].search.n; d++) {
-        DIR *dir = opendir(g->mods[p].search.v[d]);
-        struct dirent *de;
-        struct strvec names = STRVEC_INIT;
-        if (!dir)
-            continue;
-        while ((de = readdir(dir)) != NULL) {
-            size_t l = strlen(de->d_name);
-            if (l > 3 && strcmp(de->d_name + l - 3, ".py") == 0 && strcmp(de->d_name, "__init__.py") != 0)
-                strvec_push_owned(&names, strndup(de->d_name, l - 3));
-        }
-        closedir(dir);
-        for (size_t k = 0; k < names.n; k++) {
-            char *sub = NULL;
-            if (asprintf(&sub, "%s.%s", name, names.v[k]) >= 0) {
-                request(g, sub, true, p, 0, true);
-                free(sub);
-            }
-        }
-        strvec_release(&names);
-    }
-    return walk(g, before, err);
-}
-
 /* Every module name under package directory dir (prefix "pkg."). */
 static void collect_dir(struct graph *g, const char *prefix, const char *dir, int depth)
 {

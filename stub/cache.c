@@ -77,7 +77,7 @@ static int base_usable(const char *base)
     return 1;
 }
 
-int cache_find(const struct stub_self *self, char **dir)
+int cache_find(const struct stub_self *self, char **dir, time_t *used)
 {
     char *bases[MAX_BASES];
     size_t n = cache_bases(bases);
@@ -95,6 +95,7 @@ int cache_find(const struct stub_self *self, char **dir)
             base_usable(bases[i])) {
             stub_debug("cache hit: %s", d);
             *dir = d;
+            *used = st.st_mtime;
             found = 0;
         } else {
             stub_debug("cache miss: %s", d);
@@ -109,7 +110,6 @@ int cache_find(const struct stub_self *self, char **dir)
 static int make_base(const char *base)
 {
     char path[PAYLOAD_PATH_MAX * 4];
-    struct stat st;
     size_t len = strlen(base);
 
     if (len == 0 || len >= sizeof path)
@@ -124,7 +124,6 @@ static int make_base(const char *base)
             return -1;
         path[i] = c;
     }
-    (void)st;
     if (!base_usable(base)) {
         errno = EPERM;
         return -1;
@@ -564,7 +563,8 @@ static int same_app_unused(int bfd, const char *entry, const char *name, int *lo
     return 0;
 }
 
-void cache_prune(const struct stub_self *self, const char *dir, const struct stub_manifest *m, int fresh)
+void cache_prune(const struct stub_self *self, const char *dir, const struct stub_manifest *m, int fresh,
+                 time_t used)
 {
     struct stat st;
     time_t now = time(NULL);
@@ -574,7 +574,7 @@ void cache_prune(const struct stub_self *self, const char *dir, const struct stu
     int bfd;
 
     if (!fresh) {
-        if (lstat(dir, &st) != 0 || now - st.st_mtime < TOUCH_AGE)
+        if (now - used < TOUCH_AGE) /* cache_find's lstat: no second one */
             return;
         utimensat(AT_FDCWD, dir, NULL, AT_SYMLINK_NOFOLLOW); /* used today */
     }

@@ -101,11 +101,12 @@ int main(int argc, char **argv)
         snprintf(why, sizeof why, "out of memory");
         goto fail;
     }
-    int hit = cache_find(&self, &dir) == 0;
+    time_t used = 0;
+    int hit = cache_find(&self, &dir, &used) == 0;
     if (hit || cache_fill(&self, &dir, why, sizeof why, &corrupt) == 0) {
         if (manifest_load(dir, &man, why, sizeof why) != 0 || plan_from_dir(dir, &man, &plan) != 0)
             goto fail;
-        cache_prune(&self, dir, &man, !hit);
+        cache_prune(&self, dir, &man, !hit, used);
     } else if (corrupt || plan_from_memory(&self, &man, &plan, why, sizeof why, &corrupt) != 0) {
         goto fail;
     }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "bundle/payload.h"
 
@@ -49,13 +50,15 @@ void stub_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* cache.c: finds the cache entry of this bundle, or fills one.  On success
  * *dir is the malloc'ed absolute path of the entry (caller frees). */
-int cache_find(const struct stub_self *self, char **dir);
+int cache_find(const struct stub_self *self, char **dir, time_t *used);
 int cache_fill(const struct stub_self *self, char **dir, char *why, size_t whylen, int *corrupt);
 
 /* Records that the entry dir is in use (at most daily), and removes stale
  * temp dirs and entries of the same app unused for 30 days that no process
- * holds.  fresh: the entry was just made.  Never fails. */
-void cache_prune(const struct stub_self *self, const char *dir, const struct stub_manifest *m, int fresh);
+ * holds.  fresh: the entry was just made; else used is its mtime as
+ * cache_find saw it (no second lstat on the start-up path).  Never fails. */
+void cache_prune(const struct stub_self *self, const char *dir, const struct stub_manifest *m, int fresh,
+                 time_t used);
 
 /* Parses the manifest file in dir, and takes a shared lock on it that
  * lasts as long as the process.  Returns 0 or -1 with why set. */

@@ -72,9 +72,6 @@ int resolve_collect(struct graph *g, const char *name, struct err *err);
  * bundle itself.  Returns 0, or -1 with err on a fatal error. */
 int resolve_add(struct graph *g, const char *name, struct err *err);
 
-/* Adds every module of a package directory tree (used for "encodings").
- * Returns 0 or -1 with err. */
-int resolve_add_package_tree(struct graph *g, const char *name, struct err *err);
 
 /* Marks in[] (g->n entries) every module the modules already marked import
  * when they are imported (eager edges and parent packages, transitively). */

@@ -391,7 +391,7 @@ static void test_package_tree(void **state)
     put(f, "lib1/tree/three.py", "import missing_in_tree\n");
     put(f, "lib1/tree/data.txt", "not a module");
     resolve(f, NULL, 0);
-    assert_int_equal(resolve_add_package_tree(&f->g, "tree", &err), 0);
+    assert_int_equal(resolve_collect(&f->g, "tree", &err), 0);
     check_invariants(f);
     assert_int_equal(mod(f, "tree")->kind, MOD_PACKAGE);
     assert_int_equal(mod(f, "tree.one")->kind, MOD_SOURCE);
