@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle/crc32c.h"
 #include "bundle/elfdeps.h"
 #include "bundle/marathon.h"
 #include "bundle/pack.h"
@@ -27,13 +28,18 @@
 extern const unsigned char bundle_stub_start[];
 extern const unsigned char bundle_stub_end[];
 
-/* The module the stub runs first, from the cache entry's py/ directory:
- * main(pyz_offset, pyz_size) installs the importer that reads the app's
- * modules in place from the pyz blob (payload.h), then runs the entry
- * module as __main__.  It imports only builtins and what is loaded already,
- * so it costs next to nothing. */
+/* The module the stub runs first.  The stub executes it before Python's
+ * import system reads any file (pyrun.c), with these globals:
+ *   _native  the stub's C functions: code(off, size) is the code object of a
+ *            module of the pyz blob, native(path) unpacks an extension module
+ *            and the libraries it needs (on first use) and returns its path;
+ *   _INDEX   the pyz index, {name: (off, size, flags[, path])} (payload.h);
+ *   _SITE    sys._MEIPASS: the cache entry's site/ directory.
+ * It installs the importer that serves every module of the bundle, so even
+ * encodings come from the blob; then main() runs the entry module as
+ * __main__.  It imports nothing: it costs next to nothing. */
 static const char boot_source[] =
-    "import sys, marshal, posix\n"
+    "import sys\n"
     "ENTRY = '" "__bundle_main__" "'\n"
     "_spec_type = sys.modules['_frozen_importlib'].ModuleSpec\n"
     "\n"
@@ -56,23 +62,27 @@ static const char boot_source[] =
     "        return os.listdir(self.path) if os.path.isdir(self.path) else []\n"
     "\n"
     "class BundleImporter:\n"
-    "    \"\"\"Finds and loads the bundle's pure-Python modules from the pyz blob.\"\"\"\n"
-    "    index = {}\n"
-    "    exe = None\n"
-    "    pyz = 0\n"
-    "    site = ''\n"
+    "    \"\"\"Finds and loads the bundle's modules: pure-Python ones from the pyz\n"
+    "    blob, extension modules from the cache entry (unpacked on first use).\"\"\"\n"
+    "    index = _INDEX\n"
+    "    site = _SITE\n"
     "\n"
     "    @classmethod\n"
     "    def find_spec(cls, name, path=None, target=None):\n"
     "        e = cls.index.get(name)\n"
     "        if e is None:\n"
     "            return None\n"
+    "        flags = e[2]\n"
+    "        if flags & 4:\n"
+    "            where = _native.native(e[3])\n"
+    "            ext = sys.modules['_frozen_importlib_external']\n"
+    "            return ext.spec_from_file_location(name, where, loader=ext.ExtensionFileLoader(name, where))\n"
     "        where = cls.site + '/' + name.replace('.', '/')\n"
-    "        if e[2] & 2:\n"
+    "        if flags & 2:\n"
     "            spec = _spec_type(name, None, is_package=True)\n"
     "            spec.submodule_search_locations = [where]\n"
     "            return spec\n"
-    "        pkg = bool(e[2] & 1)\n"
+    "        pkg = bool(flags & 1)\n"
     "        spec = _spec_type(name, cls, origin=where + ('/__init__.pyc' if pkg else '.pyc'), is_package=pkg)\n"
     "        spec.has_location = True\n"
     "        if pkg:\n"
@@ -89,15 +99,8 @@ static const char boot_source[] =
     "\n"
     "    @classmethod\n"
     "    def get_code(cls, name):\n"
-    "        off, size, flags = cls.index[name]\n"
-    "        import zlib\n"
-    "        # reopened per module, as zipimport does: an app may close all fds\n"
-    "        fd = posix.open(cls.exe, posix.O_RDONLY | posix.O_CLOEXEC)\n"
-    "        try:\n"
-    "            data = posix.pread(fd, size, cls.pyz + off)\n"
-    "        finally:\n"
-    "            posix.close(fd)\n"
-    "        return marshal.loads(zlib.decompress(data))\n"
+    "        e = cls.index[name]\n"
+    "        return _native.code(e[0], e[1])\n"
     "\n"
     "    @classmethod\n"
     "    def is_package(cls, name):\n"
@@ -121,6 +124,17 @@ static const char boot_source[] =
     "    def get_resource_reader(cls, name):\n"
     "        return _Reader(cls.site + '/' + name.replace('.', '/'))\n"
     "\n"
+    "    @classmethod\n"
+    "    def iter_modules(cls, prefix=''):\n"
+    "        \"\"\"pkgutil.iter_modules(): the top-level modules of the bundle.\"\"\"\n"
+    "        for name, e in cls.index.items():\n"
+    "            if '.' not in name and name not in (ENTRY, '_bundle_boot'):\n"
+    "                yield prefix + name, bool(e[2] & 3)\n"
+    "\n"
+    "# after the built-in and frozen importers, before the path-based finder\n"
+    "# that Python's main initialization appends\n"
+    "sys.meta_path.append(BundleImporter)\n"
+    "\n"
     "def _trampoline(argv):\n"
     "    # multiprocessing re-enters through sys.executable (the bundle):\n"
     "    # spawn children, and the resource tracker / forkserver via -c.\n"
@@ -138,52 +152,12 @@ static const char boot_source[] =
     "        return True\n"
     "    return False\n"
     "\n"
-    "class _MemoryExtensions:\n"
-    "    \"\"\"With no cache directory, extension modules are memfds.\"\"\"\n"
-    "    where = {}\n"
-    "    @classmethod\n"
-    "    def find_spec(cls, name, path=None, target=None):\n"
-    "        p = cls.where.get(name)\n"
-    "        if p is None:\n"
-    "            return None\n"
-    "        ext = sys.modules['_frozen_importlib_external']\n"
-    "        return ext.spec_from_file_location(name, p, loader=ext.ExtensionFileLoader(name, p))\n"
-    "\n"
-    "def _load_extmap(fd):\n"
-    "    with open('/proc/self/fd/%d' % fd, 'rb') as f:\n"
-    "        for line in f.read().decode('utf-8', 'surrogateescape').splitlines():\n"
-    "            rel, p = line.split('\\t')\n"
-    "            d, _, base = rel.rpartition('/')\n"
-    "            name = base.partition('.')[0]\n"
-    "            _MemoryExtensions.where[(d.replace('/', '.') + '.' if d else '') + name] = p\n"
-    "\n"
-    "def main(pyz_offset, pyz_size, extmap_fd=-1):\n"
+    "def main():\n"
     "    import builtins, _sitebuiltins\n"
     "    builtins.exit = _sitebuiltins.Quitter('exit', 'Ctrl-D (i.e. EOF)')\n"
     "    builtins.quit = _sitebuiltins.Quitter('quit', 'Ctrl-D (i.e. EOF)')\n"
     "    sys.frozen = True\n"
-    "    if extmap_fd >= 0:\n"
-    "        _load_extmap(extmap_fd)\n"
-    "        sys._MEIPASS = BundleImporter.site = sys.executable + '/_native/site'\n"
-    "    else:\n"
-    "        sys._MEIPASS = BundleImporter.site = sys.path[1]\n"
-    "    # this very file, even if the path it was started from is replaced\n"
-    "    BundleImporter.exe = '/proc/self/exe'\n"
-    "    BundleImporter.pyz = pyz_offset\n"
-    "    fd = posix.open(BundleImporter.exe, posix.O_RDONLY | posix.O_CLOEXEC)\n"
-    "    try:\n"
-    "        n = int.from_bytes(posix.pread(fd, 4, pyz_offset), 'little')\n"
-    "        BundleImporter.index = marshal.loads(posix.pread(fd, n, pyz_offset + 4))\n"
-    "    finally:\n"
-    "        posix.close(fd)\n"
-    "    # before PathFinder: the app's modules are found by one dict lookup\n"
-    "    at = len(sys.meta_path)\n"
-    "    for i, f in enumerate(sys.meta_path):\n"
-    "        if getattr(f, '__name__', '') == 'PathFinder':\n"
-    "            at = i\n"
-    "    sys.meta_path.insert(at, BundleImporter)\n"
-    "    if _MemoryExtensions.where:\n"
-    "        sys.meta_path.insert(at + 1, _MemoryExtensions)\n"
+    "    sys._MEIPASS = _SITE\n"
     "    # 3.13 keeps the -c source in linecache: warnings and tracebacks of\n"
     "    # the app's own eval()/exec() code must not show the stub's command\n"
     "    lc = sys.modules.get('linecache')\n"
@@ -211,7 +185,7 @@ static const char boot_source[] =
 #define ENTRY_MODULE "__bundle_main__"
 
 /* What CPython imports from sys.path before any app code runs. */
-static const char *const startup_modules[] = {"codecs", "io", "abc", "linecache", "_sitebuiltins", "zlib"};
+static const char *const startup_modules[] = {"codecs", "io", "abc", "linecache", "_sitebuiltins"};
 /* ...plus the whole encodings package (resolve_collect). */
 
 struct entry {
@@ -220,6 +194,8 @@ struct entry {
     const char *data;  /* ...these bytes (not owned) */
     size_t len;
     bool strip;        /* an ELF file: stripped of debug info on the way */
+    char *lazy;        /* unpacked on first use: the libraries to load before
+                          it (" lib/a lib/b", maybe ""), for its manifest line */
 };
 
 struct build {
@@ -325,7 +301,7 @@ static int add_entry(struct build *b, char *name, const char *file, const char *
         b->entries = e;
         b->centries = cap;
     }
-    b->entries[b->nentries++] = (struct entry){name, file, data, len, strip};
+    b->entries[b->nentries++] = (struct entry){name, file, data, len, strip, NULL};
     return 0;
 }
 
@@ -407,6 +383,7 @@ static int plan_outputs(struct build *b)
 }
 
 static const char *base_name(const char *p);
+static char *strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The Marathon app the options describe; mem and disk stay 0 when they are
  * to be derived from the bundle's size, binary_path and sha256_hex NULL. */
@@ -458,19 +435,6 @@ static int make_boot(struct build *b)
     return 0;
 }
 
-/* Zip name of a pure-Python module. */
-static char *pyc_name(const struct module *m)
-{
-    char *s = strdupf("%s%s", m->name, m->kind == MOD_PACKAGE ? "/__init__.pyc" : ".pyc");
-    if (!s)
-        return NULL;
-    size_t stop = strlen(m->name);
-    for (size_t i = 0; i < stop; i++)
-        if (s[i] == '.')
-            s[i] = '/';
-    return s;
-}
-
 static int compile_modules(struct build *b)
 {
     size_t n = 0;
@@ -505,35 +469,53 @@ static int cmp_item(const void *x, const void *y)
     return strcmp(((const struct pyz_item *)x)->name, ((const struct pyz_item *)y)->name);
 }
 
-/* Pure-Python modules: those CPython imports before the start-up module
- * runs (encodings...) go to the cache's py/ as .pyc files; all the others
- * into the pyz blob, read in place. */
+/* An extension module's path in the cache entry: in its package's
+ * directory under site/ (sys._MEIPASS), as the package's files are. */
+static char *ext_rel(const struct module *m)
+{
+    char *pkgdir = strdup(m->name), *rel;
+    char *dot = pkgdir ? strrchr(pkgdir, '.') : NULL;
+    if (!pkgdir)
+        return NULL;
+    if (dot) {
+        *dot = '\0';
+        for (char *p = pkgdir; *p; p++)
+            if (*p == '.')
+                *p = '/';
+    }
+    rel = dot ? strdupf("site/%s/%s", pkgdir, base_name(m->path)) : strdupf("site/%s", base_name(m->path));
+    free(pkgdir);
+    return rel;
+}
+
+/* Every module goes into the pyz index: pure-Python ones with their code,
+ * read in place; extension modules with their path in the cache entry; the
+ * start-up module, which the stub runs first, under its own name. */
 static int collect_python(struct build *b)
 {
-    bool *early = calloc(b->graph.n ? b->graph.n : 1, sizeof *early);
-    struct pyz_item *items = calloc(b->graph.n ? b->graph.n : 1, sizeof *items);
+    struct pyz_item *items = calloc(b->graph.n + 1, sizeof *items);
+    struct strvec rels = STRVEC_INIT;
     size_t k = 0, nitems = 0;
     int rc = -1;
 
-    if (!early || !items) {
+    if (!items) {
         err_set(b->err, ENOMEM, "out of memory");
         goto out;
     }
-    for (size_t i = 0; i < sizeof startup_modules / sizeof startup_modules[0]; i++) {
-        long idx = graph_find(&b->graph, startup_modules[i]);
-        if (idx >= 0)
-            early[idx] = true;
-    }
-    for (size_t i = 0; i < b->graph.n; i++)
-        if (strncmp(b->graph.mods[i].name, "encodings", 9) == 0 &&
-            (b->graph.mods[i].name[9] == '\0' || b->graph.mods[i].name[9] == '.'))
-            early[i] = true; /* any codec may be the locale's, looked up at start */
-    graph_eager_closure(&b->graph, early);
-
     for (size_t i = 0; i < b->graph.n; i++) {
         struct module *m = &b->graph.mods[i];
         if (m->kind == MOD_NAMESPACE) {
-            items[nitems++] = (struct pyz_item){m->name, NULL, 0, PYZ_NAMESPACE};
+            items[nitems++] = (struct pyz_item){m->name, NULL, 0, PYZ_NAMESPACE, NULL};
+            continue;
+        }
+        if (m->kind == MOD_EXTENSION && !m->excluded) {
+            char *rel = ext_rel(m);
+            if (!rel || strvec_push_owned(&rels, rel) != 0) {
+                err_set(b->err, ENOMEM, "out of memory");
+                goto out;
+            }
+            bool pkg = strncmp(base_name(m->path), "__init__.", 9) == 0;
+            items[nitems++] = (struct pyz_item){m->name, NULL, 0, PYZ_EXTENSION | (pkg ? PYZ_PACKAGE : 0), rel};
             continue;
         }
         if ((m->kind != MOD_SOURCE && m->kind != MOD_PACKAGE) || m->excluded)
@@ -549,33 +531,22 @@ static int collect_python(struct build *b)
             continue;
         }
         b->n_modules++;
-        if (early[i] && i != 0) {
-            char *rel = pyc_name(m);
-            if (!rel || add_entry(b, strdupf("_native/py/%s", rel), NULL, j->data, j->len, false) != 0) {
-                free(rel);
-                goto out;
-            }
-            free(rel);
-            continue;
-        }
         /* the entry script is stored under a name of its own */
         items[nitems++] = (struct pyz_item){i == 0 ? ENTRY_MODULE : m->name, j->data + 16, j->len - 16,
-                                            m->kind == MOD_PACKAGE ? PYZ_PACKAGE : 0};
+                                            m->kind == MOD_PACKAGE ? PYZ_PACKAGE : 0, NULL};
     }
     struct pyc_job *boot = &b->jobs[b->njobs - 1];
     if (boot->error) {
         err_set(b->err, 0, "internal error: the start-up module does not compile: %s", boot->error);
         goto out;
     }
-    if (add_entry(b, strdup("_native/py/" PAYLOAD_BOOT_MODULE ".pyc"), NULL, boot->data, boot->len,
-                  false) != 0)
-        goto out;
+    items[nitems++] = (struct pyz_item){PAYLOAD_BOOT_MODULE, boot->data + 16, boot->len - 16, 0, NULL};
     qsort(items, nitems, sizeof *items, cmp_item);
     if (pyz_build(items, nitems, &b->pyz, b->err) != 0)
         goto out;
     rc = 0;
 out:
-    free(early);
+    strvec_release(&rels);
     free(items);
     return rc;
 }
@@ -586,14 +557,71 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
+/* 1 if name is one of the closure's libraries. */
+static bool closure_has(const struct elfdeps_closure *c, const char *name)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (strcmp(c->libs[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* 1 if the library is loaded before libpython: libpython needs it, or it
+ * is libgcc_s, which glibc looks for by name, and only a loaded copy
+ * answers that. */
+static bool is_preload(const struct elfdeps_closure *py, const char *name)
+{
+    return closure_has(py, name) || strcmp(name, "libgcc_s.so.1") == 0;
+}
+
+/* A native file's name goes into the manifest's space-separated lines. */
+static int check_native_name(struct build *b, const char *name)
+{
+    if (strpbrk(name, " \t\n\r"))
+        return err_set(b->err, 0, "cannot bundle '%s': native file names with blanks are not supported", name);
+    return 0;
+}
+
+/* The libraries an extension module needs, dependencies first, as the
+ * manifest lists them (" lib/a lib/b"); libpython's are loaded already. */
+static char *ext_deps(struct build *b, const char *path, const struct elfdeps_closure *py)
+{
+    struct elfdeps_closure c = {0};
+    struct buf deps = {0};
+    const char *root[1] = {path};
+    char *out = NULL;
+
+    if (elfdeps_closure(root, 1, &c, b->err) != 0)
+        return NULL;
+    buf_printf(&deps, "%s", "");
+    for (size_t i = 0; i < c.n; i++)
+        if (!is_preload(py, c.libs[i].name) && strcmp(c.libs[i].name, base_name(b->probe.libpython)) != 0 &&
+            buf_printf(&deps, " lib/%s", c.libs[i].name) != 0)
+            goto out;
+    out = deps.data ? strdup(deps.data) : strdup("");
+out:
+    if (!out)
+        err_set(b->err, ENOMEM, "out of memory");
+    buf_release(&deps);
+    elfdeps_closure_release(&c);
+    return out;
+}
+
+/* libpython, the shared libraries and the extension modules.  A first start
+ * unpacks libpython and the libraries it needs itself ("preload"); the
+ * extension modules and the libraries only they need are "lazy": unpacked
+ * when the app first imports them (finish_manifest writes their lines). */
 static int collect_native(struct build *b)
 {
     struct strvec roots = STRVEC_INIT;
+    struct elfdeps_closure py = {0};
     int rc = -1;
     const char *libpy = base_name(b->probe.libpython);
 
     if (strvec_push(&roots, b->probe.libpython) != 0)
         goto oom;
+    if (elfdeps_closure((const char *const *)roots.v, 1, &py, b->err) != 0)
+        goto out;
     for (size_t i = 0; i < b->graph.n; i++) {
         const struct module *m = &b->graph.mods[i];
         if (m->kind == MOD_EXTENSION && !m->excluded && strvec_push(&roots, m->path) != 0)
@@ -631,31 +659,29 @@ static int collect_native(struct build *b)
         const struct elfdeps_lib *l = &b->libs.libs[i];
         if (strcmp(l->name, libpy) == 0)
             continue;
-        if (buf_printf(&b->manifest, "preload lib/%s\n", l->name) != 0)
-            goto oom;
-        if (add_entry(b, strdupf("_native/lib/%s", l->name), l->path, NULL, 0, true) != 0)
+        if (check_native_name(b, l->name) != 0 ||
+            add_entry(b, strdupf("_native/lib/%s", l->name), l->path, NULL, 0, true) != 0)
             goto out;
+        if (is_preload(&py, l->name)) {
+            if (buf_printf(&b->manifest, "preload lib/%s\n", l->name) != 0)
+                goto oom;
+        } else if (!(b->entries[b->nentries - 1].lazy = strdup(""))) {
+            goto oom;
+        }
     }
     for (size_t i = 0; i < b->graph.n; i++) {
         const struct module *m = &b->graph.mods[i];
         if (m->kind != MOD_EXTENSION || m->excluded)
             continue;
-        /* in its package's directory under site/ (sys._MEIPASS), where the
-         * path-based finder looks for it through the package's __path__ */
-        char *pkgdir = strdup(m->name);
-        char *dot = pkgdir ? strrchr(pkgdir, '.') : NULL;
-        if (!pkgdir)
+        char *rel = ext_rel(m);
+        if (!rel)
             goto oom;
-        if (dot) {
-            *dot = '\0';
-            for (char *p = pkgdir; *p; p++)
-                if (*p == '.')
-                    *p = '/';
+        if (check_native_name(b, rel) != 0 || add_entry(b, strdupf("_native/%s", rel), m->path, NULL, 0, true) != 0) {
+            free(rel);
+            goto out;
         }
-        char *z = dot ? strdupf("_native/site/%s/%s", pkgdir, base_name(m->path))
-                      : strdupf("_native/site/%s", base_name(m->path));
-        free(pkgdir);
-        if (add_entry(b, z, m->path, NULL, 0, true) != 0)
+        free(rel);
+        if (!(b->entries[b->nentries - 1].lazy = ext_deps(b, m->path, &py)))
             goto out;
     }
     b->n_natives += 1 + b->libs.n + (roots.n - 1);
@@ -673,15 +699,35 @@ static int collect_native(struct build *b)
         buf_printf(&b->manifest, " --add-data ...:%s", strrchr(b->o->add_data.v[i], ':') + 1);
     if (buf_printf(&b->manifest, "\n") != 0)
         goto oom;
-    if (add_entry(b, strdup(PAYLOAD_MANIFEST), NULL, b->manifest.data, b->manifest.len, false) != 0)
-        goto out;
     rc = 0;
     goto out;
 oom:
     err_set(b->err, ENOMEM, "out of memory");
 out:
+    elfdeps_closure_release(&py);
     strvec_release(&roots);
     return rc;
+}
+
+/* The lazy files' manifest lines, with the CRC-32C of what is stored (so
+ * after stripping), then the manifest itself becomes an entry. */
+static int finish_manifest(struct build *b)
+{
+    for (size_t i = 0; i < b->nentries; i++) {
+        const struct entry *en = &b->entries[i];
+        char *data = NULL;
+        size_t len = 0;
+        if (!en->lazy)
+            continue;
+        if (util_read_file(en->file, (size_t)1 << 32, &data, &len, b->err) != 0)
+            return -1;
+        uint32_t crc = crc32c(0, data, len);
+        free(data);
+        if (buf_printf(&b->manifest, "lazy %08x %s%s\n", (unsigned)crc,
+                       en->name + strlen(PAYLOAD_NATIVE_PREFIX), en->lazy) != 0)
+            return err_set(b->err, ENOMEM, "out of memory");
+    }
+    return add_entry(b, strdup(PAYLOAD_MANIFEST), NULL, b->manifest.data, b->manifest.len, false);
 }
 
 /* Copies src to dst. */
@@ -1050,6 +1096,7 @@ static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
         if (w > 0 && strcmp(b->entries[w - 1].name, b->entries[i].name) == 0) {
             warn(b, 1, "%s given twice; keeping one", b->entries[i].name);
             free(b->entries[i].name);
+            free(b->entries[i].lazy);
             continue;
         }
         b->entries[w++] = b->entries[i];
@@ -1141,8 +1188,10 @@ static void build_release(struct build *b)
         pyc_jobs_release(b->jobs, b->njobs);
     free(b->jobs);
     elfdeps_closure_release(&b->libs);
-    for (size_t i = 0; i < b->nentries; i++)
+    for (size_t i = 0; i < b->nentries; i++) {
         free(b->entries[i].name);
+        free(b->entries[i].lazy);
+    }
     free(b->entries);
     buf_release(&b->manifest);
     buf_release(&b->pyz);
@@ -1213,7 +1262,7 @@ int build_run(const struct cli_opts *o, struct err *err)
     if (collect_python(&b) != 0)
         goto out;
     step_done(&b, "packing modules");
-    if (collect_native(&b) != 0 || strip_natives(&b) != 0)
+    if (collect_native(&b) != 0 || strip_natives(&b) != 0 || finish_manifest(&b) != 0)
         goto out;
     step_done(&b, "native closure and strip");
     if (collect_data(&b) != 0 || collect_metadata(&b) != 0)

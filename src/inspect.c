@@ -5,9 +5,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle/crc32c.h"
 #include "bundle/payload.h"
 #include "bundle/sha256.h"
 #include "bundle/util.h"
@@ -113,8 +115,26 @@ static int index_next(const uint8_t *ix, uint32_t len, uint32_t *pos, struct pyz
     memcpy(e->name, ix + p, n);
     e->name[n] = '\0';
     p += n;
-    if (ix[p] != ')' || ix[p + 1] != 3 || ix[p + 2] != 'i' || ix[p + 7] != 'i' || ix[p + 12] != 'i')
+    if (ix[p] != ')' || (ix[p + 1] != 3 && ix[p + 1] != 4) || ix[p + 2] != 'i' || ix[p + 7] != 'i' ||
+        ix[p + 12] != 'i')
         return -1;
+    uint32_t skip = 0; /* an extension module's path: a string */
+    if (ix[p + 1] == 4) {
+        const uint8_t *q = ix + p + 17;
+        uint32_t left = len - p - 17, sl;
+        if (left >= 2 && q[0] == 'z') {
+            sl = q[1];
+            skip = 2;
+        } else if (left >= 5 && q[0] == 'u') {
+            sl = (uint32_t)q[1] | (uint32_t)q[2] << 8 | (uint32_t)q[3] << 16 | (uint32_t)q[4] << 24;
+            skip = 5;
+        } else {
+            return -1;
+        }
+        if (sl > left - skip)
+            return -1;
+        skip += sl;
+    }
     uint32_t v[3];
     for (int k = 0; k < 3; k++) {
         const uint8_t *q = ix + p + 3 + 5 * k;
@@ -123,7 +143,7 @@ static int index_next(const uint8_t *ix, uint32_t len, uint32_t *pos, struct pyz
     e->off = v[0];
     e->size = v[1];
     e->flags = v[2];
-    *pos = p + 17;
+    *pos = p + 17 + skip;
     return 1;
 }
 
@@ -303,6 +323,16 @@ int verify_run(const char *path, struct err *err)
     }
     sha256_final(&s, digest);
     r = memcmp(digest, b.t.sha256, 32);
+    /* the check a first start makes (the trailer's head included) */
+    uint32_t check[4];
+    void *map = mmap(NULL, (size_t)b.size, PROT_READ, MAP_PRIVATE, b.fd, 0);
+    if (map == MAP_FAILED) {
+        close_bundle(&b);
+        return err_set(err, errno, "cannot read '%s'", path);
+    }
+    crc32c_quarters(map, (size_t)(b.t.archive_offset + b.t.archive_size + PAYLOAD_CHECKED_TAIL), check);
+    munmap(map, (size_t)b.size);
+    r |= memcmp(check, b.t.check, sizeof check);
     close_bundle(&b);
     if (r != 0)
         return err_set(err, 0, "'%s' is corrupt (checksum mismatch); download it again", path);

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle/crc32c.h"
 #include "bundle/payload.h"
 #include "bundle/sha256.h"
 #include "bundle/util.h"
@@ -181,6 +183,16 @@ int pack_commit(struct pack *p, uint8_t sha256[32], uint8_t file_sha256[32], str
     if (pwrite(p->fd, trailer_bytes, sizeof trailer_bytes, end) != (ssize_t)sizeof trailer_bytes)
         goto io;
     p->size = (uint64_t)end + sizeof trailer_bytes;
+    /* the check covers everything but itself, the trailer's head included */
+    void *map = mmap(NULL, (size_t)p->size, PROT_READ, MAP_SHARED, p->fd, 0);
+    if (map == MAP_FAILED)
+        goto io;
+    crc32c_quarters(map, (size_t)end + PAYLOAD_CHECKED_TAIL, t.check);
+    munmap(map, (size_t)p->size);
+    payload_trailer_encode(&t, trailer_bytes);
+    if (pwrite(p->fd, trailer_bytes + PAYLOAD_CHECKED_TAIL, sizeof trailer_bytes - PAYLOAD_CHECKED_TAIL,
+               end + PAYLOAD_CHECKED_TAIL) != (ssize_t)(sizeof trailer_bytes - PAYLOAD_CHECKED_TAIL))
+        goto io;
     if (file_sha256 && hash_file(p->fd, p->size, file_sha256) != 0)
         goto io;
     if (fsync(p->fd) != 0)

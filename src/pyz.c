@@ -51,15 +51,16 @@ static int put_key(struct buf *b, const char *name)
     return buf_append(b, h, 5) || buf_append(b, name, n) ? -1 : 0;
 }
 
-static int put_value(struct buf *b, uint32_t off, uint32_t size, uint32_t flags)
+/* (off, size, flags), or (off, size, flags, path) for an extension module */
+static int put_value(struct buf *b, uint32_t off, uint32_t size, uint32_t flags, const char *path)
 {
-    unsigned char v[17] = {M_SMALL_TUPLE, 3, M_INT};
+    unsigned char v[17] = {M_SMALL_TUPLE, path ? 4 : 3, M_INT};
     put32(v + 3, off);
     v[7] = M_INT;
     put32(v + 8, size);
     v[12] = M_INT;
     put32(v + 13, flags);
-    return buf_append(b, v, sizeof v);
+    return buf_append(b, v, sizeof v) || (path && put_key(b, path)) ? -1 : 0;
 }
 
 /* Each module is compressed on its own, so the work splits across cores;
@@ -121,7 +122,7 @@ int pyz_build(const struct pyz_item *items, size_t n, struct buf *out, struct er
         }
     }
     for (size_t i = 0; i < n; i++) {
-        index_len += key_size(items[i].name) + 17;
+        index_len += key_size(items[i].name) + 17 + (items[i].path ? key_size(items[i].path) : 0);
         data_len += lens[i];
     }
     if (4 + index_len + data_len > UINT32_MAX) {
@@ -135,7 +136,7 @@ int pyz_build(const struct pyz_item *items, size_t n, struct buf *out, struct er
     size_t off = 4 + index_len;
     for (size_t i = 0; i < n; i++) {
         if (put_key(out, items[i].name) != 0 ||
-            put_value(out, (uint32_t)off, (uint32_t)lens[i], items[i].flags) != 0)
+            put_value(out, lens[i] ? (uint32_t)off : 0, (uint32_t)lens[i], items[i].flags, items[i].path) != 0)
             goto oom;
         off += lens[i];
     }

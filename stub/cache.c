@@ -10,16 +10,18 @@
 #include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle/sha256.h"
+#include "bundle/crc32c.h"
 #include "stub.h"
 
 #define MAX_BASES 4
@@ -131,26 +133,22 @@ static int make_base(const char *base)
     return 0;
 }
 
-/* Hashes the file before the trailer and compares with the trailer. */
+/* Checks the CRC-32Cs of the file (all of it but the check itself). */
 int cache_verify(const struct stub_self *self)
 {
-    static uint8_t buf[1 << 16];
-    struct sha256 s;
-    uint8_t digest[SHA256_LEN];
-    uint64_t left = self->trailer.archive_offset + self->trailer.archive_size, off = 0;
+    uint64_t covered = self->trailer.archive_offset + self->trailer.archive_size + PAYLOAD_CHECKED_TAIL;
+    uint32_t got[4];
+    void *map;
 
-    sha256_init(&s);
-    while (left > 0) {
-        size_t want = left < sizeof buf ? (size_t)left : sizeof buf;
-        ssize_t got = pread(self->fd, buf, want, (off_t)off);
-        if (got <= 0)
-            return -1;
-        sha256_update(&s, buf, (size_t)got);
-        off += (uint64_t)got;
-        left -= (uint64_t)got;
-    }
-    sha256_final(&s, digest);
-    return memcmp(digest, self->trailer.sha256, SHA256_LEN) == 0 ? 0 : -1;
+    /* payload_trailer_decode made sure the file holds this much */
+    if (covered > self->size || covered > SIZE_MAX)
+        return -1;
+    map = mmap(NULL, (size_t)covered, PROT_READ, MAP_PRIVATE | MAP_POPULATE, self->fd, 0);
+    if (map == MAP_FAILED)
+        return -1;
+    crc32c_quarters(map, (size_t)covered, got);
+    munmap(map, (size_t)covered);
+    return memcmp(got, self->trailer.check, sizeof got) == 0 ? 0 : -1;
 }
 
 /* Creates the parent directories of rel under dfd. */
@@ -271,25 +269,145 @@ out:
     return rc;
 }
 
-/* native_each callback: writes one entry under the directory *(int *)ctx. */
-static int extract_one(void *ctx, const struct stub_self *self, const char *rel, uint64_t off,
-                       uint64_t size, char *why, size_t whylen)
+/* native_each callback: adds one entry to the table ctx. */
+static int table_add(void *ctx, const struct stub_self *self, const char *rel, uint64_t off,
+                     uint64_t size, char *why, size_t whylen)
 {
-    int dfd = *(int *)ctx, out;
-
-    if (make_parents(dfd, rel) != 0) {
-        snprintf(why, whylen, "cannot create '%s' in the cache: %s", rel, strerror(errno));
+    struct stub_table *t = ctx;
+    (void)self;
+    if ((t->n & (t->n - 1)) == 0) { /* 0, 1, 2, 4...: grow to the next power of two */
+        struct stub_file *f = realloc(t->files, (t->n ? 2 * t->n : 1) * sizeof *f);
+        if (!f) {
+            snprintf(why, whylen, "out of memory");
+            return -1;
+        }
+        t->files = f;
+    }
+    if (!(t->files[t->n].rel = strdup(rel))) {
+        snprintf(why, whylen, "out of memory");
         return -1;
     }
-    out = openat(dfd, rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
-    if (out < 0 || copy_range(self->fd, off, size, out) != 0) {
-        snprintf(why, whylen, "cannot write '%s' in the cache: %s", rel, strerror(errno));
+    t->files[t->n].off = off;
+    t->files[t->n].size = size;
+    t->n++;
+    return 0;
+}
+
+static int cmp_file(const void *a, const void *b)
+{
+    return strcmp(((const struct stub_file *)a)->rel, ((const struct stub_file *)b)->rel);
+}
+
+const struct stub_table *self_files(struct stub_self *self, char *why, size_t whylen, int *corrupt)
+{
+    struct stub_table *t = &self->files;
+
+    if (t->built)
+        return t;
+    if (native_each(self, table_add, t, why, whylen, corrupt) != 0) {
+        table_release(t);
+        return NULL;
+    }
+    if (t->n)
+        qsort(t->files, t->n, sizeof *t->files, cmp_file);
+    for (size_t i = 1; i < t->n; i++) {
+        if (strcmp(t->files[i - 1].rel, t->files[i].rel) == 0) {
+            *corrupt = 1;
+            snprintf(why, whylen, "duplicate entry");
+            table_release(t);
+            return NULL;
+        }
+    }
+    t->built = 1;
+    return t;
+}
+
+const struct stub_file *table_find(const struct stub_table *t, const char *rel)
+{
+    struct stub_file key = {.rel = (char *)rel};
+    return t->n ? bsearch(&key, t->files, t->n, sizeof *t->files, cmp_file) : NULL;
+}
+
+void table_release(struct stub_table *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->files[i].rel);
+    free(t->files);
+    memset(t, 0, sizeof *t);
+}
+
+/* Writes one entry under the directory dfd. */
+static int extract_one(int dfd, const struct stub_self *self, const struct stub_file *f, char *why,
+                       size_t whylen)
+{
+    int out;
+
+    if (make_parents(dfd, f->rel) != 0) {
+        snprintf(why, whylen, "cannot create '%s' in the cache: %s", f->rel, strerror(errno));
+        return -1;
+    }
+    out = openat(dfd, f->rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
+    if (out < 0 || copy_range(self->fd, f->off, f->size, out) != 0) {
+        snprintf(why, whylen, "cannot write '%s' in the cache: %s", f->rel, strerror(errno));
         if (out >= 0)
             close(out);
         return -1;
     }
     close(out);
     return 0;
+}
+
+/* The bundle's manifest, parsed. */
+int manifest_of(struct stub_self *self, struct stub_manifest *m, char *why, size_t whylen, int *corrupt)
+{
+    const struct stub_table *t = self_files(self, why, whylen, corrupt);
+    const struct stub_file *f = t ? table_find(t, "manifest") : NULL;
+    char *text;
+    int rc = -1;
+
+    memset(m, 0, sizeof *m);
+    if (!t)
+        return -1;
+    *corrupt = 1;
+    if (!f || f->size > PAYLOAD_MANIFEST_MAX) {
+        snprintf(why, whylen, "%s", f ? "manifest too large" : "no manifest");
+        return -1;
+    }
+    if (!(text = malloc(f->size + 1))) {
+        *corrupt = 0;
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    if (pread(self->fd, text, f->size, (off_t)f->off) != (ssize_t)f->size) {
+        snprintf(why, whylen, "cannot read the manifest");
+    } else {
+        text[f->size] = '\0';
+        if (manifest_parse(text, m) == 0) {
+            *corrupt = 0;
+            rc = 0;
+        } else {
+            snprintf(why, whylen, "malformed manifest");
+        }
+    }
+    free(text);
+    return rc;
+}
+
+/* Unpacks what a start needs into dfd: all but the lazy files. */
+static int extract_eager(int dfd, struct stub_self *self, char *why, size_t whylen, int *corrupt)
+{
+    struct stub_manifest m;
+    const struct stub_table *t;
+    int rc = 0;
+
+    if (manifest_of(self, &m, why, whylen, corrupt) != 0)
+        return -1;
+    t = &self->files;
+    for (size_t i = 0; i < t->n && rc == 0; i++)
+        if (!manifest_lazy(&m, t->files[i].rel))
+            rc = extract_one(dfd, self, &t->files[i], why, whylen);
+    manifest_release(&m);
+    return rc;
 }
 
 /* rm -rf of a temp dir we created (no symlinks are followed). */
@@ -336,10 +454,10 @@ static int fill_in(const struct stub_self *self, const char *base, char **dir, c
     /* held while extracting: a temp dir nobody holds is a killed run's */
     flock(dfd, LOCK_EX);
     stub_debug("extracting into %s", tmp);
-    if (native_each(self, extract_one, &dfd, why, whylen, corrupt) != 0)
+    if (extract_eager(dfd, (struct stub_self *)self, why, whylen, corrupt) != 0)
         goto out;
     /* nothing of a corrupt bundle becomes a cache entry */
-    if (hash_verdict((struct stub_self *)self) != 0) {
+    if (check_verdict((struct stub_self *)self) != 0) {
         *corrupt = 1;
         snprintf(why, whylen, "checksum mismatch");
         goto out;
@@ -380,36 +498,36 @@ out:
     return rc;
 }
 
-/* The bundle is hashed on a second thread while the first unpacks it:
+/* The bundle is checked on a second thread while the first unpacks it:
  * the first start costs about the longer of the two, not their sum. */
-static void *hash_thread(void *arg)
+static void *check_thread(void *arg)
 {
     struct stub_self *self = arg;
-    self->hash_ok = cache_verify(self) == 0;
+    self->check_ok = cache_verify(self) == 0;
     return NULL;
 }
 
-static void hash_start(struct stub_self *self)
+static void check_start(struct stub_self *self)
 {
-    if (self->hash_state != HASH_NONE)
+    if (self->check_state != CHECK_NONE)
         return;
-    if (pthread_create(&self->hash_tid, NULL, hash_thread, self) == 0) {
-        self->hash_state = HASH_RUNNING;
+    if (pthread_create(&self->check_tid, NULL, check_thread, self) == 0) {
+        self->check_state = CHECK_RUNNING;
     } else {
-        self->hash_ok = cache_verify(self) == 0; /* no thread: hash here */
-        self->hash_state = HASH_DONE;
+        self->check_ok = cache_verify(self) == 0; /* no thread: check here */
+        self->check_state = CHECK_DONE;
     }
 }
 
-int hash_verdict(struct stub_self *self)
+int check_verdict(struct stub_self *self)
 {
-    hash_start(self);
-    if (self->hash_state == HASH_RUNNING) {
-        pthread_join(self->hash_tid, NULL);
-        self->hash_state = HASH_DONE;
+    check_start(self);
+    if (self->check_state == CHECK_RUNNING) {
+        pthread_join(self->check_tid, NULL);
+        self->check_state = CHECK_DONE;
     }
-    stub_debug("archive checksum %s", self->hash_ok ? "verified" : "MISMATCH");
-    return self->hash_ok ? 0 : -1;
+    stub_debug("archive checksum %s", self->check_ok ? "verified" : "MISMATCH");
+    return self->check_ok ? 0 : -1;
 }
 
 int cache_fill(const struct stub_self *self, char **dir, char *why, size_t whylen, int *corrupt)
@@ -418,7 +536,7 @@ int cache_fill(const struct stub_self *self, char **dir, char *why, size_t whyle
     size_t n;
     int rc = -1;
 
-    hash_start((struct stub_self *)self);
+    check_start((struct stub_self *)self);
     n = cache_bases(bases);
     for (size_t i = 0; i < n && rc != 0; i++) {
         rc = fill_in(self, bases[i], dir, why, whylen, corrupt);
@@ -428,12 +546,76 @@ int cache_fill(const struct stub_self *self, char **dir, char *why, size_t whyle
             stub_debug("%s", why);
     }
     free_bases(bases, n);
-    if (rc != 0 && self->hash_state == HASH_RUNNING) {
+    if (rc != 0 && self->check_state == CHECK_RUNNING) {
         /* no thread outlives a failed fill */
-        pthread_join(((struct stub_self *)self)->hash_tid, NULL);
-        ((struct stub_self *)self)->hash_state = HASH_DONE;
+        pthread_join(((struct stub_self *)self)->check_tid, NULL);
+        ((struct stub_self *)self)->check_state = CHECK_DONE;
     }
     return rc;
+}
+
+static int cmp_lazy(const void *a, const void *b)
+{
+    return strcmp(((const struct stub_lazy *)a)->rel, ((const struct stub_lazy *)b)->rel);
+}
+
+struct stub_lazy *manifest_lazy(const struct stub_manifest *m, const char *rel)
+{
+    struct stub_lazy key = {.rel = (char *)rel};
+    return m->nlazy ? bsearch(&key, m->lazy, m->nlazy, sizeof *m->lazy, cmp_lazy) : NULL;
+}
+
+static void lazy_release(struct stub_lazy *l)
+{
+    free(l->rel);
+    for (size_t i = 0; i < l->ndeps; i++)
+        free(l->deps[i]);
+    free(l->deps);
+    free(l->path);
+}
+
+/* "CRC PATH [DEP...]": appended to m->lazy. */
+static int parse_lazy(char *val, struct stub_manifest *m)
+{
+    struct stub_lazy l = {0};
+    char *tok, *save = NULL, *end;
+    unsigned long crc;
+
+    tok = strtok_r(val, " ", &save);
+    if (!tok || strlen(tok) != 8)
+        return -1;
+    errno = 0;
+    crc = strtoul(tok, &end, 16);
+    if (*end || errno || crc > UINT32_MAX)
+        return -1;
+    l.crc = (uint32_t)crc;
+    while ((tok = strtok_r(NULL, " ", &save)) != NULL) {
+        char *copy;
+        if (!payload_path_safe(tok, strlen(tok)) || !(copy = strdup(tok)))
+            goto bad;
+        if (!l.rel) {
+            l.rel = copy;
+            continue;
+        }
+        char **v = realloc(l.deps, (l.ndeps + 1) * sizeof *v);
+        if (!v) {
+            free(copy);
+            goto bad;
+        }
+        l.deps = v;
+        l.deps[l.ndeps++] = copy;
+    }
+    if (!l.rel)
+        goto bad;
+    struct stub_lazy *v = realloc(m->lazy, (m->nlazy + 1) * sizeof *v);
+    if (!v)
+        goto bad;
+    m->lazy = v;
+    m->lazy[m->nlazy++] = l;
+    return 0;
+bad:
+    lazy_release(&l);
+    return -1;
 }
 
 int manifest_parse(char *text, struct stub_manifest *m)
@@ -469,10 +651,18 @@ int manifest_parse(char *text, struct stub_manifest *m)
             free(m->name);
             if (!(m->name = strdup(val)))
                 goto bad;
+        } else if (strcmp(line, "lazy") == 0) {
+            if (parse_lazy(val, m) != 0)
+                goto bad;
         }
     }
     if (!m->libpython || m->py_major != 3)
         goto bad;
+    if (m->nlazy)
+        qsort(m->lazy, m->nlazy, sizeof *m->lazy, cmp_lazy);
+    for (size_t i = 1; i < m->nlazy; i++)
+        if (strcmp(m->lazy[i - 1].rel, m->lazy[i].rel) == 0)
+            goto bad;
     return 0;
 bad:
     manifest_release(m);
@@ -520,6 +710,9 @@ void manifest_release(struct stub_manifest *m)
     for (size_t i = 0; i < m->npreload; i++)
         free(m->preload[i]);
     free(m->preload);
+    for (size_t i = 0; i < m->nlazy; i++)
+        lazy_release(&m->lazy[i]);
+    free(m->lazy);
     memset(m, 0, sizeof *m);
 }
 

@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 {
     struct stub_self self = {.fd = -1};
     struct stub_manifest man = {0};
-    struct stub_plan plan = {.extmap_fd = -1};
+    struct stub_plan plan = {0};
     char why[STUB_WHY_MAX] = "";
     char *dir = NULL, *exe = NULL;
     int corrupt = 0, status = 1;
@@ -110,9 +110,11 @@ int main(int argc, char **argv)
     } else if (corrupt || plan_from_memory(&self, &man, &plan, why, sizeof why, &corrupt) != 0) {
         goto fail;
     }
+    if (native_init(&self, &man, &plan, why, sizeof why) != 0)
+        goto fail;
     close(self.fd); /* the app must not inherit it */
     self.fd = -1;
-    status = pyrun(&plan, &man, exe, &self.trailer, argc, argv, why, sizeof why);
+    status = pyrun(&plan, &man, exe, argc, argv, why, sizeof why);
     if (status < 0) {
         status = 1;
         goto fail;
@@ -132,5 +134,6 @@ out:
     free(exe);
     if (self.fd >= 0)
         close(self.fd);
+    table_release(&self.files);
     return status;
 }

@@ -31,6 +31,8 @@ void payload_trailer_encode(const struct payload_trailer *t, uint8_t out[PAYLOAD
     put64(out + 32, t->archive_offset);
     put64(out + 40, t->archive_size);
     memcpy(out + 48, t->sha256, 32);
+    for (int i = 0; i < 4; i++)
+        put32(out + 80 + 4 * i, t->check[i]);
 }
 
 int payload_trailer_decode(const uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE],
@@ -50,6 +52,8 @@ int payload_trailer_decode(const uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILE
     t->archive_offset = get64(tr + 32);
     t->archive_size = get64(tr + 40);
     memcpy(t->sha256, tr + 48, 32);
+    for (int i = 0; i < 4; i++)
+        t->check[i] = get32(tr + 80 + 4 * i);
     if (t->version != PAYLOAD_VERSION)
         return *why = "unsupported bundle format version", -1;
     if (t->archive_size < PAYLOAD_EOCD_SIZE ||

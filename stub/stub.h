@@ -17,6 +17,17 @@
 
 #define STUB_WHY_MAX 512
 
+/* One _native/ entry of the bundle: name without the prefix, data place. */
+struct stub_file {
+    char *rel;
+    uint64_t off, size;
+};
+struct stub_table {
+    struct stub_file *files; /* sorted by rel */
+    size_t n;
+    int built;
+};
+
 /* The open bundle: /proc/self/exe. */
 struct stub_self {
     int fd;                 /* open on the bundle file */
@@ -24,16 +35,27 @@ struct stub_self {
     uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE];
     struct payload_trailer trailer;
     char hex[65];           /* the archive hash, hex: the cache key */
-    int hash_state;         /* HASH_NONE, HASH_RUNNING (hash_tid), HASH_DONE */
-    pthread_t hash_tid;
-    int hash_ok;            /* HASH_DONE: the SHA-256 matched */
+    int check_state;        /* CHECK_NONE, CHECK_RUNNING (check_tid), CHECK_DONE */
+    pthread_t check_tid;
+    int check_ok;           /* CHECK_DONE: the CRC-32Cs matched */
+    struct stub_table files; /* self_files() */
 };
 
-enum { HASH_NONE, HASH_RUNNING, HASH_DONE };
+enum { CHECK_NONE, CHECK_RUNNING, CHECK_DONE };
 
-/* Waits for (or does) the check of the bundle's SHA-256 against its
- * trailer.  Returns 0 if it matched. */
-int hash_verdict(struct stub_self *self);
+/* Waits for (or does) the check of the bundle's CRC-32Cs against its
+ * trailer.  Returns 0 if they matched. */
+int check_verdict(struct stub_self *self);
+
+/* A file unpacked on first use (manifest "lazy" line). */
+struct stub_lazy {
+    char *rel;              /* its path in the cache entry (owned) */
+    uint32_t crc;           /* CRC-32C of its bytes */
+    char **deps;            /* libraries to load before it, dependencies first (owned) */
+    size_t ndeps;
+    char *path;             /* where it is, once unpacked or found (owned) */
+    int loaded;             /* a library: dlopen'ed already */
+};
 
 /* What the manifest says. */
 struct stub_manifest {
@@ -43,7 +65,12 @@ struct stub_manifest {
     char *libpython;        /* relative to the cache entry (owned) */
     char **preload;         /* relative paths, dependencies first (owned) */
     size_t npreload;
+    struct stub_lazy *lazy; /* sorted by rel (owned, nlazy) */
+    size_t nlazy;
 };
+
+/* The lazy entry for rel, or NULL. */
+struct stub_lazy *manifest_lazy(const struct stub_manifest *m, const char *rel);
 
 /* Debug trace on stderr when BUNDLE_DEBUG is set; a no-op otherwise. */
 void stub_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -63,6 +90,8 @@ void cache_prune(const struct stub_self *self, const char *dir, const struct stu
 /* Parses the manifest file in dir, and takes a shared lock on it that
  * lasts as long as the process.  Returns 0 or -1 with why set. */
 int manifest_load(const char *dir, struct stub_manifest *m, char *why, size_t whylen);
+/* Reads and parses the bundle's own manifest (memory mode, first start). */
+int manifest_of(struct stub_self *self, struct stub_manifest *m, char *why, size_t whylen, int *corrupt);
 /* Parses manifest text (modified in place).  Returns 0 or -1. */
 int manifest_parse(char *text, struct stub_manifest *m);
 
@@ -75,31 +104,51 @@ int native_each(const struct stub_self *self, native_fn fn, void *ctx, char *why
                 int *corrupt);
 /* Copies len bytes at off of in to out's current position. */
 int copy_range(int in, uint64_t off, uint64_t len, int out);
-/* 0 if the file's SHA-256 matches its trailer. */
+/* 0 if the file's CRC-32Cs match its trailer. */
 int cache_verify(const struct stub_self *self);
+
+/* The bundle's _native/ entries (self->files), read and checked on first
+ * use: returns them, or NULL with why set (and *corrupt = 1 when the bundle
+ * is malformed: unsafe or duplicate names, compressed or overlapping data). */
+const struct stub_table *self_files(struct stub_self *self, char *why, size_t whylen, int *corrupt);
+/* The entry named rel, or NULL. */
+const struct stub_file *table_find(const struct stub_table *t, const char *rel);
+void table_release(struct stub_table *t);
 
 /* How Python starts: native parts from a cache dir, or from memory. */
 struct stub_plan {
     char *home;             /* PyConfig.home */
-    char *paths[2];         /* sys.path before the start-up module runs */
-    int npaths;
+    char *dir;              /* the cache entry; NULL in memory mode */
+    char *site;             /* sys._MEIPASS */
     char *libpython;        /* what to dlopen */
     char **preload;         /* ...after these, in this order (npreload) */
     size_t npreload;
-    int extmap_fd;          /* memory mode: fd of "relpath\tpath" lines of the
-                               extension modules; -1 otherwise */
 };
 int plan_from_dir(const char *dir, const struct stub_manifest *m, struct stub_plan *p);
-/* Memory mode (no usable cache dir): native parts in memfds.  Also checks
- * the hash and fills *m from the bundle's manifest. */
+/* Memory mode (no usable cache dir): libpython and its libraries in
+ * memfds.  Also checks the bundle and fills *m from its manifest. */
 int plan_from_memory(const struct stub_self *self, struct stub_manifest *m, struct stub_plan *p,
                      char *why, size_t whylen, int *corrupt);
 void plan_release(struct stub_plan *p);
 void manifest_release(struct stub_manifest *m);
 
-/* pyrun.c: loads libpython from dir and runs the app; returns its exit
- * status, or -1 with why set when Python could not be started. */
-int pyrun(const struct stub_plan *plan, const struct stub_manifest *m, const char *exe,
-          const struct payload_trailer *t, int argc, char **argv, char *why, size_t whylen);
+/* native.c: what the start-up module asks of the stub.  native_init keeps
+ * pointers to its arguments (they live as long as the process) and maps
+ * the pyz blob. */
+int native_init(const struct stub_self *self, struct stub_manifest *m, const struct stub_plan *p,
+                char *why, size_t whylen);
+/* The pyz index (marshal bytes). */
+const uint8_t *native_index(size_t *len);
+/* Inflates the module code at [off, off + size) of the pyz into a buffer
+ * that stays valid until the next call. */
+int native_code(uint64_t off, uint64_t size, const uint8_t **out, size_t *outlen, char *why, size_t whylen);
+/* The path of lazy file rel, unpacked (into the cache entry, or a memfd) if
+ * it is not yet, after the libraries it needs are loaded. */
+int native_path(const char *rel, const char **path, char *why, size_t whylen);
+
+/* pyrun.c: loads libpython and runs the app; returns its exit status, or
+ * -1 with why set when Python could not be started. */
+int pyrun(const struct stub_plan *plan, const struct stub_manifest *m, const char *exe, int argc,
+          char **argv, char *why, size_t whylen);
 
 #endif

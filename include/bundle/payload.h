@@ -18,28 +18,46 @@
  *    32    8 archive_offset   where the zip starts
  *    40    8 archive_size     zip bytes up to the trailer (EOCD included)
  *    48   32 sha256           of file bytes [0, archive_offset + archive_size)
+ *    80   16 check            four CRC-32C (crc32c_quarters) of file bytes
+ *                             [0, archive_offset + archive_size + 80): the
+ *                             whole file but these 16 bytes, in quarters
  *
- * The SHA-256 names the cache entry of the bundle's native parts.
+ * The SHA-256 names the cache entry of the bundle's native parts; bundle
+ * computes it.  The stub never hashes: a first start checks the CRC-32Cs
+ * (a truncated or damaged download is refused before any app code runs),
+ * which costs a tenth of SHA-256.
  *
  * The pyz holds the app's pure-Python modules, read in place at run time by
  * the start-up module's importer (never unpacked):
  *   u32 LE   n: size of the index
  *   n bytes  the index, a marshal'ed dict {module name: (offset, size, flags)}
  *            offset from the pyz start; flags PYZ_PACKAGE, PYZ_NAMESPACE
+ *            or, for an extension module, (0, 0, flags | PYZ_EXTENSION,
+ *            its path in the cache entry, e.g. 'site/pkg/_x.cpython-311-...so')
  *   ...      each module's code: zlib(marshal(code object))
+ * The start-up module itself is the entry named PAYLOAD_BOOT_MODULE: the stub
+ * runs it before Python's import system reads any file, so every module,
+ * encodings included, comes from the blob.
  *
- * Zip entries, all stored, all unpacked into the cache entry on first run:
+ * Zip entries, all stored, unpacked into the cache entry (<base>/<sha256>/):
  *   _native/manifest           what the stub needs (see below)
  *   _native/lib/...            libpython and the shared libraries
- *   _native/py/...             the start-up module and the modules CPython
- *                              imports before it (encodings...), as .pyc
  *   _native/site/...           extension modules and package data files, in
  *                              their package tree (sys._MEIPASS)
+ * A first start unpacks the manifest, libpython, the libraries it needs and
+ * the data files; the others ("lazy" in the manifest) are unpacked by the
+ * start-up module's importer when the app first imports them, one file at a
+ * time (temp name, then rename), each checked against its CRC-32C.
  *
  * The manifest is text, one "key value" per line:
  *   python 3.11                   the interpreter's major.minor
+ *   name hello                    the app's name (cache pruning)
  *   libpython lib/libpython3.11.so.1.0
- *   preload lib/libz.so.1         shared libraries, dependencies first
+ *   preload lib/libz.so.1         loaded before libpython, dependencies first
+ *   lazy 1a2b3c4d site/_ssl.cpython-311-x86_64-linux-gnu.so lib/libcrypto.so.3 lib/libssl.so.3
+ *                                 unpacked on first use: CRC-32C (hex), path,
+ *                                 then the libraries to load before it,
+ *                                 dependencies first
  *
  * Every field is hostile input to the stub: payload_trailer_decode and the
  * zip walker check each one against the file size before it is used.
@@ -52,14 +70,16 @@
 
 #define PAYLOAD_MAGIC "\x7f" "BUNDLE\x1a"
 #define PAYLOAD_MAGIC_LEN 8
-#define PAYLOAD_VERSION 2
-#define PAYLOAD_TRAILER_SIZE 80
+#define PAYLOAD_VERSION 3
+#define PAYLOAD_TRAILER_SIZE 96
+#define PAYLOAD_CHECKED_TAIL 80 /* trailer bytes the check covers */
 #define PAYLOAD_EOCD_SIZE 22
 #define PAYLOAD_NATIVE_PREFIX "_native/"
 #define PAYLOAD_MANIFEST "_native/manifest"
 #define PAYLOAD_BOOT_MODULE "_bundle_boot"
 #define PYZ_PACKAGE 1
 #define PYZ_NAMESPACE 2
+#define PYZ_EXTENSION 4
 /* Longest native path the stub accepts (relative to the cache entry). */
 #define PAYLOAD_PATH_MAX 1024
 /* Largest manifest the stub reads. */
@@ -73,6 +93,7 @@ struct payload_trailer {
     uint64_t archive_offset;
     uint64_t archive_size;
     uint8_t sha256[32];
+    uint32_t check[4];
 };
 
 void payload_trailer_encode(const struct payload_trailer *t, uint8_t out[PAYLOAD_TRAILER_SIZE]);

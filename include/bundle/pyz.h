@@ -1,7 +1,7 @@
 /* pyz.h - the blob of pure-Python modules that a bundle imports in place.
  *
  * Layout (see payload.h): u32 LE index size, the index as a marshal'ed dict
- * {name: (offset, size, flags)}, then each module's zlib-compressed
+ * {name: (offset, size, flags[, path])}, then each module's zlib-compressed
  * marshal'ed code object.  marshal is read by the start-up module with one
  * C call, so finding a module costs a dict lookup, not a zip directory walk
  * in Python.
@@ -19,7 +19,8 @@ struct pyz_item {
     const void *code;  /* marshal'ed code object (a .pyc without its 16-byte header);
                           NULL for a namespace package */
     size_t len;
-    unsigned flags;    /* PYZ_PACKAGE, PYZ_NAMESPACE (payload.h) */
+    unsigned flags;    /* PYZ_PACKAGE, PYZ_NAMESPACE, PYZ_EXTENSION (payload.h) */
+    const char *path;  /* PYZ_EXTENSION: its path in the cache entry; else NULL */
 };
 
 /* Appends the blob of items (in the order given: callers sort them, for

@@ -665,3 +665,7 @@ $bad"
 files_in() {
     if [[ -d $1 ]]; then (cd "$1" && find . -mindepth 1 | LC_ALL=C sort); fi
 }
+
+# bundle_hash FILE: the cache key of a bundle, read from its trailer (the
+# SHA-256 at bytes 48..80 of the last 96; include/bundle/payload.h)
+bundle_hash() { tail -c 96 "$1" | head -c 80 | tail -c 32 | od -An -tx1 -v | tr -d ' \n'; }

@@ -37,13 +37,15 @@ UID0=$(id -u)
 cat >app.py <<'PY'
 open(__import__("sys").argv[1], "w").close()
 import sys
+if len(sys.argv) > 2:
+    import math  # an extension module where the interpreter builds it as one
+    print("math", math.sqrt(4.0))
 print("app ran")
 print("meipass=%s" % getattr(sys, "_MEIPASS", None))
 PY
 build_app app.py --no-marathon
 APP=$WORK/dist/app
-# bundle_hash FILE: the archive hash in the trailer (the cache entry's name)
-bundle_hash() { tail -c 32 "$1" | od -An -tx1 -v | tr -d ' \n'; }
+# the cache entry's name (lib.sh)
 HASH=$(bundle_hash "$APP")
 [[ $HASH =~ ^[0-9a-f]{64}$ ]] || fail "cannot read the hash from the trailer of $APP"
 
@@ -64,9 +66,9 @@ layout=$("$PY" -I - "$APP" <<'PY'
 import struct, sys
 f = open(sys.argv[1], "rb").read()
 size = len(f)
-tr = f[-80:]
+tr = f[-96:]
 pyz_off, pyz_size, arc_off, arc_size = struct.unpack("<QQQQ", tr[16:48])
-eocd = f[-102:-80]
+eocd = f[-118:-96]
 cd_size, cd_rel = struct.unpack("<II", eocd[12:20])
 cd_off = arc_off + cd_rel
 # ELF: end of the loaded segments, and the build-id note (never used at run time)
@@ -81,7 +83,8 @@ for i in range(phnum):
     if ptype == 1:
         load_end = max(load_end, poff + pfilesz)
 buildid = f.find(b"GNU\0", 0, 4096)
-# zip entries: local header and data of libpython, the manifest, a .pyc
+# zip entries: local header and data of libpython, the manifest, the math
+# extension module (a lazy file) if there is one
 ents = {}
 pos = cd_off
 while pos < cd_off + cd_size:
@@ -95,7 +98,7 @@ while pos < cd_off + cd_size:
     pos += 46 + n + e + c
 lib = next(v for k, v in ents.items() if "/libpython" in k)
 man = ents["_native/manifest"]
-pyc = next(v for k, v in ents.items() if k.endswith(".pyc"))
+ext = next((v for k, v in ents.items() if k.startswith("_native/site/math.")), (0, 0, 0))
 print("size", size)
 print("pyz_off", pyz_off, "pyz_size", pyz_size)
 print("arc_off", arc_off, "arc_size", arc_size)
@@ -104,7 +107,7 @@ print("load_end", load_end)
 print("buildid", buildid + 16 if buildid > 0 else -1)
 print("lib_lh", lib[0], "lib_data", lib[1], "lib_size", lib[2])
 print("man_data", man[1], "man_size", man[2])
-print("pyc_data", pyc[1], "pyc_size", pyc[2])
+print("ext_data", ext[1], "ext_size", ext[2])
 PY
 ) || fail "cannot read the layout of $APP"
 declare -A L
@@ -157,7 +160,7 @@ info "layout: stub [0,${L[pyz_off]}) loaded up to ${L[load_end]}; pyz [${L[pyz_o
 # truncated downloads
 corrupt_case "truncated in the trailer (last byte missing)" truncate $((S - 1))
 corrupt_case "truncated in the trailer (half of it)" truncate $((S - 40))
-corrupt_case "truncated in the zip end record" truncate $((S - 90))
+corrupt_case "truncated in the zip end record" truncate $((S - 100))
 corrupt_case "truncated in the central directory" truncate $((L[cd_off] + L[cd_size] / 2))
 corrupt_case "truncated in the zip (libpython's data)" truncate $((L[lib_data] + L[lib_size] / 2))
 corrupt_case "truncated at the zip's start" truncate "${L[arc_off]}"
@@ -173,14 +176,51 @@ corrupt_case "flipped byte in the module blob (index)" flip $((L[pyz_off] + 12))
 corrupt_case "flipped byte in the module blob (code)" flip $((L[pyz_off] + L[pyz_size] * 3 / 4))
 corrupt_case "flipped byte in libpython's data" flip $((L[lib_data] + L[lib_size] / 2))
 corrupt_case "flipped byte in the manifest" flip $((L[man_data] + 2))
-corrupt_case "flipped byte in a .pyc entry" flip $((L[pyc_data] + L[pyc_size] / 2))
+if ((L[ext_size] > 0)); then
+    corrupt_case "flipped byte in an extension module (unpacked on first import)" flip $((L[ext_data] + L[ext_size] / 2))
+fi
 corrupt_case "flipped byte in a local header (entry name)" flip $((L[lib_lh] + 30 + 3))
 corrupt_case "flipped byte in the central directory (middle)" flip $((L[cd_off] + L[cd_size] / 2))
 corrupt_case "flipped byte in the central directory (an entry's offset)" flip $((L[cd_off] + 43))
-corrupt_case "flipped byte in the zip end record (cd offset)" flip $((S - 80 - 22 + 17))
-corrupt_case "flipped byte in the trailer's hash" flip $((S - 32 + 7))
-corrupt_case "flipped byte in the trailer's archive offset" flip $((S - 80 + 33))
+corrupt_case "flipped byte in the zip end record (cd offset)" flip $((S - 96 - 22 + 17))
+corrupt_case "flipped byte in the trailer's hash" flip $((S - 96 + 48 + 7))
+corrupt_case "flipped byte in the trailer's archive offset" flip $((S - 96 + 33))
+corrupt_case "flipped byte in the trailer's check" flip $((S - 16 + 5))
 info "1. corrupt bundles: $NCASE cases run"
+
+# A damaged copy of a bundle whose cache entry is filled already is not
+# rechecked whole (a warm start reads nothing it does not need); but what it
+# unpacks later, an extension module on first import, is checked on its own,
+# so the damage cannot leave a bad file in the cache that good copies use.
+if ((L[ext_size] > 0)); then
+    d=$WORK/lazy
+    mkdir -p "$d/cache" "$d/home" "$d/tmp"
+    lazy_run() { # lazy_run BUNDLE [ARG]: rc, out and err of one run on $d's cache
+        rc=0
+        out=$(run_sandboxed --cache "$d/cache" --home "$d/home" --env "TMPDIR=$d/tmp" \
+            "$1" "$d/marker" ${2:+"$2"} </dev/null 2>"$d/err") || rc=$?
+        err=$(cat "$d/err")
+    }
+    lazy_run "$APP"
+    [[ $rc == 0 && $out == "app ran"* ]] || soft_fail "lazy: first start: exit $rc, stdout $(_show "$out"), stderr $(_show "$err")"
+    ext=$(find "$d/cache/$HASH" -name 'math.*' -print 2>/dev/null || true)
+    [[ -z $ext ]] || soft_fail "lazy: the first start unpacked $ext, which the app did not import"
+    cp "$APP" "$d/damaged"
+    flip "$d/damaged" $((L[ext_data] + L[ext_size] / 2))
+    lazy_run "$d/damaged" math
+    [[ $rc != 0 ]] || soft_fail "lazy: the damaged copy imported its damaged extension module (stdout $(_show "$out"))"
+    [[ $err == *"bundle is corrupt"*"does not match its checksum"*"download it again"* ]] ||
+        soft_fail "lazy: the damaged copy's error does not say it is corrupt: $(_show "$err")"
+    ext=$(find "$d/cache/$HASH" -name 'math.*' -print 2>/dev/null || true)
+    [[ -z $ext ]] || soft_fail "lazy: the damaged copy left $ext in the cache entry"
+    lazy_run "$APP" math
+    [[ $rc == 0 && $out == "math 2.0"* ]] || soft_fail "lazy: the good copy after the damaged one: exit $rc, stdout $(_show "$out"), stderr $(_show "$err")"
+    ext=$(find "$d/cache/$HASH" -name 'math.*' -print 2>/dev/null || true)
+    [[ -n $ext ]] || soft_fail "lazy: the good copy did not unpack the math module into the cache entry"
+    info "1b. a damaged copy on a warm cache: its extension module refused on import"
+else
+    info "1b. skipped: math is built into $PY, the bundle has no extension module to damage"
+fi
 
 # ===========================================================================
 # 2. 16 concurrent first launches on one empty cache

@@ -440,7 +440,6 @@ print("other ok", getattr(sys, "_MEIPASS", None))
 PY
 (cd other && build_app other.py --no-marathon)
 OTHER=$WORK/other/dist/other
-bundle_hash() { tail -c 32 "$1" | od -An -tx1 -v | tr -d ' \n'; }
 H_RT=$(bundle_hash "$RT") H_OTHER=$(bundle_hash "$OTHER")
 shared=$WORK/shared
 mkdir -p "$shared"

@@ -1,14 +1,15 @@
 /* fuzz_extract.c - the stub's first start on a hostile bundle, both ways it
  * can go (stub/main.c):
- *   cache:  cache_fill() (hash check on a second thread, extraction of every
- *           _native/ entry into a temp dir, rename into place), then
+ *   cache:  cache_fill() (CRC-32C check on a second thread, extraction of
+ *           the _native/ entries that are not lazy into a temp dir, rename
+ *           into place), then
  *           manifest_load() and plan_from_dir() on what it extracted;
  *   memory: plan_from_memory(), used when no cache directory is usable:
  *           native parts in memfds, the manifest read from the bundle.
  *
- * The input is a whole bundle file.  A fuzzer cannot forge SHA-256, so when
- * the tail decodes the target writes the right hash into the trailer (it
- * covers the bytes before the trailer: the rest of the input is untouched)
+ * The input is a whole bundle file.  A fuzzer cannot forge the CRC-32Cs, so
+ * when the tail decodes the target writes the right ones into the trailer
+ * (they cover the rest of the file: the rest of the input is untouched)
  * before it writes the file, and every input that gets past
  * payload_trailer_decode() reaches the extraction code itself.
  *
@@ -17,7 +18,7 @@
  * the bundle's own entry; no temp directory is left behind; what a
  * successful start would load is a path inside the entry (or a memfd);
  * after a failed cache_fill() on a corrupt bundle, on which stub/main.c
- * returns from main(), no hash thread is still using the caller's
+ * returns from main(), no check thread is still using the caller's
  * struct stub_self.
  */
 #include <dirent.h>
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bundle/crc32c.h"
 #include "bundle/payload.h"
 #include "bundle/sha256.h"
 #include "fuzz_util.h"
@@ -146,12 +148,12 @@ static void run_cache(const uint8_t *bytes, size_t size)
 
     open_self(&self, size, bytes);
     rc = cache_fill(&self, &dir, why, sizeof why, &corrupt);
-    running = self.hash_state == HASH_RUNNING;
+    running = self.check_state == CHECK_RUNNING;
     /* joined here whatever happens, so that this harness stays memory-safe */
-    (void)hash_verdict(&self);
+    (void)check_verdict(&self);
     FUZZ_CHECK(!(rc != 0 && corrupt && running));
     if (rc == 0) {
-        FUZZ_CHECK(self.hash_ok && dir && strstr(dir, self.hex));
+        FUZZ_CHECK(self.check_ok && dir && strstr(dir, self.hex));
         if (manifest_load(dir, &m, why, sizeof why) == 0) {
             check_manifest(&m);
             if (plan_from_dir(dir, &m, &plan) == 0) {
@@ -167,6 +169,7 @@ static void run_cache(const uint8_t *bytes, size_t size)
         FUZZ_CHECK(why[0] && !dir);
         FUZZ_CHECK(strcmp(why, "checksum mismatch") != 0);
     }
+    table_release(&self.files);
     close(self.fd);
 }
 
@@ -189,7 +192,8 @@ static void run_memory(const uint8_t *bytes, size_t size)
         FUZZ_CHECK(strcmp(why, "checksum mismatch") != 0);
     }
     manifest_release(&m);
-    FUZZ_CHECK(self.hash_state != HASH_RUNNING);
+    FUZZ_CHECK(self.check_state != CHECK_RUNNING);
+    table_release(&self.files);
     close(self.fd);
 }
 
@@ -222,7 +226,6 @@ static void run(const uint8_t *bytes, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct payload_trailer t;
-    struct sha256 s;
     const char *why = NULL;
     uint8_t *bytes;
 
@@ -231,10 +234,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < TAIL || payload_trailer_decode(data + size - TAIL, size, &t, &why) != 0)
         return 0;
     bytes = (uint8_t *)fuzz_dup(data, size);
-    sha256_init(&s);
-    sha256_update(&s, bytes, (size_t)(t.archive_offset + t.archive_size));
-    sha256_final(&s, t.sha256);
-    memcpy(bytes + size - PAYLOAD_TRAILER_SIZE + 48, t.sha256, SHA256_LEN);
+    crc32c_quarters(bytes, (size_t)(t.archive_offset + t.archive_size + PAYLOAD_CHECKED_TAIL), t.check);
+    payload_trailer_encode(&t, bytes + size - PAYLOAD_TRAILER_SIZE);
     run(bytes, size);
     free(bytes);
     return 0;

@@ -31,6 +31,7 @@
 
 #include "bundle/pack.h"
 #include "bundle/payload.h"
+#include "bundle/crc32c.h"
 #include "bundle/sha256.h"
 #include "bundle/util.h"
 
@@ -289,6 +290,14 @@ static void test_bundle_layout(void **state)
     assert_memory_equal(sha, want, 32);
     sha_of(b, len, want);
     assert_memory_equal(file_sha, want, 32);
+    /* the check a first start makes: all but itself, in quarters */
+    uint32_t check[4];
+    crc32c_quarters(b, len - (PAYLOAD_TRAILER_SIZE - PAYLOAD_CHECKED_TAIL), check);
+    assert_memory_equal(t.check, check, sizeof check);
+    b[STUB_LEN / 2] ^= 1;
+    crc32c_quarters(b, len - (PAYLOAD_TRAILER_SIZE - PAYLOAD_CHECKED_TAIL), check);
+    assert_memory_not_equal(t.check, check, sizeof check);
+    b[STUB_LEN / 2] ^= 1;
 
     /* the directory: exactly the entries added, in order */
     assert_int_equal(payload_cd_locate(b + len - TAIL_SIZE, &t, &cd, &why), 0);
@@ -371,7 +380,7 @@ static void test_python_accepts(void **state)
                          "z = zipfile.ZipFile(sys.argv[1])\n"
                          "bad = z.testzip()\n"
                          "assert bad is None, bad\n"
-                         "assert len(z.comment) == 80, len(z.comment)\n"
+                         "assert len(z.comment) == 96, len(z.comment)\n"
                          "print(\",\".join(z.namelist()))' '%s' 2>&1",
                          python(), path) > 0);
     out = run(cmd, &status);
