@@ -19,7 +19,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <lz4.h>
 
 #include "bundle/crc32c.h"
 #include "stub.h"
@@ -71,48 +71,40 @@ const uint8_t *native_index(size_t *len)
     return st.pyz + 4;
 }
 
+/* The largest module code the stub inflates: far beyond any real module. */
+#define CODE_MAX (256u << 20)
+
 int native_code(uint64_t off, uint64_t size, const uint8_t **out, size_t *outlen, char *why, size_t whylen)
 {
-    z_stream z;
-    int r;
+    const uint8_t *p;
+    uint32_t n;
 
-    if (off > st.pyz_size || size > st.pyz_size - off || size > UINT32_MAX) {
-        snprintf(why, whylen, "module data out of bounds");
+    if (off > st.pyz_size || size > st.pyz_size - off || size < 4 || size - 4 > (uint64_t)LZ4_MAX_INPUT_SIZE) {
+        snprintf(why, whylen, "bundle is corrupt (module data out of bounds); download it again");
         return -1;
     }
-    memset(&z, 0, sizeof z);
-    if (inflateInit(&z) != Z_OK) {
-        snprintf(why, whylen, "out of memory");
+    p = st.pyz + off;
+    n = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+    if (n > CODE_MAX) {
+        snprintf(why, whylen, "bundle is corrupt (module size); download it again");
         return -1;
     }
-    z.next_in = (Bytef *)(st.pyz + off);
-    z.avail_in = (uInt)size;
-    z.total_out = 0;
-    do {
-        if (st.cap - z.total_out < 4096 || !st.buf) {
-            size_t cap = st.cap ? st.cap * 2 : 256 * 1024;
-            uint8_t *b = realloc(st.buf, cap);
-            if (!b) {
-                inflateEnd(&z);
-                snprintf(why, whylen, "out of memory");
-                return -1;
-            }
-            st.buf = b;
-            st.cap = cap;
+    if (n > st.cap || !st.buf) {
+        size_t cap = n > 256 * 1024 ? n : 256 * 1024;
+        uint8_t *b = realloc(st.buf, cap);
+        if (!b) {
+            snprintf(why, whylen, "out of memory");
+            return -1;
         }
-        z.next_out = st.buf + z.total_out;
-        z.avail_out = (uInt)(st.cap - z.total_out > UINT32_MAX ? UINT32_MAX : st.cap - z.total_out);
-        r = inflate(&z, Z_FINISH);
-    } while (r == Z_BUF_ERROR && z.avail_in > 0 && z.avail_out == 0);
-    if (r != Z_STREAM_END) {
-        inflateEnd(&z);
-        snprintf(why, whylen, "module data is damaged (%s); download the bundle again",
-                 z.msg ? z.msg : "bad zlib stream");
+        st.buf = b;
+        st.cap = cap;
+    }
+    if (LZ4_decompress_safe((const char *)p + 4, (char *)st.buf, (int)(size - 4), (int)n) != (int)n) {
+        snprintf(why, whylen, "bundle is corrupt (module data); download it again");
         return -1;
     }
     *out = st.buf;
-    *outlen = z.total_out;
-    inflateEnd(&z);
+    *outlen = n;
     return 0;
 }
 

@@ -34,7 +34,8 @@
  *            offset from the pyz start; flags PYZ_PACKAGE, PYZ_NAMESPACE
  *            or, for an extension module, (0, 0, flags | PYZ_EXTENSION,
  *            its path in the cache entry, e.g. 'site/pkg/_x.cpython-311-...so')
- *   ...      each module's code: zlib(marshal(code object))
+ *   ...      each module's code: u32 LE n, then LZ4 block of marshal(code
+ *            object) that inflates to n bytes
  * The start-up module itself is the entry named PAYLOAD_BOOT_MODULE: the stub
  * runs it before Python's import system reads any file, so every module,
  * encodings included, comes from the blob.

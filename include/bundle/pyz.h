@@ -1,10 +1,10 @@
 /* pyz.h - the blob of pure-Python modules that a bundle imports in place.
  *
  * Layout (see payload.h): u32 LE index size, the index as a marshal'ed dict
- * {name: (offset, size, flags[, path])}, then each module's zlib-compressed
- * marshal'ed code object.  marshal is read by the start-up module with one
- * C call, so finding a module costs a dict lookup, not a zip directory walk
- * in Python.
+ * {name: (offset, size, flags[, path])}, then each module's marshal'ed code
+ * object, LZ4-compressed: u32 LE size once inflated, then one LZ4 block.
+ * The stub unmarshals the index with one C call, so finding a module costs
+ * a dict lookup, not a zip directory walk in Python.
  */
 #ifndef BUNDLE_PYZ_H
 #define BUNDLE_PYZ_H
