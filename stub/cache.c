@@ -407,6 +407,11 @@ static int extract_eager(int dfd, struct stub_self *self, char *why, size_t whyl
         if (!manifest_lazy(&m, t->files[i].rel))
             rc = extract_one(dfd, self, &t->files[i], why, whylen);
     manifest_release(&m);
+    /* sys._MEIPASS exists even when all it will hold is unpacked later */
+    if (rc == 0 && mkdirat(dfd, "site", 0700) != 0 && errno != EEXIST) {
+        snprintf(why, whylen, "cannot create 'site' in the cache: %s", strerror(errno));
+        rc = -1;
+    }
     return rc;
 }
 
@@ -574,6 +579,16 @@ static void lazy_release(struct stub_lazy *l)
     free(l->path);
 }
 
+/* A path of the manifest: safe under a directory, and no control bytes (a
+ * CRLF manifest or a tab-separated line fails here, not later in open()). */
+static int manifest_path_ok(const char *p)
+{
+    for (const char *c = p; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            return 0;
+    return payload_path_safe(p, strlen(p));
+}
+
 /* "CRC PATH [DEP...]": appended to m->lazy. */
 static int parse_lazy(char *val, struct stub_manifest *m)
 {
@@ -582,16 +597,13 @@ static int parse_lazy(char *val, struct stub_manifest *m)
     unsigned long crc;
 
     tok = strtok_r(val, " ", &save);
-    if (!tok || strlen(tok) != 8)
-        return -1;
-    errno = 0;
+    if (!tok || strlen(tok) != 8 || strspn(tok, "0123456789abcdefABCDEF") != 8)
+        return -1; /* exactly 8 hex digits: no sign, prefix or blank strtoul would take */
     crc = strtoul(tok, &end, 16);
-    if (*end || errno || crc > UINT32_MAX)
-        return -1;
     l.crc = (uint32_t)crc;
     while ((tok = strtok_r(NULL, " ", &save)) != NULL) {
         char *copy;
-        if (!payload_path_safe(tok, strlen(tok)) || !(copy = strdup(tok)))
+        if (!manifest_path_ok(tok) || !(copy = strdup(tok)))
             goto bad;
         if (!l.rel) {
             l.rel = copy;
@@ -633,7 +645,7 @@ int manifest_parse(char *text, struct stub_manifest *m)
                 goto bad;
         } else if (strcmp(line, "libpython") == 0 || strcmp(line, "preload") == 0) {
             char *copy;
-            if (!payload_path_safe(val, strlen(val)) || !(copy = strdup(val)))
+            if (!manifest_path_ok(val) || !(copy = strdup(val)))
                 goto bad;
             if (line[0] == 'l') {
                 free(m->libpython);
