@@ -236,11 +236,13 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
         if (json) {
             fprintf(out, "%s{\"name\": ", nmods ? ", " : "");
             util_json_str(out, pe.name);
-            fprintf(out, ", \"size\": %u, \"package\": %s, \"namespace\": %s}", pe.size,
-                    pe.flags & PYZ_PACKAGE ? "true" : "false", pe.flags & PYZ_NAMESPACE ? "true" : "false");
+            fprintf(out, ", \"size\": %u, \"package\": %s, \"namespace\": %s, \"extension\": %s}", pe.size,
+                    pe.flags & PYZ_PACKAGE ? "true" : "false", pe.flags & PYZ_NAMESPACE ? "true" : "false",
+                    pe.flags & PYZ_EXTENSION ? "true" : "false");
         } else {
-            fprintf(out, "%10u  %s%s\n", pe.size, pe.name,
-                    pe.flags & PYZ_PACKAGE ? " (package)" : pe.flags & PYZ_NAMESPACE ? " (namespace)" : "");
+            fprintf(out, "%10u  %s%s%s\n", pe.size, pe.name, pe.flags & PYZ_PACKAGE ? " (package)" : "",
+                    pe.flags & PYZ_NAMESPACE ? " (namespace)"
+                    : pe.flags & PYZ_EXTENSION ? " (extension module, unpacked on first import)" : "");
         }
         nmods++;
     }

@@ -207,11 +207,13 @@ static int run_boot(const char *site, char *why, size_t whylen)
             snprintf(why, whylen, "bundle is corrupt (module index); download it again");
         return -1;
     }
-    if (!(mod = api.add_module(PAYLOAD_BOOT_MODULE)) || !(d = api.module_dict(mod)) ||
-        api.dict_set(d, "__builtins__", api.import_module("builtins")) != 0 ||
-        api.dict_set(d, "_native", api.module_create(&native_def, PYTHON_API_VERSION)) != 0 ||
-        api.dict_set(d, "_INDEX", index) != 0 || api.dict_set(d, "_SITE", api.decode_fs(site)) != 0 ||
-        !(r = api.eval_code(co, d, d))) {
+    pyobj *builtins = api.import_module("builtins");
+    pyobj *native = api.module_create(&native_def, PYTHON_API_VERSION);
+    pyobj *site_str = api.decode_fs(site);
+    if (!builtins || !native || !site_str || !(mod = api.add_module(PAYLOAD_BOOT_MODULE)) ||
+        !(d = api.module_dict(mod)) || api.dict_set(d, "__builtins__", builtins) != 0 ||
+        api.dict_set(d, "_native", native) != 0 || api.dict_set(d, "_INDEX", index) != 0 ||
+        api.dict_set(d, "_SITE", site_str) != 0 || !(r = api.eval_code(co, d, d))) {
         api.err_print();
         snprintf(why, whylen, "the start-up module failed");
         return -1;
