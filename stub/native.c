@@ -141,30 +141,31 @@ static int make_parents(const char *path)
     return rc;
 }
 
-/* Writes lazy file l (its bytes at data) into the cache entry, or a memfd;
- * returns its path (malloc'ed) or NULL with why set. */
-static char *unpack(const struct stub_lazy *l, const uint8_t *data, size_t size, char *why, size_t whylen)
+/* Writes lazy file l (its bytes at data) to path in the cache entry, or to
+ * a memfd when path is NULL; returns where it is (malloc'ed) or NULL with
+ * why set. */
+static char *unpack(const struct stub_lazy *l, const char *path, const uint8_t *data, size_t size,
+                    char *why, size_t whylen)
 {
-    char *path = NULL, *tmp = NULL;
+    char *tmp = NULL, *done = NULL;
     int fd = -1;
 
-    if (!st.dir) {
+    if (!path) {
 #ifdef HAVE_MEMFD_CREATE
         fd = memfd_create(l->rel, MFD_CLOEXEC); /* stays open: dlopen reads it */
-        if (fd < 0 || write_all(fd, data, size) != 0 || asprintf(&path, "/proc/self/fd/%d", fd) < 0) {
+        if (fd < 0 || write_all(fd, data, size) != 0 || asprintf(&done, "/proc/self/fd/%d", fd) < 0) {
             snprintf(why, whylen, "cannot load '%s' into memory: %s", l->rel, strerror(errno));
             if (fd >= 0)
                 close(fd);
             return NULL;
         }
-        return path;
+        return done;
 #else
         snprintf(why, whylen, "no cache directory for '%s'", l->rel);
         return NULL;
 #endif
     }
-    if (asprintf(&path, "%s/%s", st.dir, l->rel) < 0 ||
-        asprintf(&tmp, "%s/%s.tmp-%ld", st.dir, l->rel, (long)getpid()) < 0) {
+    if (asprintf(&tmp, "%s.tmp-%ld", path, (long)getpid()) < 0 || !(done = strdup(path))) {
         snprintf(why, whylen, "out of memory");
         goto fail;
     }
@@ -184,34 +185,22 @@ static char *unpack(const struct stub_lazy *l, const uint8_t *data, size_t size,
         goto fail;
     }
     free(tmp);
-    return path;
+    return done;
 fail:
-    free(path);
+    free(done);
     free(tmp);
     return NULL;
 }
 
-/* Makes lazy file l available: found in the cache entry, or unpacked. */
-static int ensure(struct stub_lazy *l, char *why, size_t whylen)
+/* Lazy file l's bytes, from the bundle file, checked against its CRC-32C,
+ * handed to unpack(). */
+static int unpack_from_bundle(struct stub_lazy *l, const char *path, char *why, size_t whylen)
 {
     const struct stub_table *t;
     const struct stub_file *f;
     int corrupt = 0, fd, rc = -1;
+    char reason[STUB_WHY_MAX] = "";
 
-    if (l->path)
-        return 0;
-    if (st.dir) {
-        char *path = NULL;
-        if (asprintf(&path, "%s/%s", st.dir, l->rel) < 0) {
-            snprintf(why, whylen, "out of memory");
-            return -1;
-        }
-        if (access(path, F_OK) == 0) { /* there, so whole: renamed into place */
-            l->path = path;
-            return 0;
-        }
-        free(path);
-    }
     /* the bundle file again: the app may have closed the stub's fd */
     fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -220,12 +209,12 @@ static int ensure(struct stub_lazy *l, char *why, size_t whylen)
     }
     int saved = st.self->fd;
     st.self->fd = fd;
-    t = self_files(st.self, why, whylen, &corrupt);
+    t = self_files(st.self, reason, sizeof reason, &corrupt);
     f = t ? table_find(t, l->rel) : NULL;
     if (t && !f)
         snprintf(why, whylen, "bundle is corrupt ('%s' is missing); download it again", l->rel);
-    else if (!t && corrupt)
-        snprintf(why + strlen(why), whylen - strlen(why), "; the bundle is corrupt: download it again");
+    else if (!t)
+        snprintf(why, whylen, corrupt ? "bundle is corrupt (%s); download it again" : "%s", reason);
     if (f) {
         long page = sysconf(_SC_PAGESIZE);
         uint64_t start = f->off - f->off % (uint64_t)(page > 0 ? page : 4096);
@@ -238,7 +227,7 @@ static int ensure(struct stub_lazy *l, char *why, size_t whylen)
             if (crc32c(0, data, (size_t)f->size) != l->crc)
                 snprintf(why, whylen, "bundle is corrupt ('%s' does not match its checksum); download it again",
                          l->rel);
-            else if ((l->path = unpack(l, data, (size_t)f->size, why, whylen)) != NULL)
+            else if ((l->path = unpack(l, path, data, (size_t)f->size, why, whylen)) != NULL)
                 rc = 0;
             munmap(map, maplen ? maplen : 1);
         }
@@ -247,6 +236,29 @@ static int ensure(struct stub_lazy *l, char *why, size_t whylen)
     close(fd);
     if (rc == 0)
         stub_debug("unpacked %s", l->rel);
+    return rc;
+}
+
+/* Makes lazy file l available: found in the cache entry, or unpacked. */
+static int ensure(struct stub_lazy *l, char *why, size_t whylen)
+{
+    char *path = NULL;
+    int rc;
+
+    if (l->path)
+        return 0;
+    if (st.dir) {
+        if (asprintf(&path, "%s/%s", st.dir, l->rel) < 0) {
+            snprintf(why, whylen, "out of memory");
+            return -1;
+        }
+        if (access(path, F_OK) == 0) { /* there, so whole: renamed into place */
+            l->path = path;
+            return 0;
+        }
+    }
+    rc = unpack_from_bundle(l, path, why, whylen);
+    free(path);
     return rc;
 }
 
