@@ -15,6 +15,7 @@
 
 #include "bundle/crc32c.h"
 #include "bundle/elfdeps.h"
+#include "bundle/link.h"
 #include "bundle/marathon.h"
 #include "bundle/pack.h"
 #include "bundle/payload.h"
@@ -217,6 +218,8 @@ struct build {
     struct buf pyz;     /* the pure-Python module blob */
     char *boot_file;    /* temp file holding the boot source */
     char *strip_dir;    /* temp dir of stripped copies of the native files */
+    char *link_dir;     /* temp dir of the stub linked with libpython (link.c) */
+    char *linked_stub;  /* that stub, or NULL: the prebuilt one loads the shared libpython */
     struct strvec stripped; /* their paths, to point entries at (owned) */
     size_t n_modules, n_natives;
     char *made_dir;     /* the output directory, when this build created it */
@@ -607,6 +610,47 @@ out:
     return out;
 }
 
+/* The stub: linked with the static libpython when the interpreter has one,
+ * cc works, and no extension module asks for the shared libpython by name
+ * (two copies of the interpreter in one process would not work). */
+static int choose_stub(struct build *b)
+{
+    char *why = NULL;
+
+    if (b->o->shared_libpython) {
+        say(b, 1, "the stub loads the shared libpython (--shared-libpython)");
+        return 0;
+    }
+    for (size_t i = 0; i < b->graph.n; i++) {
+        const struct module *m = &b->graph.mods[i];
+        struct elfdeps_info info = {0};
+        struct err e = {0};
+        if (m->kind != MOD_EXTENSION || m->excluded || elfdeps_read(m->path, &info, &e) != 0)
+            continue;
+        for (size_t k = 0; k < info.nneeded && !why; k++)
+            if (strncmp(info.needed[k], "libpython", 9) == 0)
+                why = strdupf("%s needs %s by name", m->path, info.needed[k]);
+        elfdeps_info_release(&info);
+        if (why)
+            break;
+    }
+    if (!why) {
+        b->link_dir = strdup("/tmp/bundle-link-XXXXXX");
+        if (!b->link_dir || !mkdtemp(b->link_dir)) {
+            free(b->link_dir);
+            b->link_dir = NULL;
+            return err_set(b->err, errno, "cannot create a temp dir in /tmp");
+        }
+        b->linked_stub = link_stub(&b->probe, b->link_dir, &why);
+    }
+    if (b->linked_stub)
+        say(b, 1, "libpython linked into the executable (%s)", b->probe.libpython_a);
+    else
+        say(b, 1, "the stub loads the shared libpython: %s", why ? why : "out of memory");
+    free(why);
+    return 0;
+}
+
 /* libpython, the shared libraries and the extension modules.  A first start
  * unpacks libpython and the libraries it needs itself ("preload"); the
  * extension modules and the libraries only they need are "lazy": unpacked
@@ -618,9 +662,9 @@ static int collect_native(struct build *b)
     int rc = -1;
     const char *libpy = base_name(b->probe.libpython);
 
-    if (strvec_push(&roots, b->probe.libpython) != 0)
-        goto oom;
-    if (elfdeps_closure((const char *const *)roots.v, 1, &py, b->err) != 0)
+    /* linked, libpython is in the executable, and its libraries with it */
+    if (!b->linked_stub && (strvec_push(&roots, b->probe.libpython) != 0 ||
+                            elfdeps_closure((const char *const *)roots.v, 1, &py, b->err) != 0))
         goto out;
     for (size_t i = 0; i < b->graph.n; i++) {
         const struct module *m = &b->graph.mods[i];
@@ -633,11 +677,26 @@ static int collect_native(struct build *b)
         warn(b, 0, "shared library %s not found: whatever needs it will fail to load",
             b->libs.missing[i]);
 
-    if (buf_printf(&b->manifest, "python %d.%d\nname %s\nlibpython lib/%s\n", b->probe.major,
-                   b->probe.minor, b->name, libpy) != 0)
+    if (buf_printf(&b->manifest, "python %d.%d\nname %s\n", b->probe.major, b->probe.minor, b->name) != 0)
         goto oom;
-    if (add_entry(b, strdupf("_native/lib/%s", libpy), b->probe.libpython, NULL, 0, true) != 0)
-        goto out;
+    if (b->linked_stub) {
+        struct elfdeps_info info = {0};
+        if (buf_printf(&b->manifest, "linked 1\n") != 0)
+            goto oom;
+        if (elfdeps_read(b->linked_stub, &info, b->err) != 0)
+            goto out;
+        if (info.glibc_major > b->libs.glibc_major ||
+            (info.glibc_major == b->libs.glibc_major && info.glibc_minor > b->libs.glibc_minor)) {
+            b->libs.glibc_major = info.glibc_major;
+            b->libs.glibc_minor = info.glibc_minor;
+        }
+        elfdeps_info_release(&info);
+    } else {
+        if (buf_printf(&b->manifest, "libpython lib/%s\n", libpy) != 0)
+            goto oom;
+        if (add_entry(b, strdupf("_native/lib/%s", libpy), b->probe.libpython, NULL, 0, true) != 0)
+            goto out;
+    }
     /* glibc itself dlopens libgcc_s.so.1 to unwind threads (pthread_exit,
      * cancellation): no DT_NEEDED names it, but a host without it aborts */
     bool have_gcc_s = false;
@@ -684,7 +743,7 @@ static int collect_native(struct build *b)
         if (!(b->entries[b->nentries - 1].lazy = ext_deps(b, m->path, &py)))
             goto out;
     }
-    b->n_natives += 1 + b->libs.n + (roots.n - 1);
+    b->n_natives += (b->linked_stub ? 0 : 1) + b->libs.n + (roots.n - (b->linked_stub ? 0 : 1));
     /* for bundle inspect: the oldest glibc it runs on, and the options that
      * shaped its contents (no paths: the bundle stays reproducible) */
     buf_printf(&b->manifest, "glibc %d.%d\noptions", b->libs.glibc_major, b->libs.glibc_minor);
@@ -1104,8 +1163,17 @@ static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
         b->entries[w++] = b->entries[i];
     }
     b->nentries = w;
-    if (pack_open(&p, b->output, bundle_stub_start, (size_t)(bundle_stub_end - bundle_stub_start),
-                  b->pyz.data, b->pyz.len, t, b->err) != 0)
+    const unsigned char *stub = bundle_stub_start;
+    size_t stub_len = (size_t)(bundle_stub_end - bundle_stub_start);
+    char *linked = NULL;
+    if (b->linked_stub) {
+        if (util_read_file(b->linked_stub, (size_t)1 << 30, &linked, &stub_len, b->err) != 0)
+            return -1;
+        stub = (const unsigned char *)linked;
+    }
+    int rc0 = pack_open(&p, b->output, stub, stub_len, b->pyz.data, b->pyz.len, t, b->err);
+    free(linked);
+    if (rc0 != 0)
         return -1;
     for (size_t i = 0; i < b->nentries; i++) {
         const struct entry *e = &b->entries[i];
@@ -1207,6 +1275,18 @@ static void build_release(struct build *b)
     if (b->strip_dir)
         rmdir(b->strip_dir);
     free(b->strip_dir);
+    if (b->link_dir) {
+        static const char *const made[] = {"stub.a", "lz4.a", "stub"};
+        for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
+            char *f = util_join(b->link_dir, made[i]);
+            if (f)
+                unlink(f);
+            free(f);
+        }
+        rmdir(b->link_dir);
+    }
+    free(b->link_dir);
+    free(b->linked_stub);
     free(b->boot_file);
     free(b->name);
     free(b->output);
@@ -1264,7 +1344,7 @@ int build_run(const struct cli_opts *o, struct err *err)
     if (collect_python(&b) != 0)
         goto out;
     step_done(&b, "packing modules");
-    if (collect_native(&b) != 0 || strip_natives(&b) != 0 || finish_manifest(&b) != 0)
+    if (choose_stub(&b) != 0 || collect_native(&b) != 0 || strip_natives(&b) != 0 || finish_manifest(&b) != 0)
         goto out;
     step_done(&b, "native closure and strip");
     if (collect_data(&b) != 0 || collect_metadata(&b) != 0)

@@ -30,6 +30,10 @@ const char cli_usage[] =
     "                          sys._MEIPASS ('.' for its top)\n"
     "      --exclude-data GLOB leave out package files whose path under\n"
     "                          sys._MEIPASS matches GLOB (e.g. 'numpy/*.txt')\n"
+    "      --shared-libpython  load the interpreter's shared libpython at run time\n"
+    "                          (unpacked on the first start) instead of linking\n"
+    "                          its static libpython into the executable (the\n"
+    "                          default when it has one and cc is installed)\n"
     "      --json              print one JSON object on stdout when done (what was\n"
     "                          built, or the error); messages go to stderr\n"
     "  -q, --quiet             print errors only\n"
@@ -55,7 +59,7 @@ const char cli_usage[] =
     "\n"
     "Other commands:\n"
     "  inspect FILE            list what is inside a bundle (--json: as JSON)\n"
-    "  verify FILE             check a bundle's structure and SHA-256: exit 0 if\n"
+    "  verify FILE             check a bundle's structure and checksums: exit 0 if\n"
     "                          intact, 1 with the reason if not\n"
     "\n"
     "  -h, --help              show this help and exit\n"
@@ -71,7 +75,7 @@ enum {
     OPT_ONEFILE = 256, OPT_PYTHON, OPT_VERSION, OPT_NO_MARATHON, OPT_METRONOME, OPT_URL,
     OPT_MARATHON_ID, OPT_CPUS, OPT_MEM, OPT_DISK, OPT_INSTANCES, OPT_FETCH, OPT_FETCH_CACHE,
     OPT_HEALTH_PATH, OPT_KILL_GRACE, OPT_ENV, OPT_ARGS, OPT_HIDDEN, OPT_EXCLUDE, OPT_ADD_DATA,
-    OPT_COLLECT, OPT_EXCLUDE_DATA, OPT_JSON,
+    OPT_COLLECT, OPT_EXCLUDE_DATA, OPT_JSON, OPT_SHARED_LIBPYTHON,
 };
 
 static const struct option long_opts[] = {
@@ -84,6 +88,7 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
     {"no-marathon", no_argument, NULL, OPT_NO_MARATHON},
+    {"shared-libpython", no_argument, NULL, OPT_SHARED_LIBPYTHON},
     {"metronome", no_argument, NULL, OPT_METRONOME},
     {"url", required_argument, NULL, OPT_URL},
     {"marathon-id", required_argument, NULL, OPT_MARATHON_ID},
@@ -239,6 +244,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
                 rc = err_set(err, ENOMEM, "out of memory");
             break;
         case OPT_JSON: o->json = true; break;
+        case OPT_SHARED_LIBPYTHON: o->shared_libpython = true; break;
         case OPT_HIDDEN:
             rc = check_module(optarg, "--hidden-import", err) ? -1 : push(&o->hidden, optarg, err);
             break;

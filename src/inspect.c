@@ -207,6 +207,9 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
     manifest_get(manifest, "name", name, sizeof name);
     manifest_get(manifest, "glibc", glibc, sizeof glibc);
     manifest_get(manifest, "libpython", libpy, sizeof libpy);
+    char linked[8];
+    if (!libpy[0] && strcmp(manifest_get(manifest, "linked", linked, sizeof linked), "1") == 0)
+        snprintf(libpy, sizeof libpy, "linked into the executable");
     if (json) {
         fprintf(out, "{\"file\": ");
         util_json_str(out, path);

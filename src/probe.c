@@ -42,6 +42,12 @@ static const char probe_script[] =
     "    for c in (os.path.join(d, so), os.path.join(d, sysconfig.get_config_var('MULTIARCH') or '', so)):\n"
     "        if so and os.path.isfile(c): lib = c; break\n"
     "put('libpython', lib)\n"
+    "# the static libpython of the same build (link.c), and what it links with\n"
+    "d = sysconfig.get_config_var('LIBPL') or ''\n"
+    "for n in ('libpython%d.%d-pic.a' % sys.version_info[:2], sysconfig.get_config_var('LIBRARY') or ''):\n"
+    "    if n.endswith('.a') and os.path.isfile(os.path.join(d, n)):\n"
+    "        put('libpython_a', os.path.join(d, n)); break\n"
+    "put('link_libs', ' '.join(str(sysconfig.get_config_var(k) or '') for k in ('LIBS', 'SYSLIBS', 'MODLIBS')))\n"
     "put('gil_disabled', sysconfig.get_config_var('Py_GIL_DISABLED') or 0)\n"
     "put('end', 'ok')\n"
     "sys.stdout.flush(); sys.stdout.buffer.write(b''.join(o))\n";
@@ -149,6 +155,10 @@ int probe_parse(const char *buf, size_t len, struct probe *p, struct err *err)
             rc = strvec_push(&p->builtins, val);
         } else if (strcmp(key, "libpython") == 0) {
             rc = set_str(&p->libpython, val);
+        } else if (strcmp(key, "libpython_a") == 0) {
+            rc = set_str(&p->libpython_a, val);
+        } else if (strcmp(key, "link_libs") == 0) {
+            rc = set_str(&p->link_libs, val);
         } else if (strcmp(key, "gil_disabled") == 0) {
             p->gil_disabled = strcmp(val, "0") != 0;
         } else if (strcmp(key, "end") == 0) {
@@ -225,6 +235,8 @@ void probe_release(struct probe *p)
     free(p->stdlib);
     free(p->platstdlib);
     free(p->libpython);
+    free(p->libpython_a);
+    free(p->link_libs);
     strvec_release(&p->path);
     strvec_release(&p->ext_suffixes);
     strvec_release(&p->builtins);

@@ -1,10 +1,15 @@
-/* stub_blob.c - the bootloader binary, embedded in bundle at build time so
- * that the one bundle executable is all a user runs. */
-__asm__(".section .rodata\n"
-        ".global bundle_stub_start\n"
-        ".global bundle_stub_end\n"
-        ".balign 16\n"
-        "bundle_stub_start:\n"
-        ".incbin \"" BUNDLE_STUB_PATH "\"\n"
-        "bundle_stub_end:\n"
-        ".previous\n");
+/* stub_blob.c - the bootloader, embedded in bundle at build time so that
+ * the one bundle executable is all a user runs: the stub linked and ready,
+ * and the same stub as objects (with the LZ4 library it needs), which
+ * src/link.c links with an interpreter's static libpython. */
+#define BLOB(name, path)                                                                           \
+    __asm__(".section .rodata\n"                                                                    \
+            ".global " #name "_start\n"                                                            \
+            ".global " #name "_end\n"                                                              \
+            ".balign 16\n" #name "_start:\n"                                                        \
+            ".incbin \"" path "\"\n" #name "_end:\n"                                                \
+            ".previous\n")
+
+BLOB(bundle_stub, BUNDLE_STUB_PATH);
+BLOB(bundle_stub_objs, BUNDLE_STUB_OBJS_PATH);
+BLOB(bundle_lz4, BUNDLE_LZ4_PATH);

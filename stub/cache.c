@@ -455,12 +455,22 @@ static int fill_in(const struct stub_self *self, const char *base, char **dir, c
         snprintf(why, whylen, "out of memory");
         goto out;
     }
+    /* the base is locked shared from mkdtemp() until the temp dir is
+     * locked: cache_prune, which takes it exclusively, never sees a temp
+     * dir that is nobody's yet and would remove it */
+    int lockfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (lockfd >= 0)
+        flock(lockfd, LOCK_SH);
     if (!mkdtemp(tmp) || (dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         snprintf(why, whylen, "cannot create a directory in '%s': %s", base, strerror(errno));
+        if (lockfd >= 0)
+            close(lockfd);
         goto out;
     }
     /* held while extracting: a temp dir nobody holds is a killed run's */
     flock(dfd, LOCK_EX);
+    if (lockfd >= 0)
+        close(lockfd);
     stub_debug("extracting into %s", tmp);
     if (extract_eager(dfd, (struct stub_self *)self, why, whylen, corrupt) != 0)
         goto out;
@@ -666,12 +676,14 @@ int manifest_parse(char *text, struct stub_manifest *m)
             free(m->name);
             if (!(m->name = strdup(val)))
                 goto bad;
+        } else if (strcmp(line, "linked") == 0) {
+            m->linked = strcmp(val, "1") == 0;
         } else if (strcmp(line, "lazy") == 0) {
             if (parse_lazy(val, m) != 0)
                 goto bad;
         }
     }
-    if (!m->libpython || m->py_major != 3)
+    if (!m->libpython == !m->linked || m->py_major != 3) /* one of the two */
         goto bad;
     if (m->nlazy)
         qsort(m->lazy, m->nlazy, sizeof *m->lazy, cmp_lazy);
@@ -795,6 +807,8 @@ void cache_prune(const struct stub_self *self, const char *dir, const struct stu
     free(base);
     if (bfd < 0)
         return;
+    /* temp dirs are judged only with the base locked: see fill_in() */
+    int may_sweep = flock(bfd, LOCK_EX | LOCK_NB) == 0;
     d = fdopendir(dup(bfd));
     while (d && (de = readdir(d)) != NULL) {
         int lock = -1;
@@ -802,6 +816,8 @@ void cache_prune(const struct stub_self *self, const char *dir, const struct stu
             st.st_uid != geteuid())
             continue;
         if (strncmp(de->d_name, ".tmp-", 5) == 0) {
+            if (!may_sweep)
+                continue;
             int tfd = openat(bfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (tfd >= 0 && flock(tfd, LOCK_EX | LOCK_NB) == 0) {
                 stub_debug("removing %s, left by a killed run", de->d_name);

@@ -28,6 +28,8 @@ static int fill_preload(struct stub_plan *p, const struct stub_manifest *m,
             return -1;
         p->npreload++;
     }
+    if (m->linked)
+        return 0; /* libpython is in the stub itself */
     return (p->libpython = resolve(ctx, m->libpython)) ? 0 : -1;
 }
 

@@ -246,10 +246,13 @@ int pyrun(const struct stub_plan *plan, const struct stub_manifest *m, const cha
         if (!open_lib(plan->preload[i], RTLD_LAZY | RTLD_LOCAL, why, whylen))
             return -1;
     stub_debug("preloaded %zu shared libraries", plan->npreload);
-    h = open_lib(plan->libpython, RTLD_LAZY | RTLD_GLOBAL, why, whylen);
-    if (!h || load_api(h, why, whylen) != 0)
+    /* linked into this very executable, or a shared library to load */
+    h = RTLD_DEFAULT;
+    if (plan->libpython && !(h = open_lib(plan->libpython, RTLD_LAZY | RTLD_GLOBAL, why, whylen)))
         return -1;
-    stub_debug("loaded %s", plan->libpython);
+    if (load_api(h, why, whylen) != 0)
+        return -1;
+    stub_debug("loaded %s", plan->libpython ? plan->libpython : "libpython (linked in)");
     /* sys._MEIPASS: site/ of the cache entry; in memory mode, a path that
      * names the bundle's own site/ entries */
     if (plan->site ? !(site = strdup(plan->site)) : asprintf(&site, "%s/_native/site", exe) < 0) {

@@ -62,7 +62,8 @@ struct stub_manifest {
     int py_major, py_minor;
     char *name;             /* the app's name (owned; may be NULL) */
     int lock_fd;            /* shared lock on the cache entry while running, or 0 */
-    char *libpython;        /* relative to the cache entry (owned) */
+    char *libpython;        /* relative to the cache entry (owned); NULL when linked */
+    int linked;             /* libpython is linked into the stub itself */
     char **preload;         /* relative paths, dependencies first (owned) */
     size_t npreload;
     struct stub_lazy *lazy; /* sorted by rel (owned, nlazy) */
@@ -120,7 +121,7 @@ struct stub_plan {
     char *home;             /* PyConfig.home */
     char *dir;              /* the cache entry; NULL in memory mode */
     char *site;             /* sys._MEIPASS */
-    char *libpython;        /* what to dlopen */
+    char *libpython;        /* what to dlopen; NULL: linked into the stub */
     char **preload;         /* ...after these, in this order (npreload) */
     size_t npreload;
 };

@@ -45,15 +45,16 @@
  *   _native/lib/...            libpython and the shared libraries
  *   _native/site/...           extension modules and package data files, in
  *                              their package tree (sys._MEIPASS)
- * A first start unpacks the manifest, libpython, the libraries it needs and
- * the data files; the others ("lazy" in the manifest) are unpacked by the
+ * A first start unpacks the manifest, libpython (unless it is linked into
+ * the stub, link.h), the libraries it needs and the data files; the others ("lazy" in the manifest) are unpacked by the
  * start-up module's importer when the app first imports them, one file at a
  * time (temp name, then rename), each checked against its CRC-32C.
  *
  * The manifest is text, one "key value" per line:
  *   python 3.11                   the interpreter's major.minor
  *   name hello                    the app's name (cache pruning)
- *   libpython lib/libpython3.11.so.1.0
+ *   libpython lib/libpython3.11.so.1.0   the shared libpython to load, or
+ *   linked 1                      libpython is linked into the stub itself
  *   preload lib/libz.so.1         loaded before libpython, dependencies first
  *   lazy 1a2b3c4d site/_ssl.cpython-311-x86_64-linux-gnu.so lib/libcrypto.so.3 lib/libssl.so.3
  *                                 unpacked on first use: CRC-32C (hex), path,

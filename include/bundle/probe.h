@@ -20,6 +20,8 @@ struct probe {
     struct strvec ext_suffixes; /* importlib.machinery.EXTENSION_SUFFIXES */
     struct strvec builtins;  /* sys.builtin_module_names */
     char *libpython;         /* path of the shared libpython the interpreter runs on, "" if static */
+    char *libpython_a;       /* its static libpython (LIBPL), or NULL */
+    char *link_libs;         /* what a static libpython links with (LIBS SYSLIBS MODLIBS), or NULL */
     bool gil_disabled;       /* a free-threaded build */
 };
 

@@ -72,7 +72,17 @@ assert d == {"ok": False, "status": 2, "error": d["error"]} and "nothere.py" in 
 bin=one/app/dist/main
 "$BUNDLE" inspect "$bin" >inspect.out || fail "inspect failed"
 assert_contains "$(cat inspect.out)" "__bundle_main__"
-assert_contains "$(cat inspect.out)" "_native/lib/libpython"
+# libpython: linked into the executable (the default where the static one
+# and cc exist), else a native entry
+if grep -q 'linked into the executable' inspect.out; then
+    assert_contains "$(cat inspect.out)" "_native/manifest"
+else
+    assert_contains "$(cat inspect.out)" "_native/lib/libpython"
+fi
+"$BUNDLE" --onefile one/app/main.py --python "$PY" -q --no-marathon --shared-libpython -o shared/main ||
+    fail "--shared-libpython build failed"
+"$BUNDLE" inspect shared/main >inspect-shared.out || fail "inspect failed"
+assert_contains "$(cat inspect-shared.out)" "_native/lib/libpython"
 "$BUNDLE" inspect --json "$bin" | "$PY" -I -c '
 import json, sys
 d = json.load(sys.stdin)

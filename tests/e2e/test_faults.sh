@@ -96,7 +96,8 @@ while pos < cd_off + cd_size:
     csize, = struct.unpack_from("<I", f, pos + 20)
     ents[name] = (lh, lh + 30 + ln + le, csize)
     pos += 46 + n + e + c
-lib = next(v for k, v in ents.items() if "/libpython" in k)
+# libpython's entry, or (libpython linked into the stub) the largest one
+lib = next((v for k, v in ents.items() if "/libpython" in k), None) or max(ents.values(), key=lambda v: v[2])
 man = ents["_native/manifest"]
 ext = next((v for k, v in ents.items() if k.startswith("_native/site/math.")), (0, 0, 0))
 print("size", size)
@@ -162,7 +163,7 @@ corrupt_case "truncated in the trailer (last byte missing)" truncate $((S - 1))
 corrupt_case "truncated in the trailer (half of it)" truncate $((S - 40))
 corrupt_case "truncated in the zip end record" truncate $((S - 100))
 corrupt_case "truncated in the central directory" truncate $((L[cd_off] + L[cd_size] / 2))
-corrupt_case "truncated in the zip (libpython's data)" truncate $((L[lib_data] + L[lib_size] / 2))
+corrupt_case "truncated in the zip (libpython's or the largest entry's data)" truncate $((L[lib_data] + L[lib_size] / 2))
 corrupt_case "truncated at the zip's start" truncate "${L[arc_off]}"
 corrupt_case "truncated in the module blob" truncate $((L[pyz_off] + L[pyz_size] / 2))
 corrupt_case "truncated in the stub (after its loaded segments)" truncate $((L[load_end] + 8))
@@ -174,7 +175,10 @@ if ((L[buildid] > 0)); then
 fi
 corrupt_case "flipped byte in the module blob (index)" flip $((L[pyz_off] + 12))
 corrupt_case "flipped byte in the module blob (code)" flip $((L[pyz_off] + L[pyz_size] * 3 / 4))
-corrupt_case "flipped byte in libpython's data" flip $((L[lib_data] + L[lib_size] / 2))
+corrupt_case "flipped byte in libpython's (or the largest entry's) data" flip $((L[lib_data] + L[lib_size] / 2))
+# libpython linked in, the stub's loaded part is mostly libpython's code: the
+# kernel maps it, the stub's own code runs first and finds the damage
+corrupt_case "flipped byte in the middle of the stub's loaded part" flip $((L[load_end] / 2))
 corrupt_case "flipped byte in the manifest" flip $((L[man_data] + 2))
 if ((L[ext_size] > 0)); then
     corrupt_case "flipped byte in an extension module (unpacked on first import)" flip $((L[ext_data] + L[ext_size] / 2))

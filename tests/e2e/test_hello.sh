@@ -2,7 +2,9 @@
 # examples/hello: built with the defaults, run with no Python on the machine.
 # Checks: the output and exit status; dist/ holds exactly the binary (one
 # self-contained file) and its Marathon JSON; a second run from the warm cache;
-# a run with BUNDLE_CACHE_DIR unset puts the cache under $HOME/.cache/bundle.
+# a run with BUNDLE_CACHE_DIR unset puts the cache under $HOME/.cache/bundle;
+# the same app built with --shared-libpython (libpython unpacked into the
+# cache, loaded with dlopen) runs too, cold and warm.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_bundle
@@ -36,6 +38,14 @@ assert_contains "$out" "frozen=True" "stdout of dist/hello"
 assert_eq "" "$(cat "$WORK/err")" "stderr of dist/hello"
 [[ -n $(ls -A "$SB_CACHE") ]] || fail "the first run left nothing in BUNDLE_CACHE_DIR ($SB_CACHE)"
 cache_before=$(files_in "$SB_CACHE")
+# linked into the executable (where the interpreter has a static libpython and
+# cc exists): the first start writes no libpython
+if "$BUNDLE" inspect dist/hello | grep -q 'linked into the executable'; then
+    [[ -z $(find "$SB_CACHE" -name 'libpython*' -print) ]] ||
+        fail "a linked bundle unpacked a libpython: $(find "$SB_CACHE" -name 'libpython*')"
+else
+    info "libpython not linked in ($PY has no static libpython, or no cc): the shared way only"
+fi
 
 # Warm cache: same output, and the cache is reused, not refilled.
 rc=0
@@ -53,5 +63,19 @@ assert_status 0 "$rc" "run without BUNDLE_CACHE_DIR (stderr: $(cat "$WORK/err"))
 assert_eq "$out" "$out3" "stdout without BUNDLE_CACHE_DIR"
 [[ -d $home/.cache/bundle && -n $(ls -A "$home/.cache/bundle") ]] ||
     fail "no cache under \$HOME/.cache/bundle; HOME holds: $(cd "$home" && find . | head -20)"
+
+# --shared-libpython: the interpreter as a shared library in the cache entry
+rc=0
+"$BUNDLE" --onefile hello.py --python "$PY" -q --no-marathon --shared-libpython -o shared/hello 2>"$WORK/err" ||
+    fail "--shared-libpython build failed: $(cat "$WORK/err")"
+rm -rf "$SB_CACHE" && mkdir "$SB_CACHE"
+for run in cold warm; do
+    rc=0
+    out4=$(run_sandboxed shared/hello </dev/null 2>"$WORK/err") || rc=$?
+    assert_status 0 "$rc" "--shared-libpython bundle, $run (stderr: $(cat "$WORK/err"))"
+    assert_eq "$out" "$out4" "stdout of the --shared-libpython bundle, $run"
+done
+[[ -n $(find "$SB_CACHE" -path '*/lib/libpython*' -print) ]] ||
+    fail "the --shared-libpython bundle left no libpython in its cache entry: $(cd "$SB_CACHE" && find . | head)"
 
 pass

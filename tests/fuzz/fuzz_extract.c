@@ -124,15 +124,15 @@ static void open_self(struct stub_self *self, size_t size, const uint8_t *bytes)
 
 static void check_manifest(const struct stub_manifest *m)
 {
-    FUZZ_CHECK(m->py_major == 3 && m->libpython);
-    FUZZ_CHECK(payload_path_safe(m->libpython, strlen(m->libpython)));
+    FUZZ_CHECK(m->py_major == 3 && !m->libpython == !!m->linked);
+    FUZZ_CHECK(!m->libpython || payload_path_safe(m->libpython, strlen(m->libpython)));
     for (size_t i = 0; i < m->npreload; i++)
         FUZZ_CHECK(payload_path_safe(m->preload[i], strlen(m->preload[i])));
 }
 
 static void check_plan(const struct stub_plan *p, const struct stub_manifest *m, const char *where)
 {
-    FUZZ_CHECK(p->libpython && has_prefix(p->libpython, where));
+    FUZZ_CHECK(m->linked ? !p->libpython : p->libpython && has_prefix(p->libpython, where));
     FUZZ_CHECK(p->npreload == m->npreload);
     for (size_t i = 0; i < p->npreload; i++)
         FUZZ_CHECK(p->preload[i] && has_prefix(p->preload[i], where));

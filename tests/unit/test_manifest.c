@@ -577,6 +577,28 @@ static void test_crlf(void **state)
     assert_int_equal(parse("python 2.7\r\nlibpython lib/libpython2.7.so.1.0\n", &m), -1);
 }
 
+/* "linked 1": libpython is in the stub; then no libpython line, and one of
+ * the two is required */
+static void test_linked(void **state)
+{
+    (void)state;
+    struct stub_manifest m;
+
+    assert_int_equal(parse("python 3.12\nname app\nlinked 1\npreload lib/libgcc_s.so.1\n"
+                           "lazy 0000abcd site/x.so\n",
+                           &m),
+                     0);
+    assert_true(m.linked);
+    assert_null(m.libpython);
+    assert_int_equal(m.nlazy, 1);
+    manifest_release(&m);
+    /* both, or neither */
+    assert_int_equal(parse("python 3.12\nlinked 1\nlibpython lib/libpython3.12.so.1.0\n", &m), -1);
+    assert_int_equal(parse("python 3.12\nname app\n", &m), -1);
+    assert_int_equal(parse("python 3.12\nlinked 0\n", &m), -1);
+    assert_int_equal(parse("python 3.12\nlinked yes\n", &m), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_many_lazy),
         cmocka_unit_test(test_no_trailing_newline),
         cmocka_unit_test(test_crlf),
+        cmocka_unit_test(test_linked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
