@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,9 @@ struct build {
     char *strip_dir;    /* temp dir of stripped copies of the native files */
     char *link_dir;     /* temp dir of the stub linked with libpython (link.c) */
     char *linked_stub;  /* that stub, or NULL: the prebuilt one loads the shared libpython */
+    char *link_why;     /* why there is none (link_stub) */
+    pthread_t link_tid; /* linking runs beside the resolving (start_link) */
+    bool linking;
     struct strvec stripped; /* their paths, to point entries at (owned) */
     size_t n_modules, n_natives;
     char *made_dir;     /* the output directory, when this build created it */
@@ -610,6 +614,40 @@ out:
     return out;
 }
 
+/* Linking the stub (link.c) takes a few hundred milliseconds of one core:
+ * it runs on a thread of its own while the imports are resolved and
+ * compiled, which need only the probe it reads too. */
+static void *link_thread(void *arg)
+{
+    struct build *b = arg;
+    b->linked_stub = link_stub(&b->probe, b->link_dir, &b->link_why);
+    return NULL;
+}
+
+static int start_link(struct build *b)
+{
+    if (b->o->shared_libpython)
+        return 0;
+    b->link_dir = strdup("/tmp/bundle-link-XXXXXX");
+    if (!b->link_dir || !mkdtemp(b->link_dir)) {
+        free(b->link_dir);
+        b->link_dir = NULL;
+        return err_set(b->err, errno, "cannot create a temp dir in /tmp");
+    }
+    if (pthread_create(&b->link_tid, NULL, link_thread, b) == 0)
+        b->linking = true;
+    else
+        link_thread(b);
+    return 0;
+}
+
+static void join_link(struct build *b)
+{
+    if (b->linking)
+        pthread_join(b->link_tid, NULL);
+    b->linking = false;
+}
+
 /* The stub: linked with the static libpython when the interpreter has one,
  * cc works, and no extension module asks for the shared libpython by name
  * (two copies of the interpreter in one process would not work). */
@@ -617,11 +655,12 @@ static int choose_stub(struct build *b)
 {
     char *why = NULL;
 
+    join_link(b);
     if (b->o->shared_libpython) {
         say(b, 1, "the stub loads the shared libpython (--shared-libpython)");
         return 0;
     }
-    for (size_t i = 0; i < b->graph.n; i++) {
+    for (size_t i = 0; b->linked_stub && i < b->graph.n; i++) {
         const struct module *m = &b->graph.mods[i];
         struct elfdeps_info info = {0};
         struct err e = {0};
@@ -631,22 +670,16 @@ static int choose_stub(struct build *b)
             if (strncmp(info.needed[k], "libpython", 9) == 0)
                 why = strdupf("%s needs %s by name", m->path, info.needed[k]);
         elfdeps_info_release(&info);
-        if (why)
-            break;
-    }
-    if (!why) {
-        b->link_dir = strdup("/tmp/bundle-link-XXXXXX");
-        if (!b->link_dir || !mkdtemp(b->link_dir)) {
-            free(b->link_dir);
-            b->link_dir = NULL;
-            return err_set(b->err, errno, "cannot create a temp dir in /tmp");
+        if (why) {
+            free(b->linked_stub);
+            b->linked_stub = NULL;
         }
-        b->linked_stub = link_stub(&b->probe, b->link_dir, &why);
     }
     if (b->linked_stub)
         say(b, 1, "libpython linked into the executable (%s)", b->probe.libpython_a);
     else
-        say(b, 1, "the stub loads the shared libpython: %s", why ? why : "out of memory");
+        say(b, 1, "the stub loads the shared libpython: %s",
+            why ? why : b->link_why ? b->link_why : "out of memory");
     free(why);
     return 0;
 }
@@ -1252,6 +1285,7 @@ static void print_json(struct build *b, const uint8_t file_sha[32], uint64_t siz
 
 static void build_release(struct build *b)
 {
+    join_link(b); /* before what it reads goes */
     graph_release(&b->graph);
     probe_release(&b->probe);
     if (b->jobs)
@@ -1287,6 +1321,7 @@ static void build_release(struct build *b)
     }
     free(b->link_dir);
     free(b->linked_stub);
+    free(b->link_why);
     free(b->boot_file);
     free(b->name);
     free(b->output);
@@ -1317,6 +1352,8 @@ int build_run(const struct cli_opts *o, struct err *err)
         goto out;
     }
     say(&b, 1, "python %d.%d.%d at %s", b.probe.major, b.probe.minor, b.probe.micro, b.probe.executable);
+    if (start_link(&b) != 0)
+        goto out;
     step_done(&b, "probing the interpreter");
     progress(&b, "scanning imports from %s", o->script);
     if (resolve_graph(&b.graph, &b.probe, o->script, ENTRY_MODULE, startup_modules,
