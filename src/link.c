@@ -99,6 +99,16 @@ char *link_stub(const struct probe *p, const char *dir, char **why)
         if (strvec_push_owned(&argv, flag) != 0)
             goto oom;
     }
+    /* libpython's symbols are exported, for the extension modules; those
+     * of the stub (built hidden) and of the static libraries beside it are
+     * not: they must not take the place of a bundled library's own */
+    struct buf hide = {0};
+    buf_printf(&hide, "-Wl,--exclude-libs,lz4.a");
+    for (size_t i = 0; i < argv.n; i++)
+        if (strncmp(argv.v[i], "-l:", 3) == 0)
+            buf_printf(&hide, ":%s", argv.v[i] + 3);
+    if (!hide.data || strvec_push_owned(&argv, hide.data) != 0)
+        goto oom;
     const char *tail[] = {"-ldl", "-lpthread", "-lm", "-lutil", "-Wl,--export-dynamic", "-Wl,-O1", "-s"};
     for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
         if (strvec_push(&argv, tail[i]) != 0)
