@@ -53,6 +53,12 @@ def square(x):  # module level: spawn children import it by name
 
 
 def main():
+    @check("pkgutil")
+    def _():
+        import pkgutil  # the bundle's importer lists its top-level modules
+        names = {m.name for m in pkgutil.iter_modules()}
+        return f"json={'json' in names} sqlite3={'sqlite3' in names}"
+
     @check("sqlite3")
     def _():
         db = sqlite3.connect(":memory:")
