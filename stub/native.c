@@ -165,28 +165,45 @@ static char *unpack(const struct stub_lazy *l, const char *path, const uint8_t *
         return NULL;
 #endif
     }
-    if (asprintf(&tmp, "%s.tmp-%ld", path, (long)getpid()) < 0 || !(done = strdup(path))) {
-        snprintf(why, whylen, "out of memory");
-        goto fail;
-    }
-    if (make_parents(path) != 0 ||
-        (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0700)) < 0 ||
-        write_all(fd, data, size) != 0 || close(fd) != 0) {
-        snprintf(why, whylen, "cannot unpack '%s' into the cache: %s", path, strerror(errno));
-        if (fd >= 0)
+    if (!(done = strdup(path)) || make_parents(path) != 0)
+        goto io;
+    /* a file with no name until it is whole (O_TMPFILE), linked into place:
+     * a start killed half-way leaves nothing behind; where the filesystem
+     * has no O_TMPFILE, a temp name and rename() */
+    char *slash = strrchr(done, '/');
+    *slash = '\0';
+    fd = open(done, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0700);
+    *slash = '/';
+    if (fd >= 0) {
+        char proc[64];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        if (write_all(fd, data, size) != 0) {
             close(fd);
-        unlink(tmp);
-        goto fail;
+            goto io;
+        }
+        int linked = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 || errno == EEXIST;
+        close(fd); /* EEXIST: a concurrent start linked its whole copy first */
+        if (linked)
+            return done;
+        /* no /proc, say: the named way below */
     }
+    if (asprintf(&tmp, "%s.tmp-%ld", path, (long)getpid()) < 0) {
+        tmp = NULL;
+        goto io;
+    }
+    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0700)) < 0)
+        goto io;
+    int ok = write_all(fd, data, size) == 0;
     /* whole or absent: a concurrent start may rename its own copy too */
-    if (rename(tmp, path) != 0) {
-        snprintf(why, whylen, "cannot unpack '%s' into the cache: %s", path, strerror(errno));
-        unlink(tmp);
-        goto fail;
+    if (close(fd) == 0 && ok && rename(tmp, path) == 0) {
+        free(tmp);
+        return done;
     }
-    free(tmp);
-    return done;
-fail:
+    int e = errno;
+    unlink(tmp);
+    errno = e;
+io:
+    snprintf(why, whylen, "cannot unpack '%s' into the cache: %s", path, strerror(errno));
     free(done);
     free(tmp);
     return NULL;
