@@ -186,7 +186,8 @@ static const char boot_source[] =
 
 #define ENTRY_MODULE "__bundle_main__"
 
-/* What CPython imports from sys.path before any app code runs. */
+/* What Python's initialization and the start-up module import before any
+ * app code runs (from the pyz blob, as every module). */
 static const char *const startup_modules[] = {"codecs", "io", "abc", "linecache", "_sitebuiltins"};
 /* ...plus the whole encodings package (resolve_collect). */
 
