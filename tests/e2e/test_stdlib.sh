@@ -57,7 +57,10 @@ def main():
     def _():
         import pkgutil  # the bundle's importer lists its top-level modules
         names = {m.name for m in pkgutil.iter_modules()}
-        return f"json={'json' in names} sqlite3={'sqlite3' in names}"
+        # a package's submodules (the bundle holds those json imports)
+        subs = {m.name: m.ispkg for m in pkgutil.iter_modules(json.__path__, "json.")}
+        want = ("json.decoder", "json.encoder", "json.scanner")
+        return f"json={'json' in names} sqlite3={'sqlite3' in names} {[(n, subs.get(n)) for n in want]}"
 
     @check("sqlite3")
     def _():
