@@ -52,6 +52,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bundle/util.h"
+
 #define ID_DNS_MAX 54        /* Mesos-DNS: 63-character label minus 9 */
 #define ID_BUF (ID_DNS_MAX * 2 + 2)
 #define URL_MAX 1024         /* Marathon's strings.Uri maxLength */
@@ -68,70 +70,47 @@
     "export BUNDLE_CACHE_DIR=\"${BUNDLE_CACHE_DIR:-${MESOS_SANDBOX:-$PWD}/"                \
     MARATHON_SANDBOX_CACHE "}\" && "
 
-/* ---- a growable string with a sticky failure flag ---- */
+/* ---- util's buf with a sticky failure flag: appends after a failure do
+ * nothing, and the one check is at the end (jb_take) ---- */
 
-struct buf {
-    char *p;
-    size_t len;
-    size_t cap;
+struct jbuf {
+    struct buf b;
     bool failed; /* out of memory: later appends do nothing */
 };
 
-static void buf_addn(struct buf *b, const char *s, size_t n)
+static void jb_addn(struct jbuf *j, const char *s, size_t n)
 {
-    if (b->failed)
-        return;
-    if (n > SIZE_MAX / 4 - b->len) {
-        b->failed = true;
-        return;
-    }
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->failed = true;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    if (!j->failed && buf_append(&j->b, s, n) != 0)
+        j->failed = true;
 }
 
-static void buf_add(struct buf *b, const char *s)
+static void jb_add(struct jbuf *j, const char *s)
 {
-    buf_addn(b, s, strlen(s));
+    jb_addn(j, s, strlen(s));
 }
 
-static void buf_addc(struct buf *b, char c)
+static void jb_addc(struct jbuf *j, char c)
 {
-    buf_addn(b, &c, 1);
+    jb_addn(j, &c, 1);
 }
 
-static void buf_release(struct buf *b)
+static void jb_release(struct jbuf *j)
 {
-    free(b->p);
-    b->p = NULL;
-    b->len = b->cap = 0;
-    b->failed = false;
+    buf_release(&j->b);
+    j->failed = false;
 }
 
 /* Hands the text over to *out (NUL-terminated even when empty). */
-static int buf_take(struct buf *b, char **out, struct err *err)
+static int jb_take(struct jbuf *j, char **out, struct err *err)
 {
-    if (!b->p)
-        buf_add(b, "");
-    if (b->failed) {
-        buf_release(b);
+    if (!j->b.data)
+        jb_add(j, "");
+    if (j->failed) {
+        jb_release(j);
         return err_set(err, ENOMEM, "cannot build json");
     }
-    *out = b->p;
-    b->p = NULL;
-    b->len = b->cap = 0;
+    *out = j->b.data;
+    memset(&j->b, 0, sizeof j->b);
     return 0;
 }
 
@@ -206,7 +185,7 @@ static const char *shown(const char *s, char *out, size_t outlen)
 /* ---- JSON writer ---- */
 
 struct jw {
-    struct buf b;
+    struct jbuf b;
     int depth;
     bool first[JW_DEPTH]; /* nothing written yet at this depth */
     bool bad;             /* a string was not valid UTF-8, or too deep */
@@ -215,13 +194,13 @@ struct jw {
 static void jw_indent(struct jw *w)
 {
     for (int i = 0; i < w->depth; i++)
-        buf_add(&w->b, "  ");
+        jb_add(&w->b, "  ");
 }
 
 static void jw_escape(struct jw *w, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
-    buf_addc(&w->b, '"');
+    jb_addc(&w->b, '"');
     while (*p) {
         size_t n = utf8_len(p);
         if (n == 0) {
@@ -229,18 +208,18 @@ static void jw_escape(struct jw *w, const char *s)
             return;
         }
         if (*p == '"' || *p == '\\') {
-            buf_addc(&w->b, '\\');
-            buf_addc(&w->b, (char)*p);
+            jb_addc(&w->b, '\\');
+            jb_addc(&w->b, (char)*p);
         } else if (*p < 0x20) {
             char hex[8];
             snprintf(hex, sizeof hex, "\\u%04x", *p);
-            buf_add(&w->b, hex);
+            jb_add(&w->b, hex);
         } else {
-            buf_addn(&w->b, (const char *)p, n);
+            jb_addn(&w->b, (const char *)p, n);
         }
         p += n;
     }
-    buf_addc(&w->b, '"');
+    jb_addc(&w->b, '"');
 }
 
 /* Starts a member ("key": ) or an array element (key NULL). */
@@ -248,21 +227,21 @@ static void jw_key(struct jw *w, const char *key)
 {
     if (w->depth > 0) {
         if (!w->first[w->depth])
-            buf_addc(&w->b, ',');
-        buf_addc(&w->b, '\n');
+            jb_addc(&w->b, ',');
+        jb_addc(&w->b, '\n');
         w->first[w->depth] = false;
         jw_indent(w);
     }
     if (key) {
         jw_escape(w, key);
-        buf_add(&w->b, ": ");
+        jb_add(&w->b, ": ");
     }
 }
 
 static void jw_open(struct jw *w, const char *key, char c)
 {
     jw_key(w, key);
-    buf_addc(&w->b, c);
+    jb_addc(&w->b, c);
     if (w->depth + 1 >= JW_DEPTH) {
         w->bad = true;
         return;
@@ -276,12 +255,12 @@ static void jw_close(struct jw *w, char c)
     if (w->depth > 0)
         w->depth--;
     if (!empty) {
-        buf_addc(&w->b, '\n');
+        jb_addc(&w->b, '\n');
         jw_indent(w);
     }
-    buf_addc(&w->b, c);
+    jb_addc(&w->b, c);
     if (w->depth == 0)
-        buf_addc(&w->b, '\n');
+        jb_addc(&w->b, '\n');
 }
 
 static void jw_str(struct jw *w, const char *key, const char *val)
@@ -293,7 +272,7 @@ static void jw_str(struct jw *w, const char *key, const char *val)
 static void jw_bool(struct jw *w, const char *key, bool val)
 {
     jw_key(w, key);
-    buf_add(&w->b, val ? "true" : "false");
+    jb_add(&w->b, val ? "true" : "false");
 }
 
 static void jw_long(struct jw *w, const char *key, long val)
@@ -301,7 +280,7 @@ static void jw_long(struct jw *w, const char *key, long val)
     char tmp[32];
     snprintf(tmp, sizeof tmp, "%ld", val);
     jw_key(w, key);
-    buf_add(&w->b, tmp);
+    jb_add(&w->b, tmp);
 }
 
 /* Shortest of %.15g / %.17g that reads back as the same double (0.1 stays
@@ -324,52 +303,52 @@ static void jw_num(struct jw *w, const char *key, double val)
         }
     }
     jw_key(w, key);
-    buf_add(&w->b, tmp);
+    jb_add(&w->b, tmp);
 }
 
 static int jw_finish(struct jw *w, char **json, struct err *err)
 {
     if (w->bad) {
-        buf_release(&w->b);
+        jb_release(&w->b);
         return err_set(err, 0, "cannot write json: a string is not valid utf-8");
     }
-    return buf_take(&w->b, json, err);
+    return jb_take(&w->b, json, err);
 }
 
 /* ---- shell quoting ---- */
 
-static void quote_into(struct buf *b, const char *s)
+static void quote_into(struct jbuf *b, const char *s)
 {
-    buf_addc(b, '\'');
+    jb_addc(b, '\'');
     for (const char *p = s; *p; p++) {
         if (*p == '\'')
-            buf_add(b, "'\\''");
+            jb_add(b, "'\\''");
         else
-            buf_addc(b, *p);
+            jb_addc(b, *p);
     }
-    buf_addc(b, '\'');
+    jb_addc(b, '\'');
 }
 
 int marathon_shell_quote(const char *s, char **out, struct err *err)
 {
-    struct buf q = {0};
+    struct jbuf q = {0};
     if (!s || !out)
         return err_usage(err, "nothing to quote");
     quote_into(&q, s);
     if (q.failed) {
-        buf_release(&q);
+        jb_release(&q);
         return err_set(err, ENOMEM, "cannot quote '%s'", SHOWN(s));
     }
     /* Append to *out in one step, so *out is untouched on failure. */
     size_t old = *out ? strlen(*out) : 0;
-    char *p = realloc(*out, old + q.len + 1);
+    char *p = realloc(*out, old + q.b.len + 1);
     if (!p) {
-        buf_release(&q);
+        jb_release(&q);
         return err_set(err, ENOMEM, "cannot quote '%s'", SHOWN(s));
     }
-    memcpy(p + old, q.p, q.len + 1);
+    memcpy(p + old, q.b.data, q.b.len + 1);
     *out = p;
-    buf_release(&q);
+    jb_release(&q);
     return 0;
 }
 
@@ -541,29 +520,29 @@ int marathon_check_url(const char *url, struct err *err)
  * *encoded says whether anything had to be encoded. */
 static int file_url(const char *path, char **out, bool *encoded, struct err *err)
 {
-    struct buf b = {0};
+    struct jbuf b = {0};
     if (!path || !*path)
         return err_usage(err, "no url and no binary path for a file:// url");
     if (path[0] != '/')
         return err_usage(err, "binary path '%s' must be absolute for a file:// url",
                          SHOWN(path));
     *encoded = false;
-    buf_add(&b, "file://");
+    jb_add(&b, "file://");
     for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
         if (url_safe(*p)) {
-            buf_addc(&b, (char)*p);
+            jb_addc(&b, (char)*p);
         } else {
             char hex[4];
             snprintf(hex, sizeof hex, "%%%02X", *p);
-            buf_add(&b, hex);
+            jb_add(&b, hex);
             *encoded = true;
         }
     }
     if (b.failed) {
-        buf_release(&b);
+        jb_release(&b);
         return err_set(err, ENOMEM, "cannot build a file:// url");
     }
-    *out = b.p;
+    *out = b.b.data;
     return 0;
 }
 
@@ -741,7 +720,7 @@ static int plan_init(struct plan *pl, const struct marathon_app *app, struct err
 
 /* The command.  url != NULL: download with curl first.  file is the name
  * the binary has in the sandbox. */
-static void build_cmd(struct buf *b, const struct plan *pl, const char *file, const char *url)
+static void build_cmd(struct jbuf *b, const struct plan *pl, const char *file, const char *url)
 {
     size_t dot_len = strlen(file) + 3;
     char *dot = malloc(dot_len);
@@ -750,29 +729,29 @@ static void build_cmd(struct buf *b, const struct plan *pl, const char *file, co
         return;
     }
     snprintf(dot, dot_len, "./%s", file);
-    buf_add(b, CACHE_EXPORT);
+    jb_add(b, CACHE_EXPORT);
     if (url) {
-        buf_add(b, "curl -fsSL -o ");
+        jb_add(b, "curl -fsSL -o ");
         quote_into(b, file);
-        buf_addc(b, ' ');
+        jb_addc(b, ' ');
         quote_into(b, url);
-        buf_add(b, " && ");
+        jb_add(b, " && ");
     }
-    buf_add(b, "printf '%s  %s\\n' ");
-    buf_add(b, pl->hash);
-    buf_addc(b, ' ');
+    jb_add(b, "printf '%s  %s\\n' ");
+    jb_add(b, pl->hash);
+    jb_addc(b, ' ');
     quote_into(b, file);
-    buf_add(b, " | sha256sum -c - && ");
+    jb_add(b, " | sha256sum -c - && ");
     if (url) {
-        buf_add(b, "chmod u+x ");
+        jb_add(b, "chmod u+x ");
         quote_into(b, dot);
-        buf_add(b, " && ");
+        jb_add(b, " && ");
     }
-    buf_add(b, "exec ");
+    jb_add(b, "exec ");
     quote_into(b, dot);
     if (pl->args) {
-        buf_addc(b, ' ');
-        buf_add(b, pl->args);
+        jb_addc(b, ' ');
+        jb_add(b, pl->args);
     }
     free(dot);
 }
@@ -780,13 +759,13 @@ static void build_cmd(struct buf *b, const struct plan *pl, const char *file, co
 static int make_cmd(const struct plan *pl, const char *file, const char *url, char **cmd,
                     struct err *err)
 {
-    struct buf b = {0};
+    struct jbuf b = {0};
     build_cmd(&b, pl, file, url);
     if (b.failed) {
-        buf_release(&b);
+        jb_release(&b);
         return err_set(err, ENOMEM, "cannot build the command");
     }
-    *cmd = b.p;
+    *cmd = b.b.data;
     return 0;
 }
 

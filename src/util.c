@@ -18,6 +18,10 @@ extern char **environ;
 
 int buf_reserve(struct buf *b, size_t extra)
 {
+    if (extra > SIZE_MAX / 4 - b->len) { /* the doubling below must not overflow */
+        errno = ENOMEM;
+        return -1;
+    }
     if (b->len + extra + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + extra + 1)
