@@ -4,11 +4,12 @@
  * module costs no system call.  Extension modules, and the libraries only
  * they need, are unpacked when the app first imports them, not on the first
  * start: a hello world never unpacks the 20 extension modules of the stdlib
- * closure it carries.  Each such file is written under a temp name and
- * renamed into the cache entry (a concurrent start sees all of it or
- * nothing), after its CRC-32C is checked: a damaged copy of the bundle
- * cannot leave a bad file in the cache that a good copy would then use.
- * With no cache directory, the file goes to a memfd instead.
+ * closure it carries.  Each such file is written with no name (O_TMPFILE)
+ * and linked into the cache entry when whole (a concurrent start sees all
+ * of it or nothing; a killed one leaves nothing), after its CRC-32C is
+ * checked: a damaged copy of the bundle cannot leave a bad file in the
+ * cache that a good copy would then use.  With no cache directory, the
+ * file goes to a memfd instead.
  */
 #include <dlfcn.h>
 #include <errno.h>
