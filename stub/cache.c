@@ -151,8 +151,7 @@ int cache_verify(const struct stub_self *self)
     return memcmp(got, self->trailer.check, sizeof got) == 0 ? 0 : -1;
 }
 
-/* Creates the parent directories of rel under dfd. */
-static int make_parents(int dfd, const char *rel)
+int make_parents(int dfd, const char *rel)
 {
     char path[PAYLOAD_PATH_MAX + 1];
     size_t len = strlen(rel);
@@ -186,25 +185,60 @@ int copy_range(int in, uint64_t off, uint64_t len, int out)
 #endif
     while (len > 0) {
         ssize_t n = pread(in, buf, len < sizeof buf ? (size_t)len : sizeof buf, (off_t)ioff);
-        if (n <= 0)
+        if (n <= 0 || write_full(out, buf, (size_t)n) != 0)
             return -1;
-        for (ssize_t done = 0; done < n;) {
-            ssize_t w = write(out, buf + done, (size_t)(n - done));
-            if (w < 0) {
-                if (errno == EINTR)
-                    continue;
-                return -1;
-            }
-            done += w;
-        }
         ioff += n;
         len -= (uint64_t)n;
     }
     return 0;
 }
 
-int native_each(const struct stub_self *self, native_fn fn, void *ctx, char *why, size_t whylen,
-                int *corrupt)
+int write_full(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+#ifdef HAVE_MEMFD_CREATE
+char *memfd_copy(int in, uint64_t off, uint64_t len, const char *name)
+{
+    char *path = NULL;
+    int fd = memfd_create(name, MFD_CLOEXEC);
+
+    if (fd < 0 || copy_range(in, off, len, fd) != 0 || asprintf(&path, "/proc/self/fd/%d", fd) < 0) {
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        errno = e;
+        return NULL;
+    }
+    return path; /* the fd stays open: dlopen and import read it later */
+}
+#else
+char *memfd_copy(int in, uint64_t off, uint64_t len, const char *name)
+{
+    (void)in, (void)off, (void)len, (void)name;
+    errno = ENOSYS;
+    return NULL;
+}
+#endif
+
+/* Calls fn for every _native/ entry of the bundle (relative name without
+ * the prefix, absolute data offset, size), after checking it.  Returns 0,
+ * or -1 with why set (and *corrupt = 1 when the bundle is malformed). */
+typedef int (*native_fn)(void *ctx, const struct stub_self *self, const char *rel, uint64_t off,
+                         uint64_t size, char *why, size_t whylen);
+static int native_each(const struct stub_self *self, native_fn fn, void *ctx, char *why, size_t whylen,
+                       int *corrupt)
 {
     struct payload_cd cd;
     const char *reason = NULL;

@@ -109,110 +109,60 @@ int native_code(uint64_t off, uint64_t size, const uint8_t **out, size_t *outlen
     return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+/* Writes lazy file l (its bytes at data) into the cache entry at l->rel.
+ * A file with no name until it is whole (O_TMPFILE) is linked into place:
+ * a start killed half-way leaves nothing behind; where the filesystem or
+ * /proc has no way to do that, a temp name and rename().  Returns 0 or -1
+ * with errno. */
+static int unpack(const struct stub_lazy *l, const uint8_t *data, size_t size)
 {
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
+    char parent[PAYLOAD_PATH_MAX + 1], proc[64], *tmp = NULL;
+    const char *slash = strrchr(l->rel, '/');
+    int dfd, fd, rc = -1, e;
 
-/* mkdir -p of the parents of path, a file under the cache entry. */
-static int make_parents(const char *path)
-{
-    char *p = strdup(path);
-    size_t skip = strlen(st.dir) + 1;
-    int rc = 0;
-
-    if (!p)
+    snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - l->rel) : 1, slash ? l->rel : ".");
+    if ((dfd = open(st.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
         return -1;
-    for (char *s = p + skip; (s = strchr(s, '/')) != NULL; s++) {
-        *s = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST)
-            rc = -1;
-        *s = '/';
+    if (make_parents(dfd, l->rel) != 0)
+        goto out;
+    if ((fd = openat(dfd, parent, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0700)) >= 0) {
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        if (write_full(fd, data, size) == 0 &&
+            /* EEXIST: a concurrent start linked its whole copy first */
+            (linkat(AT_FDCWD, proc, dfd, l->rel, AT_SYMLINK_FOLLOW) == 0 || errno == EEXIST))
+            rc = 0;
+        e = errno;
+        close(fd);
+        errno = e;
+        if (rc == 0 || errno != ENOENT) /* ENOENT: no /proc, the named way */
+            goto out;
     }
-    free(p);
+    if (asprintf(&tmp, "%s.tmp-%ld", l->rel, (long)getpid()) < 0) {
+        tmp = NULL;
+        goto out;
+    }
+    if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0700)) < 0)
+        goto out;
+    int ok = write_full(fd, data, size) == 0;
+    /* whole or absent: a concurrent start may rename its own copy too */
+    if (close(fd) == 0 && ok && renameat(dfd, tmp, dfd, l->rel) == 0) {
+        rc = 0;
+        goto out;
+    }
+    e = errno;
+    unlinkat(dfd, tmp, 0);
+    errno = e;
+out:
+    e = errno;
+    close(dfd);
+    free(tmp);
+    errno = e;
     return rc;
 }
 
-/* Writes lazy file l (its bytes at data) to path in the cache entry, or to
- * a memfd when path is NULL; returns where it is (malloc'ed) or NULL with
- * why set. */
-static char *unpack(const struct stub_lazy *l, const char *path, const uint8_t *data, size_t size,
-                    char *why, size_t whylen)
-{
-    char *tmp = NULL, *done = NULL;
-    int fd = -1;
-
-    if (!path) {
-#ifdef HAVE_MEMFD_CREATE
-        fd = memfd_create(l->rel, MFD_CLOEXEC); /* stays open: dlopen reads it */
-        if (fd < 0 || write_all(fd, data, size) != 0 || asprintf(&done, "/proc/self/fd/%d", fd) < 0) {
-            snprintf(why, whylen, "cannot load '%s' into memory: %s", l->rel, strerror(errno));
-            if (fd >= 0)
-                close(fd);
-            return NULL;
-        }
-        return done;
-#else
-        snprintf(why, whylen, "no cache directory for '%s'", l->rel);
-        return NULL;
-#endif
-    }
-    if (!(done = strdup(path)) || make_parents(path) != 0)
-        goto io;
-    /* a file with no name until it is whole (O_TMPFILE), linked into place:
-     * a start killed half-way leaves nothing behind; where the filesystem
-     * has no O_TMPFILE, a temp name and rename() */
-    char *slash = strrchr(done, '/');
-    *slash = '\0';
-    fd = open(done, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0700);
-    *slash = '/';
-    if (fd >= 0) {
-        char proc[64];
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-        if (write_all(fd, data, size) != 0) {
-            close(fd);
-            goto io;
-        }
-        int linked = linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 || errno == EEXIST;
-        close(fd); /* EEXIST: a concurrent start linked its whole copy first */
-        if (linked)
-            return done;
-        /* no /proc, say: the named way below */
-    }
-    if (asprintf(&tmp, "%s.tmp-%ld", path, (long)getpid()) < 0) {
-        tmp = NULL;
-        goto io;
-    }
-    if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0700)) < 0)
-        goto io;
-    int ok = write_all(fd, data, size) == 0;
-    /* whole or absent: a concurrent start may rename its own copy too */
-    if (close(fd) == 0 && ok && rename(tmp, path) == 0) {
-        free(tmp);
-        return done;
-    }
-    int e = errno;
-    unlink(tmp);
-    errno = e;
-io:
-    snprintf(why, whylen, "cannot unpack '%s' into the cache: %s", path, strerror(errno));
-    free(done);
-    free(tmp);
-    return NULL;
-}
-
-/* Lazy file l's bytes, from the bundle file, checked against its CRC-32C,
- * handed to unpack(). */
-static int unpack_from_bundle(struct stub_lazy *l, const char *path, char *why, size_t whylen)
+/* Lazy file l, from the bundle file, checked against its CRC-32C, then
+ * unpacked into the cache entry (path) or copied into a memfd. */
+static int unpack_from_bundle(struct stub_lazy *l, char *path, char *why, size_t whylen)
 {
     const struct stub_table *t;
     const struct stub_file *f;
@@ -242,16 +192,28 @@ static int unpack_from_bundle(struct stub_lazy *l, const char *path, char *why, 
             snprintf(why, whylen, "cannot read '%s' from the bundle: %s", l->rel, strerror(errno));
         } else {
             const uint8_t *data = (const uint8_t *)map + (f->off - start);
-            if (crc32c(0, data, (size_t)f->size) != l->crc)
+            if (crc32c(0, data, (size_t)f->size) != l->crc) {
                 snprintf(why, whylen, "bundle is corrupt ('%s' does not match its checksum); download it again",
                          l->rel);
-            else if ((l->path = unpack(l, path, data, (size_t)f->size, why, whylen)) != NULL)
+            } else if (!path) {
+                /* no cache directory: a memfd */
+                if ((l->path = memfd_copy(fd, f->off, f->size, l->rel)) != NULL)
+                    rc = 0;
+                else
+                    snprintf(why, whylen, "cannot load '%s' into memory: %s", l->rel, strerror(errno));
+            } else if (unpack(l, data, (size_t)f->size) == 0) {
+                l->path = path;
+                path = NULL;
                 rc = 0;
+            } else {
+                snprintf(why, whylen, "cannot unpack '%s' into the cache: %s", path, strerror(errno));
+            }
             munmap(map, maplen ? maplen : 1);
         }
     }
     st.self->fd = saved;
     close(fd);
+    free(path);
     if (rc == 0)
         stub_debug("unpacked %s", l->rel);
     return rc;
@@ -261,7 +223,6 @@ static int unpack_from_bundle(struct stub_lazy *l, const char *path, char *why, 
 static int ensure(struct stub_lazy *l, char *why, size_t whylen)
 {
     char *path = NULL;
-    int rc;
 
     if (l->path)
         return 0;
@@ -275,17 +236,7 @@ static int ensure(struct stub_lazy *l, char *why, size_t whylen)
             return 0;
         }
     }
-    rc = unpack_from_bundle(l, path, why, whylen);
-    free(path);
-    return rc;
-}
-
-static int is_preload(const char *rel)
-{
-    for (size_t i = 0; i < st.m->npreload; i++)
-        if (strcmp(st.m->preload[i], rel) == 0)
-            return 1;
-    return 0;
+    return unpack_from_bundle(l, path, why, whylen); /* takes path */
 }
 
 int native_path(const char *rel, const char **path, char *why, size_t whylen)
@@ -298,8 +249,6 @@ int native_path(const char *rel, const char **path, char *why, size_t whylen)
     }
     for (size_t i = 0; i < l->ndeps; i++) {
         struct stub_lazy *d = manifest_lazy(st.m, l->deps[i]);
-        if (!d && is_preload(l->deps[i]))
-            continue; /* loaded before libpython */
         if (!d) {
             snprintf(why, whylen, "'%s' is not a native file of this bundle", l->deps[i]);
             return -1;

@@ -56,28 +56,21 @@ struct mem {
     int missing;
 };
 
-/* A copy of entry rel in a memfd that stays open: its /proc path. */
+/* A copy of entry rel in a memfd (memfd_copy): its /proc path. */
 static char *in_mem(void *ctx, const char *rel)
 {
     struct mem *mm = ctx;
     const struct stub_file *f = table_find(&mm->self->files, rel);
-    char *path = NULL;
-    int fd;
+    char *path;
 
     if (!f) {
         mm->missing = 1;
         snprintf(mm->why, mm->whylen, "'%s' is missing", rel);
         return NULL;
     }
-    fd = memfd_create(rel, MFD_CLOEXEC);
-    if (fd < 0 || copy_range(mm->self->fd, f->off, f->size, fd) != 0 ||
-        asprintf(&path, "/proc/self/fd/%d", fd) < 0) {
+    if (!(path = memfd_copy(mm->self->fd, f->off, f->size, rel)))
         snprintf(mm->why, mm->whylen, "cannot load '%s' into memory: %s", rel, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        return NULL;
-    }
-    return path; /* the fd stays open: dlopen reads it later */
+    return path;
 }
 
 int plan_from_memory(const struct stub_self *self, struct stub_manifest *m, struct stub_plan *p,

@@ -96,15 +96,16 @@ int manifest_of(struct stub_self *self, struct stub_manifest *m, char *why, size
 /* Parses manifest text (modified in place).  Returns 0 or -1. */
 int manifest_parse(char *text, struct stub_manifest *m);
 
-/* Calls fn for every _native/ entry of the bundle (relative name without
- * the prefix, absolute data offset, size), after checking it.  Returns 0,
- * or -1 with why set (and *corrupt = 1 when the bundle is malformed). */
-typedef int (*native_fn)(void *ctx, const struct stub_self *self, const char *rel, uint64_t off,
-                         uint64_t size, char *why, size_t whylen);
-int native_each(const struct stub_self *self, native_fn fn, void *ctx, char *why, size_t whylen,
-                int *corrupt);
 /* Copies len bytes at off of in to out's current position. */
 int copy_range(int in, uint64_t off, uint64_t len, int out);
+/* Writes all n bytes; -1 with errno on failure. */
+int write_full(int fd, const void *data, size_t n);
+/* Creates the parent directories of rel (a safe relative path) under dfd,
+ * 0700.  Returns 0 or -1 with errno. */
+int make_parents(int dfd, const char *rel);
+/* A memfd holding len bytes at off of in, left open for dlopen: its
+ * /proc/self/fd path (malloc'ed), or NULL with errno. */
+char *memfd_copy(int in, uint64_t off, uint64_t len, const char *name);
 /* 0 if the file's CRC-32Cs match its trailer. */
 int cache_verify(const struct stub_self *self);
 
