@@ -544,9 +544,12 @@ static int collect_native(struct build *b)
     const char *libpy = base_name(b->probe.libpython);
 
     /* linked, libpython is in the executable, and its libraries with it */
-    if (!b->linked_stub && (strvec_push(&roots, b->probe.libpython) != 0 ||
-                            elfdeps_closure((const char *const *)roots.v, 1, &py, b->err) != 0))
-        goto out;
+    if (!b->linked_stub) {
+        if (strvec_push(&roots, b->probe.libpython) != 0)
+            goto oom;
+        if (elfdeps_closure((const char *const *)roots.v, 1, &py, b->err) != 0)
+            goto out;
+    }
     for (size_t i = 0; i < b->graph.n; i++) {
         const struct module *m = &b->graph.mods[i];
         if (m->kind == MOD_EXTENSION && !m->excluded && strvec_push(&roots, m->path) != 0)
@@ -624,7 +627,7 @@ static int collect_native(struct build *b)
         if (!(b->entries[b->nentries - 1].lazy = ext_deps(b, m->path, &py)))
             goto out;
     }
-    b->n_natives += (b->linked_stub ? 0 : 1) + b->libs.n + (roots.n - (b->linked_stub ? 0 : 1));
+    b->n_natives += roots.n + b->libs.n; /* libpython (unless linked) and the extension modules; the libraries */
     /* for bundle inspect: the oldest glibc it runs on, and the options that
      * shaped its contents (no paths: the bundle stays reproducible) */
     buf_printf(&b->manifest, "glibc %d.%d\noptions", b->libs.glibc_major, b->libs.glibc_minor);
