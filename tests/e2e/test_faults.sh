@@ -177,8 +177,13 @@ corrupt_case "flipped byte in the module blob (index)" flip $((L[pyz_off] + 12))
 corrupt_case "flipped byte in the module blob (code)" flip $((L[pyz_off] + L[pyz_size] * 3 / 4))
 corrupt_case "flipped byte in libpython's (or the largest entry's) data" flip $((L[lib_data] + L[lib_size] / 2))
 # libpython linked in, the stub's loaded part is mostly libpython's code: the
-# kernel maps it, the stub's own code runs first and finds the damage
-corrupt_case "flipped byte in the middle of the stub's loaded part" flip $((L[load_end] / 2))
+# kernel maps it, the stub's own code runs first and finds the damage (a
+# stub that loads the shared libpython is all its own code: not this case)
+if "$BUNDLE" inspect "$APP" | grep -q 'linked into the executable'; then
+    corrupt_case "flipped byte in the middle of the stub's loaded part (libpython's code)" flip $((L[load_end] / 2))
+else
+    info "  libpython is not linked into $APP: no flip in its code"
+fi
 corrupt_case "flipped byte in the manifest" flip $((L[man_data] + 2))
 if ((L[ext_size] > 0)); then
     corrupt_case "flipped byte in an extension module (unpacked on first import)" flip $((L[ext_data] + L[ext_size] / 2))
