@@ -12,7 +12,7 @@
  * malformed). */
 int inspect_run(const char *path, bool json, FILE *out, struct err *err);
 
-/* Checks the trailer, the archive's structure and the SHA-256 of the
+/* Checks the trailer, the archive's structure, the SHA-256 and the CRC-32Cs of the
  * bundle at path.  Returns 0 (intact), or -1 with err saying what is
  * wrong. */
 int verify_run(const char *path, struct err *err);
