@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "bundle/boot.h"
+#include "bundle/cli.h"
 #include "bundle/crc32c.h"
+#include "bundle/dists.h"
 #include "bundle/elfdeps.h"
 #include "bundle/link.h"
 #include "bundle/marathon.h"
@@ -26,6 +28,7 @@
 #include "bundle/pyz.h"
 #include "bundle/resolve.h"
 #include "bundle/sha256.h"
+#include "bundle/trace.h"
 #include "bundle/util.h"
 
 extern const unsigned char bundle_stub_start[];
@@ -51,6 +54,11 @@ struct entry {
 struct build {
     const struct cli_opts *o;
     struct err *err;
+    const char *script; /* the entry script: the user's, or entry_file */
+    char *entry_dir;    /* temp dir of a generated entry script (--entry, a command) */
+    char *entry_file;   /* that script */
+    char *entry_name;   /* the app's default name with a generated script */
+    char *entry_module; /* --entry MOD without FUNC: MOD runs as __main__ */
     char *name;         /* app name */
     char *output;       /* binary path */
     char *json_path;    /* NAME.marathon.json (NULL with --no-marathon) */
@@ -66,6 +74,7 @@ struct build {
     struct buf manifest;
     struct buf pyz;     /* the pure-Python module blob */
     char *boot_file;    /* temp file holding the boot source */
+    char *absent_file;  /* temp file holding PAYLOAD_ABSENT_MODULE's source */
     char *strip_dir;    /* temp dir of stripped copies of the native files */
     char *link_dir;     /* temp dir of the stub linked with libpython (link.c) */
     char *linked_stub;  /* that stub, or NULL: the prebuilt one loads the shared libpython */
@@ -76,6 +85,7 @@ struct build {
     size_t n_modules, n_natives;
     char *made_dir;     /* the output directory, when this build created it */
     struct strvec paths; /* file paths that entries point at (owned) */
+    struct strvec traced_files; /* --trace: files and dirs the run read (owned) */
     size_t n_data;      /* package and --add-data files */
     struct strvec warnings; /* every warning, for --json (owned) */
     bool tty;           /* progress on stderr */
@@ -171,6 +181,96 @@ static char *strdupf(const char *fmt, ...)
     return s;
 }
 
+/* Where temp files go: $TMPDIR, else /tmp. */
+static const char *tmp_dir(void)
+{
+    const char *t = getenv("TMPDIR");
+    return t && t[0] == '/' ? t : "/tmp";
+}
+
+/* Writes the entry script that runs MOD:FUNC (FUNC NULL: MOD as __main__,
+ * as python -m does) into a private temp dir, under a name without ".py"
+ * so it shadows no module.  mod and func are dotted names (checked). */
+static int make_entry_script(struct build *b, const char *mod, size_t modlen, const char *func, const char *name)
+{
+    struct buf src = {0};
+    int fd = -1, rc = -1;
+
+    b->entry_dir = strdupf("%s/bundle-entry-XXXXXX", tmp_dir());
+    if (!b->entry_dir || !mkdtemp(b->entry_dir)) {
+        free(b->entry_dir);
+        b->entry_dir = NULL;
+        return err_set(b->err, errno, "cannot create a temp dir in %s", tmp_dir());
+    }
+    if (!(b->entry_file = util_join(b->entry_dir, name)) || !(b->entry_name = strdup(name)))
+        return err_set(b->err, ENOMEM, "out of memory");
+    if (func) {
+        size_t head = strcspn(func, ".");
+        buf_printf(&src, "import sys\nfrom %.*s import %.*s as _entry\nsys.exit(_entry%s())\n", (int)modlen, mod,
+                   (int)head, func, func + head);
+    } else {
+        /* the -m way; sys.argv stays what was typed */
+        buf_printf(&src, "import runpy\nrunpy._run_module_as_main('%.*s', alter_argv=False)\n", (int)modlen, mod);
+        if (!(b->entry_module = strndup(mod, modlen)))
+            return err_set(b->err, ENOMEM, "out of memory");
+    }
+    if (!src.data)
+        return err_set(b->err, ENOMEM, "out of memory");
+    fd = open(b->entry_file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || util_write_all(fd, src.data, src.len) != 0)
+        err_set(b->err, errno, "cannot write '%s'", b->entry_file);
+    else
+        rc = 0;
+    if (fd >= 0)
+        close(fd);
+    buf_release(&src);
+    b->script = b->entry_file;
+    return rc;
+}
+
+/* --entry MOD[:FUNC]: the app's name is MOD's first part. */
+static int entry_of_option(struct build *b)
+{
+    const char *e = b->o->entry, *colon = strchr(e, ':');
+    size_t ml = colon ? (size_t)(colon - e) : strlen(e);
+    char *name = strndup(e, strcspn(e, ".:"));
+    int rc = name ? make_entry_script(b, e, ml, colon ? colon + 1 : NULL, name) : err_set(b->err, ENOMEM, "out of memory");
+    free(name);
+    return rc;
+}
+
+/* SCRIPT names no file: a console script that an installed distribution
+ * declares (bundle --onefile yamllint), as pipx and shiv -c take it. */
+static int entry_of_command(struct build *b)
+{
+    struct dists ds;
+    const char *cmd = b->o->script;
+    int rc = -1;
+
+    if (dists_load(&ds, (const char *const *)b->probe.path.v, b->probe.path.n, b->err) != 0)
+        goto out;
+    for (size_t i = 0; i < ds.n; i++)
+        for (size_t k = 0; k < ds.v[i].neps; k++) {
+            const struct dist_ep *ep = &ds.v[i].eps[k];
+            if (strcmp(ep->group, "console_scripts") != 0 || strcmp(ep->name, cmd) != 0)
+                continue;
+            if (!cli_dotted_name(ep->module, strlen(ep->module)) ||
+                (ep->attr[0] && !cli_dotted_name(ep->attr, strlen(ep->attr)))) {
+                err_usage(b->err, "console script '%s' of %s names '%s:%s', which is no module and function", cmd,
+                          ds.v[i].dir, ep->module, ep->attr);
+                goto out;
+            }
+            say(b, 1, "console script %s: %s:%s of %s", cmd, ep->module, ep->attr, ds.v[i].dir);
+            rc = make_entry_script(b, ep->module, strlen(ep->module), ep->attr[0] ? ep->attr : NULL, cmd);
+            goto out;
+        }
+    err_usage(b->err, "cannot open '%s': no such file, and no package installed for %s declares a console "
+              "script of that name", cmd, b->probe.executable);
+out:
+    dists_release(&ds);
+    return rc;
+}
+
 /* Checks the script and works out the names and paths of the outputs. */
 static int plan_outputs(struct build *b)
 {
@@ -179,18 +279,17 @@ static int plan_outputs(struct build *b)
     const char *base;
     size_t len;
 
-    if (stat(o->script, &st) != 0)
-        return err_usage(b->err, "cannot open '%s': %s", o->script, strerror(errno));
+    if (stat(b->script, &st) != 0)
+        return err_usage(b->err, "cannot open '%s': %s", b->script, strerror(errno));
     if (S_ISDIR(st.st_mode))
         return err_usage(b->err, "'%s' is a directory; give the app's entry script (e.g. %s/main.py)",
-                         o->script, o->script);
+                         b->script, b->script);
     if (!S_ISREG(st.st_mode))
-        return err_usage(b->err, "'%s' is not a regular file", o->script);
-    if (access(o->script, R_OK) != 0)
-        return err_usage(b->err, "cannot read '%s': %s", o->script, strerror(errno));
+        return err_usage(b->err, "'%s' is not a regular file", b->script);
+    if (access(b->script, R_OK) != 0)
+        return err_usage(b->err, "cannot read '%s': %s", b->script, strerror(errno));
 
-    base = strrchr(o->script, '/');
-    base = base ? base + 1 : o->script;
+    base = b->entry_name ? b->entry_name : strrchr(b->script, '/') ? strrchr(b->script, '/') + 1 : b->script;
     len = strlen(base);
     if (len > 3 && strcmp(base + len - 3, ".py") == 0)
         len -= 3;
@@ -276,11 +375,11 @@ static int make_boot(struct build *b)
 {
     int fd;
 
-    b->boot_file = strdup("/tmp/bundle-boot-XXXXXX.py");
+    b->boot_file = strdupf("%s/bundle-boot-XXXXXX.py", tmp_dir());
     if (!b->boot_file || (fd = mkstemps(b->boot_file, 3)) < 0) {
         free(b->boot_file);
         b->boot_file = NULL;
-        return err_set(b->err, errno, "cannot create a temp file in /tmp");
+        return err_set(b->err, errno, "cannot create a temp file in %s", tmp_dir());
     }
     if (util_write_all(fd, bundle_boot_source, bundle_boot_source_len) != 0) {
         close(fd);
@@ -290,11 +389,96 @@ static int make_boot(struct build *b)
     return 0;
 }
 
+static bool absent_name(const struct graph *g, const char *name)
+{
+    long i = graph_find(g, name);
+    return i < 0 || g->mods[i].kind == MOD_MISSING || g->mods[i].excluded;
+}
+
+/* The module PAYLOAD_ABSENT_MODULE: NAMES, every module name the build
+ * machine has and the bundle left out, that a failed import can say so
+ * (boot.c).  That is each top-level module along the search path, and each
+ * submodule of a bundled package, that is not bundled. */
+static int make_absent(struct build *b)
+{
+    struct graph *g = &b->graph;
+    struct buf src = {0};
+    struct strvec seen = STRVEC_INIT;
+    int fd, rc = -1;
+
+    if (buf_printf(&src, "NAMES = '") != 0)
+        goto out;
+    for (size_t r = 0; r < g->roots.n; r++) {
+        DIR *d = opendir(g->roots.v[r]);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+            char name[256];
+            const char *n = de->d_name;
+            size_t l = strcspn(n, ".");
+            if (l == 0 || l >= sizeof name || (n[l] && strcmp(n + l, ".py") != 0 && !strstr(n + l, ".so")))
+                continue; /* "x.py", "x.cpython-311-x86_64-linux-gnu.so", a package "x" */
+            memcpy(name, n, l);
+            name[l] = '\0';
+            bool ident = true;
+            for (size_t k = 0; k < l; k++)
+                ident &= n[k] == '_' || (n[k] >= 'a' && n[k] <= 'z') || (n[k] >= 'A' && n[k] <= 'Z') ||
+                         (k > 0 && n[k] >= '0' && n[k] <= '9');
+            if (ident && absent_name(g, name) && strvec_find(&seen, name) < 0 &&
+                (strvec_push(&seen, name) != 0 || buf_printf(&src, "%s ", name) != 0)) {
+                closedir(d);
+                goto out;
+            }
+        }
+        if (d)
+            closedir(d);
+    }
+    for (size_t i = 0; i < g->n; i++) {
+        if (g->mods[i].kind != MOD_PACKAGE || g->mods[i].excluded)
+            continue;
+        const struct strvec *kids = resolve_children(g, i);
+        for (size_t k = 0; k < kids->n; k++) {
+            char *sub = strdupf("%s.%s", g->mods[i].name, kids->v[k]);
+            int bad = !sub || (absent_name(g, sub) && buf_printf(&src, "%s ", sub) != 0);
+            free(sub);
+            if (bad)
+                goto out;
+        }
+    }
+    if (buf_printf(&src, "'\n") != 0)
+        goto out;
+    rc = 0;
+out:
+    strvec_release(&seen);
+    if (rc != 0) {
+        buf_release(&src);
+        return err_set(b->err, ENOMEM, "out of memory");
+    }
+    b->absent_file = strdupf("%s/bundle-absent-XXXXXX.py", tmp_dir());
+    if (!b->absent_file || (fd = mkstemps(b->absent_file, 3)) < 0) {
+        free(b->absent_file);
+    if (b->entry_file)
+        unlink(b->entry_file);
+    if (b->entry_dir)
+        rmdir(b->entry_dir);
+    free(b->entry_file);
+    free(b->entry_dir);
+    free(b->entry_name);
+    free(b->entry_module);
+        b->absent_file = NULL;
+        buf_release(&src);
+        return err_set(b->err, errno, "cannot create a temp file in %s", tmp_dir());
+    }
+    rc = util_write_all(fd, src.data, src.len) == 0 ? 0 : err_set(b->err, errno, "cannot write '%s'", b->absent_file);
+    close(fd);
+    buf_release(&src);
+    return rc;
+}
+
 static int compile_modules(struct build *b)
 {
     size_t n = 0;
 
-    b->jobs = calloc(b->graph.n + 1, sizeof *b->jobs);
+    b->jobs = calloc(b->graph.n + 2, sizeof *b->jobs);
     if (!b->jobs)
         return err_set(b->err, ENOMEM, "out of memory");
     for (size_t i = 0; i < b->graph.n; i++) {
@@ -306,8 +490,14 @@ static int compile_modules(struct build *b)
         b->jobs[n].force = m->is_app;
         n++;
     }
+    b->jobs[n].src = b->absent_file;
+    b->jobs[n].dfile = PAYLOAD_ABSENT_MODULE ".py";
+    b->jobs[n].force = true;
+    n++;
     b->jobs[n].src = b->boot_file;
-    b->jobs[n].dfile = PAYLOAD_BOOT_MODULE ".py";
+    /* the import system's own name: Python trims its frames from the
+     * traceback of an ImportError, as it does importlib's */
+    b->jobs[n].dfile = "<frozen importlib._bootstrap_external>";
     b->jobs[n].force = true;
     b->njobs = ++n;
     if (pyc_build(&b->probe, b->jobs, b->njobs, b->err) != 0)
@@ -315,7 +505,7 @@ static int compile_modules(struct build *b)
     size_t reused = 0;
     for (size_t k = 0; k < b->njobs; k++)
         reused += b->jobs[k].reused;
-    say(b, 1, "%zu modules compiled, %zu reused from __pycache__", b->njobs - reused, reused);
+    say(b, 1, "%zu modules compiled, %zu reused from __pycache__", b->njobs - 2 - reused, reused);
     return 0;
 }
 
@@ -343,12 +533,39 @@ static char *ext_rel(const struct module *m)
     return rel;
 }
 
+/* Whether path lies in the interpreter's own standard library. */
+static bool in_stdlib_path(const struct build *b, const char *path)
+{
+    const char *dirs[2] = {b->probe.stdlib, b->probe.platstdlib};
+    if (!path || strstr(path, "/site-packages/") || strstr(path, "/dist-packages/"))
+        return false;
+    for (int i = 0; i < 2; i++) {
+        size_t n = dirs[i] ? strlen(dirs[i]) : 0;
+        if (n && strncmp(path, dirs[i], n) == 0 && path[n] == '/')
+            return true;
+    }
+    return false;
+}
+
+/* Whether a module's source ships as a file: it is, or is in, a package
+ * the resolver marked "disk". */
+static bool on_disk(const struct graph *g, const struct module *m)
+{
+    if (m->kind == MOD_PACKAGE)
+        return m->disk;
+    const char *dot = strrchr(m->name, '.');
+    char *parent = dot ? strndup(m->name, (size_t)(dot - m->name)) : NULL;
+    long p = parent ? graph_find(g, parent) : -1;
+    free(parent);
+    return p >= 0 && g->mods[p].disk;
+}
+
 /* Every module goes into the pyz index: pure-Python ones with their code,
  * read in place; extension modules with their path in the cache entry; the
  * start-up module, which the stub runs first, under its own name. */
 static int collect_python(struct build *b)
 {
-    struct pyz_item *items = calloc(b->graph.n + 1, sizeof *items);
+    struct pyz_item *items = calloc(b->graph.n + 2, sizeof *items);
     struct strvec rels = STRVEC_INIT;
     size_t k = 0, nitems = 0;
     int rc = -1;
@@ -387,15 +604,19 @@ static int collect_python(struct build *b)
         }
         b->n_modules++;
         /* the entry script is stored under a name of its own */
-        items[nitems++] = (struct pyz_item){i == 0 ? ENTRY_MODULE : m->name, j->data + 16, j->len - 16,
-                                            m->kind == MOD_PACKAGE ? PYZ_PACKAGE : 0, NULL};
+        unsigned flags = (m->kind == MOD_PACKAGE ? PYZ_PACKAGE : 0) | (on_disk(&b->graph, m) ? PYZ_ONDISK : 0);
+        items[nitems++] = (struct pyz_item){i == 0 ? ENTRY_MODULE : m->name, j->data + 16, j->len - 16, flags,
+                                            NULL};
     }
-    struct pyc_job *boot = &b->jobs[b->njobs - 1];
-    if (boot->error) {
-        err_set(b->err, 0, "internal error: the start-up module does not compile: %s", boot->error);
-        goto out;
+    for (size_t g = b->njobs - 2; g < b->njobs; g++) {
+        struct pyc_job *gen = &b->jobs[g];
+        if (gen->error) {
+            err_set(b->err, 0, "internal error: %s does not compile: %s", gen->dfile, gen->error);
+            goto out;
+        }
+        items[nitems++] = (struct pyz_item){g == b->njobs - 1 ? PAYLOAD_BOOT_MODULE : PAYLOAD_ABSENT_MODULE,
+                                            gen->data + 16, gen->len - 16, 0, NULL};
     }
-    items[nitems++] = (struct pyz_item){PAYLOAD_BOOT_MODULE, boot->data + 16, boot->len - 16, 0, NULL};
     qsort(items, nitems, sizeof *items, cmp_item);
     if (pyz_build(items, nitems, &b->pyz, b->err) != 0)
         goto out;
@@ -476,11 +697,11 @@ static int start_link(struct build *b)
 {
     if (b->o->shared_libpython)
         return 0;
-    b->link_dir = strdup("/tmp/bundle-link-XXXXXX");
+    b->link_dir = strdupf("%s/bundle-link-XXXXXX", tmp_dir());
     if (!b->link_dir || !mkdtemp(b->link_dir)) {
         free(b->link_dir);
         b->link_dir = NULL;
-        return err_set(b->err, errno, "cannot create a temp dir in /tmp");
+        return err_set(b->err, errno, "cannot create a temp dir in %s", tmp_dir());
     }
     if (pthread_create(&b->link_tid, NULL, link_thread, b) == 0)
         b->linking = true;
@@ -704,11 +925,11 @@ static int strip_natives(struct build *b)
     struct err e2 = {0};
     int status = 0, rc = -1;
 
-    b->strip_dir = strdup("/tmp/bundle-strip-XXXXXX");
+    b->strip_dir = strdupf("%s/bundle-strip-XXXXXX", tmp_dir());
     if (!b->strip_dir || !mkdtemp(b->strip_dir)) {
         free(b->strip_dir);
         b->strip_dir = NULL;
-        return err_set(b->err, errno, "cannot create a temp dir in /tmp");
+        return err_set(b->err, errno, "cannot create a temp dir in %s", tmp_dir());
     }
     if (strvec_push(&argv, "strip") != 0 || strvec_push(&argv, "--strip-unneeded") != 0)
         goto oom;
@@ -741,18 +962,30 @@ out:
     return rc;
 }
 
-/* File names that are never package data: code (bundled as code, or not
- * needed at run time) and shared objects (the ELF closure brings those). */
-static bool code_file(const char *n)
+static bool has_suffix(const char *n, const char *const *suffixes, size_t count)
 {
-    static const char *const suffixes[] = {".py", ".pyc", ".pyo", ".pyi", ".pxd", ".pyx", ".so"};
     size_t l = strlen(n);
-    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes[0]; i++) {
+    for (size_t i = 0; i < count; i++) {
         size_t sl = strlen(suffixes[i]);
         if (l >= sl && strcmp(n + l - sl, suffixes[i]) == 0)
             return true;
     }
-    return strstr(n, ".so.") != NULL;
+    return false;
+}
+
+/* File names that are never package data: code (bundled as code, or not
+ * needed at run time) and shared objects (the ELF closure brings those);
+ * but for a package shipped as files (sources), its .py files and the like.
+ * Unless every file is asked for (--collect, --add-data): also what only a
+ * compiler reads, C headers and sources and static libraries (numpy's
+ * include/ and lib/ are 1 MB of them). */
+static bool code_file(const char *n, bool sources, bool all)
+{
+    static const char *const compiled[] = {".pyc", ".pyo", ".so"};
+    static const char *const source[] = {".py", ".pyi", ".pxd", ".pyx"};
+    static const char *const compiler[] = {".pxi", ".c", ".h", ".cc", ".cpp", ".hpp", ".a"};
+    return has_suffix(n, compiled, 3) || strstr(n, ".so.") != NULL || (!sources && has_suffix(n, source, 4)) ||
+           (!all && has_suffix(n, compiler, 7));
 }
 
 /* Adds one data file as site/REL, unless --exclude-data matches REL. */
@@ -772,11 +1005,36 @@ static int add_data_file(struct build *b, const char *path, const char *rel)
     return add_entry(b, strdupf("_native/site/%s", rel), p, NULL, 0, false);
 }
 
-/* Walks dir, adding its files as REL_PREFIX/...  all: every file (--collect,
- * --add-data); else data files only, not tests/ and not subpackages (those
- * come with their own package when it is imported). */
-static int add_data_tree(struct build *b, const char *dir, const char *rel_prefix, bool all, int depth)
+/* Whether the package at REL (a/b/c under site/) ships as files: it is
+ * walked on its own, as DATA_DISK. */
+static bool disk_dir(const struct build *b, const char *rel)
 {
+    char *name = strdup(rel);
+    long i;
+    if (!name)
+        return false;
+    for (char *p = name; *p; p++)
+        if (*p == '/')
+            *p = '.';
+    i = graph_find(&b->graph, name);
+    free(name);
+    return i >= 0 && b->graph.mods[i].disk;
+}
+
+/* What add_data_tree takes from a directory. */
+enum data_mode {
+    DATA_OWN,  /* a package's own data files: not tests/, not subpackages (those
+                  come with their own package); the stdlib's packages */
+    DATA_TREE, /* the data files of a package's whole tree, subpackages that
+                  nothing imports included; not tests/ */
+    DATA_DISK, /* a package shipped as files: its sources too; not tests/ */
+    DATA_ALL,  /* every file but code (--collect, --add-data) */
+};
+
+/* Walks dir, adding its files as REL_PREFIX/... as mode says. */
+static int add_data_tree(struct build *b, const char *dir, const char *rel_prefix, enum data_mode mode, int depth)
+{
+    bool all = mode == DATA_ALL;
     DIR *d;
     struct dirent *de;
     struct strvec names = STRVEC_INIT;
@@ -796,13 +1054,14 @@ static int add_data_tree(struct build *b, const char *dir, const char *rel_prefi
             rc = err_set(b->err, ENOMEM, "out of memory");
         } else if (util_is_dir(path)) {
             char *init = util_join(path, "__init__.py");
+            bool pkg = init && util_is_file(init);
             bool skip = strcmp(n, "__pycache__") == 0 ||
                         (!all && (strcmp(n, "tests") == 0 || strcmp(n, "test") == 0 ||
-                                  (init && util_is_file(init))));
+                                  (mode == DATA_OWN && pkg) || (mode == DATA_TREE && pkg && disk_dir(b, rel))));
             if (!skip)
-                rc = add_data_tree(b, path, rel, all, depth + 1);
+                rc = add_data_tree(b, path, rel, mode, depth + 1);
             free(init);
-        } else if (util_is_file(path) && (all ? !strstr(rel, "__pycache__") && !code_file(n) : !code_file(n))) {
+        } else if (util_is_file(path) && !code_file(n, mode == DATA_DISK, all)) {
             rc = add_data_file(b, path, rel);
         }
         free(path);
@@ -812,13 +1071,54 @@ static int add_data_tree(struct build *b, const char *dir, const char *rel_prefi
     return rc;
 }
 
-/* Package files of every bundled package, then --add-data. */
+/* The package m is in, or NULL. */
+static const struct module *parent_of(const struct graph *g, const struct module *m)
+{
+    const char *dot = strrchr(m->name, '.');
+    char *pn = dot ? strndup(m->name, (size_t)(dot - m->name)) : NULL;
+    long pi = pn ? graph_find(g, pn) : -1;
+    free(pn);
+    return pi >= 0 ? &g->mods[pi] : NULL;
+}
+
+/* The package a walk of the whole tree starts from: the outermost regular
+ * package around m (a namespace package's portions can be anything). */
+static const struct module *tree_root(const struct graph *g, const struct module *m)
+{
+    const struct module *root = m;
+    char *name = strdup(m->name);
+    for (char *dot = name ? strrchr(name, '.') : NULL; dot; dot = strrchr(name, '.')) {
+        *dot = '\0';
+        long p = graph_find(g, name);
+        if (p < 0 || g->mods[p].kind != MOD_PACKAGE)
+            break;
+        root = &g->mods[p];
+    }
+    free(name);
+    return root;
+}
+
+/* Package files of every bundled package, then --add-data.  Data is every
+ * non-code file in the tree of a package the app imports, sub-packages
+ * that nothing imports included (a data/ package of word lists read by
+ * path), tests excluded; the stdlib's packages keep their own files only
+ * (its trees hold test suites and wheels).  A "disk" package ships its
+ * sources too. */
 static int collect_data(struct build *b)
 {
-    for (size_t i = 0; i < b->graph.n; i++) {
-        const struct module *m = &b->graph.mods[i];
+    const struct graph *g = &b->graph;
+    for (size_t i = 0; i < g->n; i++) {
+        const struct module *m = &g->mods[i];
+        enum data_mode mode = m->collect ? DATA_ALL : DATA_OWN;
         if ((m->kind != MOD_PACKAGE && m->kind != MOD_NAMESPACE) || m->excluded || !m->search.n)
             continue;
+        if (m->kind == MOD_PACKAGE && !m->collect && !in_stdlib_path(b, m->path)) {
+            /* once per tree: from its top, or from its outermost disk package */
+            const struct module *parent = parent_of(g, m);
+            if (m->disk ? parent && parent->disk : tree_root(g, m) != m)
+                continue;
+            mode = m->disk ? DATA_DISK : DATA_TREE;
+        }
         char *rel = strdup(m->name);
         if (!rel)
             return err_set(b->err, ENOMEM, "out of memory");
@@ -828,7 +1128,7 @@ static int collect_data(struct build *b)
         /* a namespace package's files are in all its portions */
         int rc = 0;
         for (size_t k = 0; k < (m->kind == MOD_NAMESPACE ? m->search.n : 1) && rc == 0; k++)
-            rc = add_data_tree(b, m->search.v[k], rel, m->collect, 0);
+            rc = add_data_tree(b, m->search.v[k], rel, mode, 0);
         free(rel);
         if (rc != 0)
             return -1;
@@ -847,7 +1147,7 @@ static int collect_data(struct build *b)
         if (!rel) {
             rc = err_set(b->err, ENOMEM, "out of memory");
         } else if (util_is_dir(src)) {
-            rc = add_data_tree(b, src, rel, true, 0);
+            rc = add_data_tree(b, src, rel, DATA_ALL, 0);
         } else if (util_is_file(src)) {
             char *full = rel[0] ? strdupf("%s/%s", rel, base_name(src)) : strdup(base_name(src));
             rc = full ? add_data_file(b, src, full) : err_set(b->err, ENOMEM, "out of memory");
@@ -863,85 +1163,44 @@ static int collect_data(struct build *b)
     return 0;
 }
 
-/* Reads the top-level module names a distribution's metadata dir names. */
-static void dist_top_levels(const char *dir, struct strvec *out)
-{
-    char *path = util_join(dir, "top_level.txt"), *text = NULL;
-    struct err e;
-    if (path && util_read_file(path, 1 << 20, &text, NULL, &e) == 0) {
-        char *save = NULL;
-        for (char *l = strtok_r(text, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save))
-            if (*l)
-                strvec_push(out, l);
-    } else {
-        /* no top_level.txt (most wheels today): the RECORD's top directories */
-        free(path);
-        path = util_join(dir, "RECORD");
-        if (path && util_read_file(path, 16 << 20, &text, NULL, &e) == 0) {
-            char *save = NULL;
-            for (char *l = strtok_r(text, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save)) {
-                size_t n = strcspn(l, "/,");
-                if (l[n] == '/' && n > 0 && !strstr(l, ".dist-info/") && l[0] != '.') {
-                    l[n] = '\0';
-                    if (strvec_find(out, l) < 0)
-                        strvec_push(out, l);
-                } else if (l[n] == ',' && n > 3 && strncmp(l + n - 3, ".py", 3) == 0) {
-                    l[n - 3] = '\0';
-                    if (strvec_find(out, l) < 0)
-                        strvec_push(out, l);
-                }
-            }
-        }
-    }
-    free(path);
-    free(text);
-}
-
 /* The metadata (*.dist-info, *.egg-info) of every distribution whose
- * modules are bundled, so importlib.metadata.version() and entry points
- * work: it goes to site/, which is on sys.path. */
+ * modules are bundled, or that bundled code asks for by name or by an
+ * entry-point group (the resolver's "wanted"), so importlib.metadata's
+ * version(), entry points and launchers work: it goes to site/, which is on
+ * sys.path.  The whole directory but what only installers read. */
 static int collect_metadata(struct build *b)
 {
-    static const char *const keep[] = {"METADATA", "PKG-INFO", "entry_points.txt", "top_level.txt",
-                                       "requires.txt"};
-    for (size_t r = 1; r < b->graph.roots.n; r++) {
-        DIR *d = opendir(b->graph.roots.v[r]);
-        struct dirent *de;
-        if (!d)
-            continue;
-        while ((de = readdir(d)) != NULL) {
-            const char *n = de->d_name;
-            size_t l = strlen(n);
-            if (!(l > 10 && strcmp(n + l - 10, ".dist-info") == 0) &&
-                !(l > 9 && strcmp(n + l - 9, ".egg-info") == 0))
-                continue;
-            char *dir = util_join(b->graph.roots.v[r], n);
-            struct strvec tops = STRVEC_INIT;
-            bool used = false;
-            if (dir && util_is_dir(dir)) {
-                dist_top_levels(dir, &tops);
-                for (size_t t = 0; t < tops.n && !used; t++) {
-                    long idx = graph_find(&b->graph, tops.v[t]);
-                    used = idx >= 0 && b->graph.mods[idx].kind != MOD_MISSING &&
-                           b->graph.mods[idx].kind != MOD_BUILTIN;
-                }
-            }
-            for (size_t k = 0; used && k < sizeof keep / sizeof keep[0]; k++) {
-                char *f = util_join(dir, keep[k]), *rel = strdupf("%s/%s", n, keep[k]);
-                int rc = f && rel && util_is_file(f) ? add_data_file(b, f, rel) : 0;
-                free(f);
-                free(rel);
-                if (rc != 0) {
-                    strvec_release(&tops);
-                    free(dir);
-                    closedir(d);
-                    return -1;
-                }
-            }
-            strvec_release(&tops);
-            free(dir);
+    static const char *const skip[] = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "SOURCES.txt",
+                                       "installed-files.txt", "dependency_links.txt", "WHEEL"};
+    const struct dists *ds = &b->graph.dists;
+    for (size_t i = 0; i < ds->n; i++) {
+        const struct dist *d = &ds->v[i];
+        bool used = d->wanted;
+        for (size_t t = 0; t < d->tops.n && !used; t++) {
+            long idx = graph_find(&b->graph, d->tops.v[t]);
+            used = idx >= 0 && b->graph.mods[idx].kind != MOD_MISSING && b->graph.mods[idx].kind != MOD_BUILTIN;
         }
-        closedir(d);
+        if (!used)
+            continue;
+        DIR *dir = opendir(d->dir);
+        struct dirent *de;
+        const char *base = strrchr(d->dir, '/') ? strrchr(d->dir, '/') + 1 : d->dir;
+        while (dir && (de = readdir(dir)) != NULL) {
+            bool keep = de->d_name[0] != '.';
+            for (size_t k = 0; keep && k < sizeof skip / sizeof skip[0]; k++)
+                keep = strcmp(de->d_name, skip[k]) != 0;
+            char *f = keep ? util_join(d->dir, de->d_name) : NULL, *rel = keep ? strdupf("%s/%s", base, de->d_name) : NULL;
+            int rc = keep && (!f || !rel) ? err_set(b->err, ENOMEM, "out of memory")
+                     : f && util_is_file(f) ? add_data_file(b, f, rel) : 0;
+            free(f);
+            free(rel);
+            if (rc != 0) {
+                closedir(dir);
+                return -1;
+            }
+        }
+        if (dir)
+            closedir(dir);
     }
     return 0;
 }
@@ -1090,6 +1349,16 @@ static void report_missing(struct build *b)
     }
     for (size_t i = 0; i < b->graph.warnings.n; i++)
         warn(b, 1, "%s", b->graph.warnings.v[i]);
+    for (size_t i = 0; i < b->graph.notes.n; i++)
+        say(b, 1, "added: %s", b->graph.notes.v[i]);
+    for (size_t i = 0; i < b->graph.deferred.n; i++) {
+        /* left out unless something else brought it after all */
+        if (absent_name(&b->graph, b->graph.deferred.v[i]) &&
+            strvec_find(&b->graph.deferred, b->graph.deferred.v[i]) == (long)i)
+            say(b, 1, "left out: %s (imported lazily by %s, whose distribution does not require it; "
+                "--hidden-import %s brings it)", b->graph.deferred.v[i], b->graph.deferred_by.v[i],
+                b->graph.deferred.v[i]);
+    }
 }
 
 /* --json: one object on stdout, after everything was written. */
@@ -1134,6 +1403,122 @@ static void print_json(struct build *b, const uint8_t file_sha[32], uint64_t siz
     fflush(out);
 }
 
+/* The search-path directory a path lies under (the longest), or NULL. */
+static const char *root_of(const struct graph *g, const char *path)
+{
+    const char *best = NULL;
+    size_t bl = 0;
+    for (size_t r = 0; r < g->roots.n; r++) {
+        size_t l = strlen(g->roots.v[r]);
+        if (l > bl && strncmp(path, g->roots.v[r], l) == 0 && path[l] == '/') {
+            best = g->roots.v[r];
+            bl = l;
+        }
+    }
+    return best;
+}
+
+/* --trace: runs the app once, then bundles every module it imported that
+ * the scan did not find, the package files it read, and ships as files
+ * each package whose directory it listed. */
+static int run_trace(struct build *b)
+{
+    struct trace_result tr = {0};
+    size_t before = b->graph.n;
+    int saved = -1, rc = -1;
+
+    say(b, 0, "tracing: running %s once%s", b->script, b->o->json ? " (its output goes to stderr)" : "");
+    fflush(stdout);
+    if (b->o->json && ((saved = dup(1)) < 0 || dup2(2, 1) < 0)) /* stdout is the JSON's */
+        return err_set(b->err, errno, "cannot redirect the traced run's output");
+    rc = trace_run(b->probe.executable, b->script, (const char *const *)b->o->trace_args.v, b->o->trace_args.n,
+                   b->o->trace_seconds, &tr, b->err);
+    if (saved >= 0) {
+        fflush(stdout);
+        dup2(saved, 1);
+        close(saved);
+    }
+    if (rc != 0)
+        return err_prefix(b->err, "--trace");
+    if (tr.timed_out)
+        say(b, 0, "tracing: stopped after %g s (--trace-timeout)", b->o->trace_seconds);
+    else if (tr.exit_status != 0)
+        warn(b, 0, "the traced run exited with status %d: what it did not reach is not in the bundle", tr.exit_status);
+    for (size_t i = 0; i < tr.modules.n && rc == 0; i++) {
+        bool known = graph_find(&b->graph, tr.modules.v[i]) >= 0;
+        rc = resolve_add_soft(&b->graph, tr.modules.v[i], b->err);
+        if (!known && graph_find(&b->graph, tr.modules.v[i]) >= 0)
+            say(b, 1, "traced: %s (the scan did not find it)", tr.modules.v[i]);
+    }
+    say(b, 1, "traced: %zu modules more with what they import", b->graph.n - before);
+    /* a package directory the app listed: it looks at its files */
+    for (size_t i = 0; i < tr.dirs.n && rc == 0; i++) {
+        const char *root = root_of(&b->graph, tr.dirs.v[i]);
+        char *name = root ? strdup(tr.dirs.v[i] + strlen(root) + 1) : NULL;
+        for (char *p = name; p && *p; p++)
+            *p = *p == '/' ? '.' : *p;
+        long idx = name ? graph_find(&b->graph, name) : -1;
+        if (idx >= 0 && b->graph.mods[idx].kind == MOD_PACKAGE)
+            rc = resolve_disk(&b->graph, (size_t)idx, "the traced run listed its directory", b->err);
+        else if (root && strvec_push(&b->traced_files, tr.dirs.v[i]) != 0)
+            rc = err_set(b->err, ENOMEM, "out of memory");
+        free(name);
+    }
+    for (size_t i = 0; i < tr.files.n && rc == 0; i++)
+        if (root_of(&b->graph, tr.files.v[i]) && strvec_push(&b->traced_files, tr.files.v[i]) != 0)
+            rc = err_set(b->err, ENOMEM, "out of memory");
+    trace_result_release(&tr);
+    return rc;
+}
+
+/* What the traced run read: files as they are, a listed directory's files
+ * (not its subdirectories), under their path below the search path. */
+static int add_traced(struct build *b)
+{
+    for (size_t i = 0; i < b->traced_files.n; i++) {
+        const char *path = b->traced_files.v[i], *root = root_of(&b->graph, path);
+        const char *rel = path + strlen(root) + 1;
+        int rc = 0;
+        if (util_is_dir(path))
+            rc = add_data_tree(b, path, rel, DATA_OWN, 0);
+        else if (!code_file(base_name(path), false, false))
+            rc = add_data_file(b, path, rel);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* --entry MOD: MOD, and MOD.__main__ when it is a package, as -m runs it. */
+static int add_entry_module(struct build *b)
+{
+    char *main_mod = strdupf("%s.__main__", b->entry_module);
+    long idx;
+    int rc = -1;
+    if (!main_mod)
+        return err_set(b->err, ENOMEM, "out of memory");
+    if (resolve_add(&b->graph, b->entry_module, b->err) != 0)
+        goto out;
+    idx = graph_find(&b->graph, b->entry_module);
+    if (idx < 0 || b->graph.mods[idx].kind == MOD_MISSING) {
+        err_usage(b->err, "--entry %s: no such module on the interpreter's sys.path", b->entry_module);
+        goto out;
+    }
+    if (b->graph.mods[idx].kind == MOD_PACKAGE || b->graph.mods[idx].kind == MOD_NAMESPACE) {
+        if (resolve_add(&b->graph, main_mod, b->err) != 0)
+            goto out;
+        idx = graph_find(&b->graph, main_mod);
+        if (idx < 0 || b->graph.mods[idx].kind == MOD_MISSING) {
+            err_usage(b->err, "--entry %s: a package without __main__; give MODULE:FUNCTION", b->entry_module);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(main_mod);
+    return rc;
+}
+
 static void build_release(struct build *b)
 {
     join_link(b); /* before what it reads goes */
@@ -1152,10 +1537,22 @@ static void build_release(struct build *b)
     buf_release(&b->pyz);
     if (b->boot_file)
         unlink(b->boot_file);
+    if (b->absent_file)
+        unlink(b->absent_file);
+    free(b->absent_file);
+    if (b->entry_file)
+        unlink(b->entry_file);
+    if (b->entry_dir)
+        rmdir(b->entry_dir);
+    free(b->entry_file);
+    free(b->entry_dir);
+    free(b->entry_name);
+    free(b->entry_module);
     for (size_t i = 0; i < b->stripped.n; i++)
         unlink(b->stripped.v[i]);
     strvec_release(&b->stripped);
     strvec_release(&b->paths);
+    strvec_release(&b->traced_files);
     strvec_release(&b->warnings);
     if (b->strip_dir)
         rmdir(b->strip_dir);
@@ -1190,7 +1587,15 @@ int build_run(const struct cli_opts *o, struct err *err)
     bool wrote = false;
     int rc = -1;
 
-    if (plan_outputs(&b) != 0 || check_marathon_opts(&b) != 0)
+    /* a command name (no file of that name, no '/'): looked up once the
+     * interpreter is known */
+    struct stat st;
+    bool command = !o->entry && !strchr(o->script, '/') && stat(o->script, &st) != 0 && errno == ENOENT &&
+                   cli_dotted_name(o->script, strlen(o->script)) == (strchr(o->script, '.') == NULL);
+    b.script = o->script;
+    if (o->entry && entry_of_option(&b) != 0)
+        goto out;
+    if (!command && (plan_outputs(&b) != 0 || check_marathon_opts(&b) != 0))
         goto out;
     b.tty = o->verbosity >= 0 && isatty(2);
     b.step_t = t0;
@@ -1203,11 +1608,13 @@ int build_run(const struct cli_opts *o, struct err *err)
         goto out;
     }
     say(&b, 1, "python %d.%d.%d at %s", b.probe.major, b.probe.minor, b.probe.micro, b.probe.executable);
+    if (command && (entry_of_command(&b) != 0 || plan_outputs(&b) != 0 || check_marathon_opts(&b) != 0))
+        goto out;
     if (start_link(&b) != 0)
         goto out;
     step_done(&b, "probing the interpreter");
-    progress(&b, "scanning imports from %s", o->script);
-    if (resolve_graph(&b.graph, &b.probe, o->script, ENTRY_MODULE, startup_modules,
+    progress(&b, "scanning imports from %s", b.script);
+    if (resolve_graph(&b.graph, &b.probe, b.script, ENTRY_MODULE, startup_modules,
                       sizeof startup_modules / sizeof startup_modules[0], &o->exclude, err) != 0 ||
         resolve_collect(&b.graph, "encodings", err) != 0)
         goto out;
@@ -1223,10 +1630,14 @@ int build_run(const struct cli_opts *o, struct err *err)
     for (size_t i = 0; i < o->collect.n; i++)
         if (resolve_collect(&b.graph, o->collect.v[i], err) != 0)
             goto out;
+    if (b.entry_module && add_entry_module(&b) != 0)
+        goto out;
+    if (o->trace && run_trace(&b) != 0)
+        goto out;
     report_missing(&b);
     step_done(&b, "resolving imports");
     progress(&b, "compiling %zu modules", b.graph.n);
-    if (make_boot(&b) != 0 || compile_modules(&b) != 0)
+    if (make_boot(&b) != 0 || make_absent(&b) != 0 || compile_modules(&b) != 0)
         goto out;
     step_done(&b, "compiling");
     if (collect_python(&b) != 0)
@@ -1235,7 +1646,7 @@ int build_run(const struct cli_opts *o, struct err *err)
     if (choose_stub(&b) != 0 || collect_native(&b) != 0 || strip_natives(&b) != 0 || finish_manifest(&b) != 0)
         goto out;
     step_done(&b, "native closure and strip");
-    if (collect_data(&b) != 0 || collect_metadata(&b) != 0)
+    if (collect_data(&b) != 0 || add_traced(&b) != 0 || collect_metadata(&b) != 0)
         goto out;
     step_done(&b, "data files");
     progress(&b, "writing %s", b.output);

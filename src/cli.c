@@ -4,10 +4,12 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 const char cli_usage[] =
-    "usage: bundle --onefile [options] SCRIPT\n"
+    "usage: bundle --onefile [options] SCRIPT|COMMAND [--trace [-- ARGS...]]\n"
+    "       bundle --onefile [options] --entry MODULE[:FUNCTION]\n"
     "       bundle inspect [--json] FILE\n"
     "       bundle verify FILE\n"
     "\n"
@@ -23,6 +25,16 @@ const char cli_usage[] =
     "  -o, --output FILE       where to write the executable (default: dist/NAME)\n"
     "  -n, --name NAME         the app's name (default: the script's file name\n"
     "                          without .py)\n"
+    "                          SCRIPT may also be the name of a console script\n"
+    "                          that a package installed in the interpreter\n"
+    "                          declares (e.g. yamllint): its entry point is run\n"
+    "      --entry MOD[:FUNC]  run FUNC of module MOD (its return value is the\n"
+    "                          exit status), or MOD as __main__ without :FUNC,\n"
+    "                          instead of a script (name: MOD's first part)\n"
+    "      --trace             run the app once under the interpreter (ARGS after\n"
+    "                          '--' are its arguments) and bundle every module it\n"
+    "                          imported and package file it read, too\n"
+    "      --trace-timeout SECS  stop that run with SIGINT after SECS (default 10)\n"
     "      --hidden-import MOD bundle MOD too (an import the scan cannot see)\n"
     "      --exclude-module MOD  never bundle MOD or its submodules\n"
     "      --collect PKG       bundle every submodule and file of package PKG\n"
@@ -75,7 +87,7 @@ enum {
     OPT_ONEFILE = 256, OPT_PYTHON, OPT_VERSION, OPT_NO_MARATHON, OPT_METRONOME, OPT_URL,
     OPT_MARATHON_ID, OPT_CPUS, OPT_MEM, OPT_DISK, OPT_INSTANCES, OPT_FETCH, OPT_FETCH_CACHE,
     OPT_HEALTH_PATH, OPT_KILL_GRACE, OPT_ENV, OPT_ARGS, OPT_HIDDEN, OPT_EXCLUDE, OPT_ADD_DATA,
-    OPT_COLLECT, OPT_EXCLUDE_DATA, OPT_JSON, OPT_SHARED_LIBPYTHON,
+    OPT_COLLECT, OPT_EXCLUDE_DATA, OPT_JSON, OPT_SHARED_LIBPYTHON, OPT_ENTRY, OPT_TRACE, OPT_TRACE_TIMEOUT,
 };
 
 static const struct option long_opts[] = {
@@ -108,6 +120,9 @@ static const struct option long_opts[] = {
     {"collect", required_argument, NULL, OPT_COLLECT},
     {"exclude-data", required_argument, NULL, OPT_EXCLUDE_DATA},
     {"json", no_argument, NULL, OPT_JSON},
+    {"entry", required_argument, NULL, OPT_ENTRY},
+    {"trace", no_argument, NULL, OPT_TRACE},
+    {"trace-timeout", required_argument, NULL, OPT_TRACE_TIMEOUT},
     {NULL, 0, NULL, 0},
 };
 
@@ -136,6 +151,28 @@ static int check_module(const char *v, const char *flag, struct err *err)
             return err_usage(err, "%s '%s' is not a module name", flag, v);
     }
     return 0;
+}
+
+/* A dotted Python name: identifier parts (ASCII) joined by single dots.
+ * --entry's parts go into the generated entry script, so nothing else. */
+bool cli_dotted_name(const char *v, size_t n)
+{
+    bool start = true;
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c == '.') {
+            if (start || i + 1 == n)
+                return false;
+            start = true;
+        } else if (c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (!start && c >= '0' && c <= '9')) {
+            start = false;
+        } else {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* SRC:DEST with DEST relative and without "..": checked here, SRC's
@@ -197,6 +234,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
     o->cpus = 0.1;
     o->instances = 1;
     o->kill_grace = -1;
+    o->trace_seconds = 10;
     optind = 0; /* reset getopt, so the parser can run more than once (tests) */
     opterr = 0;
     if (argc > 1 && (strcmp(argv[1], "inspect") == 0 || strcmp(argv[1], "verify") == 0)) {
@@ -245,6 +283,18 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
             break;
         case OPT_JSON: o->json = true; break;
         case OPT_SHARED_LIBPYTHON: o->shared_libpython = true; break;
+        case OPT_ENTRY: {
+            /* MOD or MOD:FUNC, FUNC maybe dotted (Class.method) */
+            const char *colon = strchr(optarg, ':');
+            size_t ml = colon ? (size_t)(colon - optarg) : strlen(optarg);
+            if (!cli_dotted_name(optarg, ml) || (colon && !cli_dotted_name(colon + 1, strlen(colon + 1))))
+                rc = err_usage(err, "--entry '%s': expected MODULE or MODULE:FUNCTION (e.g. pkg.cli:main)", optarg);
+            else
+                rc = set_string(&o->entry, optarg, "--entry", err);
+            break;
+        }
+        case OPT_TRACE: o->trace = true; break;
+        case OPT_TRACE_TIMEOUT: rc = parse_double(optarg, "--trace-timeout", 0.1, 86400, &o->trace_seconds, err); break;
         case OPT_HIDDEN:
             rc = check_module(optarg, "--hidden-import", err) ? -1 : push(&o->hidden, optarg, err);
             break;
@@ -292,10 +342,23 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
         if (argc - optind > 1)
             return err_usage(err, "%s takes one file: unexpected '%s'", cmd, argv[optind + 1]);
     }
+    if (o->entry && o->action == CLI_BUILD) {
+        /* no script: what follows is the traced run's arguments */
+        for (int i = optind; i < argc; i++)
+            if (!o->trace)
+                return err_usage(err, "--entry takes no script: unexpected '%s'", argv[i]);
+            else if (push(&o->trace_args, argv[i], err) != 0)
+                return -1;
+        return 0;
+    }
     if (optind >= argc)
         return err_usage(err, "no script given (usage: bundle --onefile SCRIPT)");
-    if (argc - optind > 1)
-        return err_usage(err, "one script at a time: unexpected '%s'", argv[optind + 1]);
+    if (argc - optind > 1 && !(o->trace && o->action == CLI_BUILD))
+        return err_usage(err, "one script at a time: unexpected '%s'%s", argv[optind + 1],
+                         o->action == CLI_BUILD ? " (arguments for --trace come after it)" : "");
+    for (int i = optind + 1; i < argc; i++)
+        if (push(&o->trace_args, argv[i], err) != 0)
+            return -1;
     o->script = strdup(argv[optind]);
     if (!o->script)
         return err_set(err, ENOMEM, "out of memory");
@@ -307,6 +370,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
 void cli_opts_release(struct cli_opts *o)
 {
     free(o->script);
+    free(o->entry);
+    strvec_release(&o->trace_args);
     free(o->python);
     free(o->output);
     free(o->name);

@@ -1,6 +1,8 @@
 #include "bundle/resolve.h"
 
 #include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <limits.h>
@@ -10,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bundle/elfstr.h"
 #include "bundle/hooks.h"
 #include "bundle/scan.h"
 #include "bundle/util.h"
@@ -428,17 +431,560 @@ void graph_eager_closure(const struct graph *g, bool *in)
     free(stack);
 }
 
-static void follow_import(struct graph *g, size_t mi, const struct scan_import *im)
+
+/* ---- what no import statement says (scan.h's hints) --------------------
+ * Each rule makes soft imports: a name that is not there costs a look-up,
+ * never a warning.  The costs are said at each rule; bench/packages
+ * measures them on real libraries. */
+
+static void note(struct graph *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct graph *g, const char *fmt, ...)
+{
+    char *s;
+    va_list ap;
+    va_start(ap, fmt);
+    s = util_vformat(fmt, ap);
+    va_end(ap);
+    if (s)
+        strvec_push_owned(&g->notes, s);
+}
+
+/* The top-level name of a dotted name, in buf. */
+static const char *top_of(const char *name, char *buf, size_t size)
+{
+    size_t n = strcspn(name, ".");
+    if (n >= size)
+        n = size - 1;
+    memcpy(buf, name, n);
+    buf[n] = '\0';
+    return buf;
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool sorted_has(const struct strvec *v, const char *s)
+{
+    return v->n && bsearch(&s, v->v, v->n, sizeof *v->v, cmp_strp) != NULL;
+}
+
+/* Whether a file or directory name is a module name with a suffix we
+ * import: "x.py", "x.cpython-311-x86_64-linux-gnu.so"; the name in out. */
+static bool module_file(const struct graph *g, const char *n, char *out, size_t size)
+{
+    size_t l = strlen(n);
+    const struct strvec *sfx = &g->probe->ext_suffixes;
+    size_t stem = 0;
+    if (l > 3 && strcmp(n + l - 3, ".py") == 0)
+        stem = l - 3;
+    for (size_t k = 0; !stem && k < sfx->n; k++) {
+        size_t sl = strlen(sfx->v[k]);
+        if (l > sl && strcmp(n + l - sl, sfx->v[k]) == 0)
+            stem = l - sl;
+    }
+    if (!stem || stem >= size || memchr(n, '.', stem))
+        return false;
+    memcpy(out, n, stem);
+    out[stem] = '\0';
+    return true;
+}
+
+/* A package's submodules and subpackages as they are on disk (listed once). */
+static const struct strvec *children_of(struct graph *g, size_t pi)
+{
+    struct module *m = &g->mods[pi];
+    if (m->listed)
+        return &m->children;
+    m->listed = true;
+    for (size_t d = 0; d < m->search.n; d++) {
+        DIR *dir = opendir(m->search.v[d]);
+        struct dirent *de;
+        if (!dir)
+            continue;
+        while ((de = readdir(dir)) != NULL) {
+            char name[256];
+            if (de->d_name[0] == '.' || strcmp(de->d_name, "__pycache__") == 0)
+                continue;
+            if (!module_file(g, de->d_name, name, sizeof name)) {
+                /* a subpackage: a directory with an __init__ */
+                char *init = join3(m->search.v[d], de->d_name, "/__init__.py");
+                bool pkg = init && util_is_file(init);
+                free(init);
+                if (!pkg || strlen(de->d_name) >= sizeof name)
+                    continue;
+                strcpy(name, de->d_name);
+            }
+            if (strcmp(name, "__init__") != 0 && strvec_find(&m->children, name) < 0)
+                strvec_push(&m->children, name);
+        }
+        closedir(dir);
+    }
+    if (m->children.n)
+        qsort(m->children.v, m->children.n, sizeof *m->children.v, cmp_strp);
+    return &m->children;
+}
+
+const struct strvec *resolve_children(struct graph *g, size_t idx)
+{
+    return children_of(g, idx);
+}
+
+/* Test suites a package carries are never what its code loads by name. */
+static bool test_name(const char *n)
+{
+    return strcmp(n, "tests") == 0 || strcmp(n, "test") == 0 || strcmp(n, "conftest") == 0 ||
+           strcmp(n, "testing") == 0;
+}
+
+/* The deepest module along a dotted name that exists ("pkg.mod" of
+ * "pkg.mod.Class"), requested softly: nothing is recorded for the parts
+ * that do not exist.  Returns its index or -1. */
+static long request_deepest(struct graph *g, const char *name, long importer, int line)
+{
+    char *buf = strdup(name);
+    long last = -1;
+    if (!buf)
+        return -1;
+    for (char *dot = buf;; dot++) {
+        dot = strchr(dot, '.');
+        if (dot)
+            *dot = '\0';
+        const char *base = strrchr(buf, '.');
+        long i = graph_find(g, buf);
+        if (i < 0 && last >= 0 && !sorted_has(children_of(g, (size_t)last), base ? base + 1 : buf))
+            break;
+        if (i < 0)
+            i = request(g, buf, true, importer, line, true);
+        if (i < 0 || g->mods[i].kind == MOD_MISSING)
+            break;
+        last = i;
+        if (!dot || !is_package(&g->mods[i]))
+            break;
+        *dot = '.';
+    }
+    free(buf);
+    return last;
+}
+
+/* The package a module's relative names start from (itself for a
+ * package), or -1 for a top-level module. */
+static long own_package(const struct graph *g, size_t mi)
+{
+    const struct module *m = &g->mods[mi];
+    if (is_package(m))
+        return (long)mi;
+    const char *dot = strrchr(m->name, '.');
+    if (!dot)
+        return -1;
+    char *p = strndup(m->name, (size_t)(dot - m->name));
+    long i = p ? graph_find(g, p) : -1;
+    free(p);
+    return i;
+}
+
+static void want_group(struct graph *g, size_t mi, const char *group);
+
+/* SCAN_STRING.  A string names a module of the code's own distribution:
+ *  - "pkg.sub.mod" (or "pkg.sub.mod.Class"), when pkg is the top-level
+ *    package of the module it sits in: worker classes, dialects, backends
+ *    named by dotted strings ("gunicorn.workers.sync");
+ *  - "name", when the module's package has a submodule of that name:
+ *    plugin lists (Pillow's "BmpImagePlugin"), __all__ of a package whose
+ *    __getattr__ imports lazily.
+ * Also an entry-point group that some installed distribution provides:
+ * code that queries it loads those plugins (want_group).
+ * Cost: one bsearch per string and a listing per package; what it adds are
+ * modules of the same package, which that package may need. */
+static void string_rule(struct graph *g, size_t mi, const struct scan_import *im)
+{
+    const char *s = im->module;
+    const struct module *m = &g->mods[mi];
+    char top[256], mtop[256];
+
+    if (sorted_has(&g->groups, s))
+        want_group(g, mi, s);
+    if (strchr(s, '-'))
+        return;
+    if (strchr(s, '.')) {
+        if (strcmp(top_of(s, top, sizeof top), top_of(m->name, mtop, sizeof mtop)) != 0 ||
+            strcmp(m->name, "__main__") == 0 || mi == 0)
+            return;
+        if (graph_find(g, s) < 0 && request_deepest(g, s, (long)mi, im->line) >= 0 && graph_find(g, s) >= 0)
+            note(g, "%s: string \"%s\" names a module of its package", m->name, s);
+        return;
+    }
+    /* not in the stdlib: its packages name no plugins by bare names, and
+     * their strings are keywords ("handlers" in logging.basicConfig) */
+    long pi = own_package(g, mi);
+    if (pi < 0 || test_name(s) || in_stdlib(g, m) || !sorted_has(children_of(g, (size_t)pi), s))
+        return;
+    char *sub = NULL;
+    if (asprintf(&sub, "%s.%s", g->mods[pi].name, s) < 0)
+        return;
+    if (graph_find(g, sub) < 0 && request(g, sub, true, (long)mi, im->line, true) >= 0)
+        note(g, "%s: string \"%s\" names module %s", g->mods[mi].name, s, sub);
+    free(sub);
+}
+
+/* Every submodule of package pi whose name starts with head, and all
+ * below those (the rest of a computed name may hold dots). */
+static void request_children(struct graph *g, size_t pi, const char *head, long importer, int line, int depth)
+{
+    const struct strvec *kids = children_of(g, pi);
+    struct strvec names = STRVEC_INIT;
+    size_t hl = strlen(head);
+    if (depth > 16)
+        return;
+    for (size_t k = 0; k < kids->n; k++)
+        if (strncmp(kids->v[k], head, hl) == 0 && !test_name(kids->v[k]) && strcmp(kids->v[k], "__main__") != 0)
+            strvec_push(&names, kids->v[k]);
+    for (size_t k = 0; k < names.n; k++) {
+        char *sub = NULL;
+        if (asprintf(&sub, "%s.%s", g->mods[pi].name, names.v[k]) < 0)
+            continue;
+        long c = request(g, sub, true, importer, line, true);
+        free(sub);
+        if (c >= 0 && is_package(&g->mods[c]))
+            request_children(g, (size_t)c, "", importer, line, depth + 1);
+    }
+    strvec_release(&names);
+}
+
+/* SCAN_PREFIX.  A computed import names a package by its literal head:
+ * import_module("pkg.backends._" + name), f"pkg.{plugin}", "." + name
+ * relative to the module's package, or a format string "pkg.sub.x_{}"
+ * of the code's own distribution.  Every submodule that the computed name
+ * could reach comes along, since only the run knows which it will be.
+ * Cost: a whole plugin package (Pillow's ~90 image plugins, pygments' ~200
+ * lexers); these are the modules the package can load, and do load when
+ * asked for a format or a language. */
+static void prefix_rule(struct graph *g, size_t mi, const struct scan_import *im)
+{
+    char *pkg = NULL, *text = strdup(im->module);
+    const char *head;
+    char top[256], mtop[256];
+
+    if (!text)
+        return;
+    char *dot = strrchr(text, '.');
+    head = dot ? dot + 1 : text;
+    if (dot)
+        *dot = '\0';
+    if (im->level > 0) {
+        char *base = relative_base(&g->mods[mi], im->level);
+        if (base && dot && asprintf(&pkg, "%s.%s", base, text) < 0)
+            pkg = NULL;
+        else if (base && !dot)
+            pkg = strdup(base);
+        free(base);
+    } else if (dot) {
+        pkg = strdup(text);
+    }
+    /* a format string anywhere: only into the code's own distribution */
+    if (pkg && !(im->flags & SCAN_DYNAMIC) &&
+        strcmp(top_of(pkg, top, sizeof top), top_of(g->mods[mi].name, mtop, sizeof mtop)) != 0) {
+        free(pkg);
+        pkg = NULL;
+    }
+    long pi = pkg ? request_deepest(g, pkg, (long)mi, im->line) : -1;
+    if (pi >= 0 && strcmp(g->mods[pi].name, pkg) == 0 && is_package(&g->mods[pi])) {
+        size_t before = g->n;
+        request_children(g, (size_t)pi, head, (long)mi, im->line, 0);
+        if (g->n > before)
+            note(g, "%s:%d: computed import of %s.%s*: %zu modules", g->mods[mi].name, im->line, pkg, head,
+                 g->n - before);
+    }
+    free(pkg);
+    free(text);
+}
+
+/* Brings an entry point's target module. */
+static long request_entry(struct graph *g, size_t mi, const struct dist_ep *ep, bool required)
+{
+    return request(g, ep->module, !required, (long)mi, 0, !required);
+}
+
+/* Code queries an entry-point group by name (entry_points(group=...),
+ * iter_entry_points(...), a plugin manager given the name): every
+ * installed distribution that provides it comes along, with its metadata
+ * (importlib.metadata finds it there) and the modules its entry points
+ * name.  Not the console and GUI scripts: those are launchers. */
+static void want_group(struct graph *g, size_t mi, const char *group)
+{
+    for (size_t d = 0; d < g->dists.n; d++) {
+        struct dist *di = &g->dists.v[d];
+        for (size_t k = 0; k < di->neps; k++) {
+            if (strcmp(di->eps[k].group, group) != 0)
+                continue;
+            if (!di->wanted)
+                note(g, "%s: entry-point group \"%s\" brings distribution %s", g->mods[mi].name, group, di->name);
+            di->wanted = true;
+            request_entry(g, mi, &di->eps[k], false);
+        }
+    }
+}
+
+/* SCAN_DIST.  A distribution named by a literal (importlib.metadata's
+ * distribution("d"), version("d"), pkg_resources' require("d")): its
+ * metadata comes along.  load_entry_point("d==1", "group", "name"), what
+ * console-script launchers call, also brings the module of that entry
+ * point: it is the app. */
+static void dist_rule(struct graph *g, size_t mi, const struct scan_import *im)
+{
+    struct dist *d = dists_by_name(&g->dists, im->module);
+    if (!d)
+        return;
+    d->wanted = true;
+    if (im->nnames != 2)
+        return;
+    for (size_t k = 0; k < d->neps; k++) {
+        const struct dist_ep *ep = &d->eps[k];
+        if (strcmp(ep->group, im->names[0]) == 0 && strcmp(ep->name, im->names[1]) == 0) {
+            note(g, "%s:%d: entry point %s of %s is module %s", g->mods[mi].name, im->line, ep->name, d->name,
+                 ep->module);
+            request_entry(g, mi, ep, true);
+        }
+    }
+}
+
+/* Marks a package "disk" and brings all its submodules: its code lists
+ * its own directory or loads files from it by path, so the directory must
+ * exist with every file in it (build.c ships the package as files). */
+static void make_disk(struct graph *g, size_t pi, long importer)
+{
+    if (g->mods[pi].disk || g->mods[pi].kind != MOD_PACKAGE)
+        return;
+    g->mods[pi].disk = true;
+    request_children(g, pi, "", importer, 0, 0);
+    for (size_t i = 0; i < g->n; i++) {
+        size_t l = strlen(g->mods[pi].name);
+        if (i != pi && is_package(&g->mods[i]) && strncmp(g->mods[i].name, g->mods[pi].name, l) == 0 &&
+            g->mods[i].name[l] == '.')
+            g->mods[i].disk = true;
+    }
+    note(g, "package %s goes to disk as files: %s reaches its own directory by path", g->mods[pi].name,
+         importer >= 0 ? g->mods[importer].name : "its code");
+}
+
+/* SCAN_SELFDIR: the module's own package goes to disk. */
+static void selfdir_rule(struct graph *g, size_t mi)
+{
+    long pi = own_package(g, mi);
+    /* the stdlib's packages that look at their own files (logging's
+     * traceback filter) do not list them */
+    if (pi >= 0 && !g->mods[mi].is_app && !in_stdlib(g, &g->mods[mi]))
+        make_disk(g, (size_t)pi, (long)mi);
+}
+
+/* Whether an import in a function of target from module mi goes from one
+ * distribution into another that the first does not require: an optional
+ * feature of the importer (tqdm's pandas support), not followed unless
+ * something else needs the module.  The stdlib counts as a distribution
+ * that requires nothing.  Not a try: at module level: Debian strips
+ * requirements from some packages' metadata (requests names none), and
+ * such a try is how a library picks the dependency it has (requests'
+ * chardet or charset_normalizer). */
+static bool defer(struct graph *g, size_t mi, const char *target)
+{
+    const struct module *m = &g->mods[mi];
+    char ttop[256], mtop[256];
+    struct dist *dt, *dm = NULL;
+
+    if (m->is_app || graph_find(g, target) >= 0)
+        return false;
+    top_of(target, ttop, sizeof ttop);
+    top_of(m->name, mtop, sizeof mtop);
+    if (strcmp(ttop, mtop) == 0 || !(dt = dists_by_top(&g->dists, ttop)))
+        return false;
+    if (!in_stdlib(g, m)) {
+        dm = dists_by_top(&g->dists, mtop);
+        if (!dm || dm == dt || dists_requires(&g->dists, dm, dt))
+            return false;
+    }
+    strvec_push(&g->deferred, target);
+    strvec_push(&g->deferred_by, m->name);
+    return true;
+}
+
+/* The stdlib's top-level module names (sorted, listed once): the
+ * interpreter's built-in modules and what its stdlib directories hold. */
+static const struct strvec *stdlib_tops(struct graph *g)
+{
+    if (g->stdlib_listed)
+        return &g->stdlib_tops;
+    g->stdlib_listed = true;
+    for (size_t i = 0; i < g->probe->builtins.n; i++)
+        strvec_push(&g->stdlib_tops, g->probe->builtins.v[i]);
+    for (size_t r = 0; r < g->roots.n; r++) {
+        const char *dir = g->roots.v[r];
+        if (!((g->probe->stdlib && under_dir(dir, g->probe->stdlib)) ||
+              (g->probe->platstdlib && under_dir(dir, g->probe->platstdlib))) ||
+            strstr(dir, "-packages"))
+            continue;
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        while (d && (de = readdir(d)) != NULL) {
+            char name[256];
+            if (de->d_name[0] == '.')
+                continue;
+            if (!module_file(g, de->d_name, name, sizeof name)) {
+                char *init = join3(dir, de->d_name, "/__init__.py");
+                bool pkg = init && util_is_file(init);
+                free(init);
+                if (!pkg || strlen(de->d_name) >= sizeof name)
+                    continue;
+                strcpy(name, de->d_name);
+            }
+            if (strvec_find(&g->stdlib_tops, name) < 0)
+                strvec_push(&g->stdlib_tops, name);
+        }
+        if (d)
+            closedir(d);
+    }
+    if (g->stdlib_tops.n)
+        qsort(g->stdlib_tops.v, g->stdlib_tops.n, sizeof *g->stdlib_tops.v, cmp_strp);
+    return &g->stdlib_tops;
+}
+
+struct ext_ctx {
+    struct graph *g;
+    size_t mi;          /* the extension module */
+    long pkg;           /* its package, or -1 */
+    const char *top;    /* its top-level name */
+    struct dist *dist;  /* its distribution, or NULL */
+    size_t added;
+};
+
+/* Whether an extension module of ctx may import top-level module top: its
+ * own distribution's, the stdlib's, or one of a distribution it requires.
+ * Never what the stdlib keeps for tests and demos. */
+static bool ext_may_import(struct ext_ctx *c, const char *top)
+{
+    static const char *const never[] = {"this", "antigravity", "__main__", "__phello__", "__hello__"};
+    for (size_t i = 0; i < sizeof never / sizeof *never; i++)
+        if (strcmp(top, never[i]) == 0)
+            return false;
+    if (lazily_denied(top))
+        return false;
+    if (strcmp(top, c->top) == 0)
+        return true;
+    struct dist *d = dists_by_top(&c->g->dists, top);
+    if (d)
+        return c->dist && dists_requires(&c->g->dists, c->dist, d);
+    return sorted_has(stdlib_tops(c->g), top);
+}
+
+/* One string of an extension module (elfstr.h): a soft import when it names
+ * a module it may import: a sibling in its own package ("_elementpath"
+ * beside lxml.etree), or a dotted name ("scipy.linalg.cython_lapack",
+ * "numpy.core._exceptions"), wherever the string stands. */
+static int ext_string(const char *name, void *ctx)
+{
+    struct ext_ctx *c = ctx;
+    struct graph *g = c->g;
+    char top[256];
+    long t = -1;
+    size_t before = g->n;
+
+    if (!strchr(name, '.') && c->pkg >= 0 && sorted_has(children_of(g, (size_t)c->pkg), name) && !test_name(name)) {
+        char *sub = NULL;
+        if (asprintf(&sub, "%s.%s", g->mods[c->pkg].name, name) >= 0) {
+            t = request(g, sub, true, (long)c->mi, 0, true);
+            free(sub);
+        }
+    }
+    if (t < 0 && strchr(name, '.') && ext_may_import(c, top_of(name, top, sizeof top)))
+        request_deepest(g, name, (long)c->mi, 0);
+    c->added += g->n - before;
+    return 0;
+}
+
+/* A string that is a C literal of its own: a top-level module it may import
+ * ("numbers" of _decimal, "_cffi_backend" of a cffi module, "gzip" of
+ * lxml.etree).  A word inside a message is none: "string" in an error. */
+static int ext_literal(const char *name, void *ctx)
+{
+    struct ext_ctx *c = ctx;
+    size_t before = c->g->n;
+    if (!strchr(name, '.') && ext_may_import(c, name))
+        request(c->g, name, true, (long)c->mi, 0, true);
+    c->added += c->g->n - before;
+    return 0;
+}
+
+/* A compiled extension module imports what its C code names (Cython's
+ * imports and cimports, cffi's _cffi_backend, PyImport_ImportModule):
+ * read from its data sections.  Cost: a read of the file (a few ms for a
+ * large one) and a bsearch per string; what it adds is bounded by
+ * ext_may_import. */
+/* Whether an extension module imports anything by name at all: its
+ * dynamic symbols (names in the file) include one of the C API's import
+ * functions.  Most of the stdlib's C modules (_bz2, termios) do not: their
+ * strings are messages, never imports. */
+static bool ext_imports(const char *path)
+{
+    static const char *const calls[] = {"PyImport_Import", "PyCapsule_Import", "PyImport_ImportModule"};
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    bool found = false;
+    if (fd < 0)
+        return false;
+    if (fstat(fd, &st) == 0 && st.st_size > 0) {
+        void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        for (size_t i = 0; map != MAP_FAILED && i < sizeof calls / sizeof *calls && !found; i++)
+            found = memmem(map, (size_t)st.st_size, calls[i], strlen(calls[i])) != NULL;
+        if (map != MAP_FAILED)
+            munmap(map, (size_t)st.st_size);
+    }
+    close(fd);
+    return found;
+}
+
+static void ext_rule(struct graph *g, size_t mi)
+{
+    char top[256];
+    struct err e = {0};
+    struct ext_ctx c = {g, mi, own_package(g, mi), NULL, NULL, 0};
+    c.top = top_of(g->mods[mi].name, top, sizeof top);
+    c.dist = dists_by_top(&g->dists, c.top);
+    if (g->mods[mi].is_app || !g->mods[mi].path || !ext_imports(g->mods[mi].path))
+        return;
+    struct elfstr_sink sink = {.name = ext_string, .whole = ext_literal, .ctx = &c};
+    elfstr_scan(g->mods[mi].path, &sink, &e);
+    if (c.added)
+        note(g, "%s: its C code names %zu more modules", g->mods[mi].name, c.added);
+}
+
+/* Follows one import (or hint) of module mi.  Returns whether it was an
+ * import statement whose module is now bundled, for the try: it sits in. */
+static bool follow_import(struct graph *g, size_t mi, const struct scan_import *im)
 {
     bool optional = (im->flags & (SCAN_IN_TRY | SCAN_IN_IF | SCAN_IN_DEF | SCAN_DYNAMIC)) != 0;
     char *target = NULL;
+
+    if (im->flags & (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR)) {
+        /* library code that runs only as a script never runs in a bundle */
+        if ((im->flags & SCAN_IN_SCRIPT) && !g->mods[mi].is_app)
+            return false;
+        if (im->flags & SCAN_STRING)
+            string_rule(g, mi, im);
+        else if (im->flags & SCAN_PREFIX)
+            prefix_rule(g, mi, im);
+        else if (im->flags & SCAN_DIST)
+            dist_rule(g, mi, im);
+        else
+            selfdir_rule(g, mi);
+        return false;
+    }
 
     if (im->level > 0) {
         char *base = relative_base(&g->mods[mi], im->level);
         if (!base) {
             if (g->mods[mi].is_app)
                 warn(g, "%s:%d: relative import beyond the top-level package", g->mods[mi].name, im->line);
-            return;
+            return false;
         }
         if (im->module[0]) {
             if (asprintf(&target, "%s.%s", base, im->module) < 0)
@@ -452,13 +998,13 @@ static void follow_import(struct graph *g, size_t mi, const struct scan_import *
     }
     if (!target || !*target) {
         free(target);
-        return;
+        return false;
     }
     /* library code that runs only when the library is run as a script
      * never runs in a bundle: the app's own script is the only __main__ */
     if ((im->flags & SCAN_IN_SCRIPT) && !g->mods[mi].is_app) {
         free(target);
-        return;
+        return false;
     }
     /* nor do the stdlib's command-line entry points (tokenize.main,
      * ast.main, json.tool.main...), nor what the frozen import system
@@ -468,12 +1014,16 @@ static void follow_import(struct graph *g, size_t mi, const struct scan_import *
         ((im->flags & SCAN_IN_DEF) && (strcmp(g->mods[mi].name, "importlib._bootstrap") == 0 ||
                                        strcmp(g->mods[mi].name, "importlib._bootstrap_external") == 0))) {
         free(target);
-        return;
+        return false;
     }
     if ((im->flags & SCAN_IN_DEF) && !g->mods[mi].is_app && lazily_denied(target) &&
         graph_find(g, target) < 0) {
         free(target);
-        return;
+        return false;
+    }
+    if ((im->flags & SCAN_IN_DEF) && defer(g, mi, target)) {
+        free(target);
+        return false;
     }
     bool eager = !(im->flags & (SCAN_IN_DEF | SCAN_IN_SCRIPT | SCAN_DYNAMIC));
     long t = request(g, target, optional, (long)mi, im->line, (im->flags & SCAN_DYNAMIC) != 0);
@@ -493,6 +1043,7 @@ static void follow_import(struct graph *g, size_t mi, const struct scan_import *
         }
     }
     free(target);
+    return t >= 0;
 }
 
 static int process(struct graph *g, size_t mi, struct err *err)
@@ -503,6 +1054,8 @@ static int process(struct graph *g, size_t mi, struct err *err)
     int line = 0;
     struct err e2 = {0};
 
+    if (g->mods[mi].kind == MOD_EXTENSION && !g->mods[mi].excluded)
+        ext_rule(g, mi);
     if (g->mods[mi].kind != MOD_SOURCE && g->mods[mi].kind != MOD_PACKAGE)
         return 0;
     if (util_read_file(g->mods[mi].path, SOURCE_MAX, &src, &len, &e2) != 0) {
@@ -524,8 +1077,26 @@ static int process(struct graph *g, size_t mi, struct err *err)
         return 0;
     }
     free(src);
+    /* An "except ImportError:" fallback runs only where its try's imports
+     * failed: where every one of them is bundled, it is not followed (the
+     * importlib_metadata / pkg_resources fallbacks of launchers, py2
+     * compatibility imports).  try: ids grow in source order, so a try's
+     * imports are all seen before its handlers'. */
+    int ntry = 0;
     for (size_t k = 0; k < r.n; k++)
-        follow_import(g, mi, &r.imports[k]);
+        if (r.imports[k].try_id > ntry)
+            ntry = r.imports[k].try_id;
+    bool *failed = calloc((size_t)ntry + 1, sizeof *failed);
+    for (size_t k = 0; k < r.n; k++) {
+        const struct scan_import *im = &r.imports[k];
+        bool hint = (im->flags & (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR)) != 0;
+        if (!hint && failed && im->fallback_of > 0 && im->fallback_of <= ntry && !failed[im->fallback_of])
+            continue;
+        bool ok = follow_import(g, mi, im);
+        if (!hint && failed && im->try_id > 0 && !ok)
+            failed[im->try_id] = true;
+    }
+    free(failed);
     scan_result_release(&r);
     return 0;
 }
@@ -554,6 +1125,25 @@ int resolve_add(struct graph *g, const char *name, struct err *err)
 {
     size_t before = g->n;
     request(g, name, false, -1, 0, false);
+    return walk(g, before, err);
+}
+
+int resolve_add_soft(struct graph *g, const char *name, struct err *err)
+{
+    size_t before = g->n;
+    if (graph_find(g, name) >= 0)
+        return 0;
+    request_deepest(g, name, -1, 0);
+    return walk(g, before, err);
+}
+
+int resolve_disk(struct graph *g, size_t idx, const char *why, struct err *err)
+{
+    size_t before = g->n;
+    if (g->mods[idx].disk)
+        return 0;
+    make_disk(g, idx, -1);
+    note(g, "package %s goes to disk as files: %s", g->mods[idx].name, why);
     return walk(g, before, err);
 }
 
@@ -661,6 +1251,18 @@ int resolve_graph(struct graph *g, const struct probe *probe, const char *script
             strvec_push(&g->roots, probe->path.v[i]) != 0)
             return err_set(err, ENOMEM, "out of memory");
 
+    if (dists_load(&g->dists, (const char *const *)g->roots.v, g->roots.n, err) != 0)
+        return -1;
+    for (size_t d = 0; d < g->dists.n; d++)
+        for (size_t k = 0; k < g->dists.v[d].neps; k++) {
+            const char *grp = g->dists.v[d].eps[k].group;
+            if (strcmp(grp, "console_scripts") != 0 && strcmp(grp, "gui_scripts") != 0 &&
+                strvec_find(&g->groups, grp) < 0 && strvec_push(&g->groups, grp) != 0)
+                return err_set(err, ENOMEM, "out of memory");
+        }
+    if (g->groups.n)
+        qsort(g->groups.v, g->groups.n, sizeof *g->groups.v, cmp_strp);
+
     idx = add_module(g, strdup(entry_name), MOD_SOURCE, strdup(real));
     if (idx != 0)
         return err_set(err, ENOMEM, "out of memory");
@@ -684,7 +1286,14 @@ void graph_release(struct graph *g)
         free(m->importer);
         free(m->eager);
         strvec_release(&m->search);
+        strvec_release(&m->children);
     }
+    dists_release(&g->dists);
+    strvec_release(&g->groups);
+    strvec_release(&g->deferred);
+    strvec_release(&g->deferred_by);
+    strvec_release(&g->notes);
+    strvec_release(&g->stdlib_tops);
     free(g->mods);
     free(g->table);
     strvec_release(&g->roots);

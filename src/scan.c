@@ -81,7 +81,18 @@ struct block {
     int indent;
     unsigned flags; /* SCAN_IN_* of this block OR-ed with those around it */
     unsigned last;  /* SCAN_IN_* of the latest block header at this level */
+    int defidx;     /* the innermost def block around it (itself for a def
+                       body; 0, the module, outside any def) */
+    int try_id;     /* the innermost try: body it is in (0: none) */
+    int fallback_of;/* the innermost "except ImportError:" body it is in: the
+                       id of that handler's try (0: none) */
+    int last_try;   /* the id of the latest try: header at this level */
+    unsigned seen;  /* of a def block or the module: SEEN_* bits of its code */
 };
+
+/* What a function body (or the module's top level) mentions, for
+ * SCAN_SELFDIR: its own location, and a call that lists a directory. */
+enum { SEEN_ANCHOR = 1, SEEN_LISTING = 2 };
 
 struct parser {
     struct lexer lx;
@@ -91,11 +102,27 @@ struct parser {
     unsigned pending; /* flag of a header whose body starts on the next line */
     unsigned flags;   /* context of the statement being read */
 
-    /* matcher of __import__ ( "m" [,)] across tokens; state = tokens matched */
-    int dyn_state;
-    int dyn_line;
-    const char *dyn_s;
-    size_t dyn_n;
+    /* matcher of calls with literal arguments across tokens (watch()):
+     * __import__("m"), import_module("a." + x), distribution("d"),
+     * load_entry_point("d==1", "group", "name") */
+    int call;          /* CALL_* of the call being matched */
+    int call_state;    /* tokens matched */
+    int call_line;
+    int nargs;         /* string arguments read */
+    const char *arg_s[3];
+    size_t arg_n[3];
+    int prev_path;     /* the previous token was __path__ (not an attribute) */
+    int prev_dot;      /* the previous token was '.' */
+    int prev_arg;      /* the previous token opened or separated call arguments */
+    int arg_path;      /* __path__ started an argument of the call at that depth */
+    struct tok prev;   /* the previous token */
+    const char *call_at[MAX_NEST + 1]; /* the name called by each open '(' (or NULL) */
+    size_t call_len[MAX_NEST + 1];
+    int selfdir_done;  /* SCAN_SELFDIR was yielded */
+
+    int next_try;      /* try: headers seen */
+    int try_id, fallback_of;          /* of the statement being read (struct block) */
+    int pending_try, pending_fallback; /* of a header whose body starts on the next line */
 
     char *sb;         /* the dotted name being read, NUL-terminated */
     size_t sblen, sbcap;
@@ -678,6 +705,8 @@ static int add_import(struct parser *p, const char *m, size_t n, int level, int 
     imp->nnames = 0;
     imp->line = line;
     imp->flags = flags;
+    imp->try_id = p->try_id;
+    imp->fallback_of = p->fallback_of;
     if (with_names) {
         imp->names = p->names;
         imp->nnames = p->nnames;
@@ -733,39 +762,249 @@ static int is_module_literal(const char *s, size_t n)
     return 1;
 }
 
-/* Watches every token for __import__("m") and import_module("m"): a name,
- * '(', a plain string, then ',' or ')'.  Runs beside the statement parser
- * because these calls can sit anywhere in an expression. */
-static int dyn_feed(struct parser *p)
+enum { CALL_NONE, CALL_IMPORT, CALL_META, CALL_ENTRY };
+
+/* Which call a name starts, CALL_NONE if none we read. */
+static int call_kind(const struct tok *t)
+{
+    static const char *const import_calls[] = {"__import__", "import_module", "find_spec"};
+    /* importlib.metadata's and pkg_resources' look-ups by distribution name */
+    static const char *const meta_calls[] = {"distribution", "version", "metadata", "requires",
+                                             "get_distribution", "require"};
+    if (t->kind != T_NAME)
+        return CALL_NONE;
+    for (size_t i = 0; i < sizeof import_calls / sizeof *import_calls; i++)
+        if (name_eq(t, import_calls[i], strlen(import_calls[i])))
+            return CALL_IMPORT;
+    for (size_t i = 0; i < sizeof meta_calls / sizeof *meta_calls; i++)
+        if (name_eq(t, meta_calls[i], strlen(meta_calls[i])))
+            return CALL_META;
+    return name_is(t, "load_entry_point") ? CALL_ENTRY : CALL_NONE;
+}
+
+/* The length of the head of s[0..n) that can start a module name: dots,
+ * letters, digits, '_' ("pkg.sub._" of "pkg.sub._{name}"). */
+static size_t dotted_head(const char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n && (IS_ID_CHAR(s[i]) || s[i] == '.'))
+        i++;
+    return i;
+}
+
+/* A computed import: the literal head of the name, relative when it starts
+ * with dots ("." + name), yielded as SCAN_PREFIX. */
+static int add_prefix(struct parser *p, const char *s, size_t n, int line, unsigned flags)
+{
+    int level = 0;
+    while (n > 0 && *s == '.') {
+        s++;
+        n--;
+        level++;
+    }
+    if (level == 0 && memchr(s, '.', n) == NULL)
+        return 0; /* "backend_" + x: a top-level name of any kind; nothing to go on */
+    if (n > 0 && !IS_ID_START(s[0]))
+        return 0;
+    return add_import(p, s, n, level, line, flags | SCAN_PREFIX, 0);
+}
+
+/* Every plain string: a name the resolver may look up (SCAN_STRING), and a
+ * format string with a dotted head ("pkg.backends.backend_{}", "pkg.%s")
+ * as a possible computed import (SCAN_PREFIX). */
+static int watch_string(struct parser *p, const struct tok *t)
+{
+    size_t head;
+    if (t->bytes || t->n == 0 || t->n > 200 || !IS_ID_START(t->s[0]))
+        return 0;
+    for (size_t i = 0; i < t->n; i++)
+        if ((unsigned char)t->s[i] >= 0x80)
+            return 0; /* module and group names here are ASCII */
+    head = dotted_head(t->s, t->n);
+    if (head == t->n) {
+        for (size_t i = 0; i < t->n; i++)
+            if (t->s[i] == '.' && (i + 1 == t->n || t->s[i + 1] == '.'))
+                return 0; /* "a..b", "etc." */
+        return add_import(p, t->s, t->n, 0, t->line, p->flags | SCAN_STRING, 0);
+    }
+    if (t->s[head] == '{' || t->s[head] == '%')
+        return add_prefix(p, t->s, head, t->line, p->flags);
+    /* entry-point group names may hold '-': "paste.app_factory", "x-plugins" */
+    for (size_t i = head; i < t->n; i++)
+        if (!IS_ID_CHAR(t->s[i]) && t->s[i] != '.' && t->s[i] != '-')
+            return 0;
+    return add_import(p, t->s, t->n, 0, t->line, p->flags | SCAN_STRING, 0);
+}
+
+/* Functions that take a path to build another path or test it: __path__[0]
+ * handed to them is no directory listed. */
+static int path_function(const char *s, size_t n)
+{
+    static const char *const names[] = {"join", "normcase", "normpath", "abspath", "realpath", "dirname",
+                                        "basename", "split", "exists", "isdir", "isfile", "samefile",
+                                        "relpath", "commonpath", "startswith", "str", "Path"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0)
+            return 1;
+    return 0;
+}
+
+/* SCAN_SELFDIR: code that reaches its package's directory by path and lists
+ * it: __file__ or __path__ and a listing (os.listdir, os.scandir, os.walk,
+ * glob, Path.iterdir) in one function, or __path__[0] handed to a function
+ * that is not a path helper (a plugin loader: pylint's
+ * register_plugins(linter, __path__[0])).  Another object's __file__
+ * (module.__path__[0]) is not the code's own. */
+static int watch_selfdir(struct parser *p, const struct tok *t)
+{
+    static const char *const listing[] = {"listdir", "scandir", "walk", "glob", "iglob", "iterdir", "rglob"};
+    struct block *scope = &p->blocks[p->blocks[p->nblocks - 1].defidx];
+    int was_path = p->prev_path, was_dot = p->prev_dot, was_arg = p->prev_arg;
+    int d = t->depth < 0 ? 0 : t->depth > MAX_NEST ? MAX_NEST : t->depth;
+
+    /* the name each open '(' calls, and whether an argument began with __path__ */
+    if (is_op(t, '(') && d < MAX_NEST) { /* its arguments are one level deeper */
+        p->call_at[d + 1] = p->prev.kind == T_NAME ? p->prev.s : NULL;
+        p->call_len[d + 1] = p->prev.kind == T_NAME ? p->prev.n : 0;
+    }
+    p->prev = *t;
+    p->prev_dot = is_op(t, '.');
+    p->prev_arg = is_op(t, '(') || is_op(t, ',');
+    p->prev_path = name_is(t, "__path__") && !was_dot;
+    if (p->selfdir_done)
+        return 0;
+    if ((name_is(t, "__file__") || p->prev_path) && !was_dot) {
+        scope->seen |= SEEN_ANCHOR;
+        p->arg_path = p->prev_path && was_arg;
+    } else if (t->kind == T_NAME) {
+        for (size_t i = 0; i < sizeof listing / sizeof *listing; i++)
+            if (name_eq(t, listing[i], strlen(listing[i])))
+                scope->seen |= SEEN_LISTING;
+    }
+    int handed = was_path && p->arg_path && is_op(t, '[') && d > 0 && p->call_at[d] &&
+                 !path_function(p->call_at[d], p->call_len[d]);
+    if (scope->seen == (SEEN_ANCHOR | SEEN_LISTING) || handed) {
+        p->selfdir_done = 1;
+        return add_import(p, "", 0, 0, t->line, p->flags | SCAN_SELFDIR, 0);
+    }
+    return 0;
+}
+
+/* Yields what a finished call with literal arguments says. */
+static int call_done(struct parser *p)
+{
+    const char *s = p->arg_s[0];
+    size_t n = p->arg_n[0];
+    unsigned flags = p->flags | SCAN_DYNAMIC;
+    int level = 0;
+
+    if (p->call == CALL_IMPORT) {
+        while (n > 0 && *s == '.') { /* import_module(".sub", __package__) */
+            s++;
+            n--;
+            level++;
+        }
+        if (is_module_literal(s, n) || (level > 0 && n == 0))
+            return add_import(p, s, n, level, p->call_line, flags, 0);
+        return 0;
+    }
+    /* a distribution by name: "pkg", or "pkg==1.0" as load_entry_point takes it */
+    if (n == 0 || n > 200 || !IS_ID_CHAR(s[0]))
+        return 0;
+    if (p->call == CALL_ENTRY && p->nargs == 3 && p->nnames == 0) {
+        if (names_add(p, p->arg_s[1], p->arg_n[1]) < 0 || names_add(p, p->arg_s[2], p->arg_n[2]) < 0)
+            return -1;
+        return add_import(p, s, n, 0, p->call_line, p->flags | SCAN_DIST, 1);
+    }
+    return add_import(p, s, n, 0, p->call_line, p->flags | SCAN_DIST, 0);
+}
+
+/* Watches every token: strings, directory listings, and calls with literal
+ * arguments (a name, '(', plain strings separated by ',', then ')').  Runs
+ * beside the statement parser because these can sit anywhere in an
+ * expression. */
+static int watch(struct parser *p)
 {
     const struct tok *t = &p->tok;
-    if (p->dyn_state == 0 && t->kind != T_NAME)
+
+    if (t->kind == T_STRING && watch_string(p, t) < 0)
+        return -1;
+    if (watch_selfdir(p, t) < 0)
+        return -1;
+    if (p->call_state == 0 && t->kind != T_NAME)
         return 0;
-    switch (p->dyn_state) {
+    switch (p->call_state) {
     case 1:
         if (is_op(t, '(')) {
-            p->dyn_state = 2;
+            p->call_state = 2;
             return 0;
         }
         break;
     case 2:
         if (t->kind == T_STRING && !t->bytes) {
-            p->dyn_s = t->s;
-            p->dyn_n = t->n;
-            p->dyn_state = 3;
+            p->arg_s[p->nargs] = t->s;
+            p->arg_n[p->nargs] = t->n;
+            p->nargs++;
+            p->call_state = 3;
+            return 0;
+        }
+        if (t->kind == T_FSTRING && p->call == CALL_IMPORT && p->nargs == 0) {
+            /* import_module(f"pkg.backends._{name}"): the text up to the
+             * first field (the token starts at the opening quote) */
+            const char *q = t->s, *end = p->lx.end;
+            size_t skip = (end - q >= 3 && q[1] == q[0] && q[2] == q[0]) ? 3 : 1;
+            size_t avail = (size_t)(end - q) - skip;
+            size_t head = dotted_head(q + skip, avail);
+            p->call_state = 0;
+            if (head < avail && q[skip + head] == '{')
+                return add_prefix(p, q + skip, head, t->line, p->flags | SCAN_DYNAMIC);
+            return 0;
+        }
+        if (p->call == CALL_IMPORT && p->nargs == 0 && (name_is(t, "__name__") || name_is(t, "__package__"))) {
+            p->call_state = 4; /* import_module(__name__ + ".plugins." + x) */
             return 0;
         }
         break;
     case 3:
-        p->dyn_state = 0;
-        if ((is_op(t, ',') || is_op(t, ')')) && is_module_literal(p->dyn_s, p->dyn_n))
-            return add_import(p, p->dyn_s, p->dyn_n, 0, p->dyn_line, p->flags | SCAN_DYNAMIC, 0);
+        if (is_op(t, ',') && p->call == CALL_ENTRY && p->nargs < 3) {
+            p->call_state = 2;
+            return 0;
+        }
+        if (is_op(t, ',') || is_op(t, ')')) {
+            p->call_state = 0;
+            return call_done(p);
+        }
+        if (p->call == CALL_IMPORT && p->nargs == 1 && (is_op(t, '+') || is_op(t, '%') || is_op(t, '.'))) {
+            /* "pkg.sub." + name, "pkg.%s" % name, "pkg.{}".format(name) */
+            size_t head = dotted_head(p->arg_s[0], p->arg_n[0]);
+            p->call_state = 0;
+            if (head == p->arg_n[0] || p->arg_s[0][head] == '{' || p->arg_s[0][head] == '%')
+                return add_prefix(p, p->arg_s[0], head, p->call_line, p->flags | SCAN_DYNAMIC);
+            return 0;
+        }
         break;
+    case 4:
+        if (is_op(t, '+')) {
+            p->call_state = 5;
+            return 0;
+        }
+        break;
+    case 5:
+        p->call_state = 0;
+        if (t->kind == T_STRING && !t->bytes && t->n > 0 && t->s[0] == '.') {
+            size_t head = dotted_head(t->s, t->n);
+            /* relative to the package the module is in (for an __init__,
+             * __name__ is the package itself: the resolver's level 1) */
+            return add_prefix(p, t->s, head, p->call_line, p->flags | SCAN_DYNAMIC);
+        }
+        return 0;
     }
-    p->dyn_state = 0;
-    if (name_is(t, "__import__") || name_is(t, "import_module")) {
-        p->dyn_state = 1;
-        p->dyn_line = t->line;
+    p->call_state = 0;
+    p->nargs = 0;
+    p->call = call_kind(t);
+    if (p->call != CALL_NONE) {
+        p->call_state = 1;
+        p->call_line = t->line;
     }
     return 0;
 }
@@ -774,7 +1013,7 @@ static int advance(struct parser *p)
 {
     if (lex_next(&p->lx, &p->tok) < 0)
         return -1;
-    return dyn_feed(p);
+    return watch(p);
 }
 
 static int at_statement_end(const struct tok *t)
@@ -1003,14 +1242,30 @@ static int parse_header(struct parser *p, unsigned flag)
     int lambdas = 0, ntoks = 0;
     struct tok cond[4]; /* the first tokens after "if", for the __main__ guard */
     int is_if = name_is(&p->tok, "if");
+    int is_try = name_is(&p->tok, "try"), is_except = name_is(&p->tok, "except");
+    int try_id = p->try_id, fallback_of = p->fallback_of;
+    struct block *top = &p->blocks[p->nblocks - 1];
 
-    p->blocks[p->nblocks - 1].last = flag & ~SCAN_IN_SCRIPT;
+    top->last = flag & ~SCAN_IN_SCRIPT;
+    if (is_try) {
+        try_id = ++p->next_try;
+        top->last_try = try_id;
+    }
     for (;;) {
         const struct tok *t = &p->tok;
         if (at_statement_end(t))
             return 0; /* no ':', no block */
+        /* except ImportError: / except (ImportError, ...): a fallback import */
+        if (is_except && (name_is(t, "ImportError") || name_is(t, "ModuleNotFoundError")))
+            fallback_of = top->last_try;
         if (is_if && ntoks <= 5) {
             /* tokens 1..4 after "if", then the ':' */
+            /* if TYPE_CHECKING: / if typing.TYPE_CHECKING: never runs */
+            if (t->depth == 0 && is_op(t, ':') &&
+                ((ntoks == 2 && name_is(&cond[0], "TYPE_CHECKING")) ||
+                 (ntoks == 4 && name_is(&cond[0], "typing") && is_op(&cond[1], '.') &&
+                  name_is(&cond[2], "TYPE_CHECKING"))))
+                flag |= SCAN_IN_SCRIPT;
             if (ntoks >= 1 && ntoks <= 4)
                 cond[ntoks - 1] = *t;
             else if (ntoks == 5 && t->depth == 0 && is_op(t, ':') && is_main_guard(cond, 4))
@@ -1031,10 +1286,18 @@ static int parse_header(struct parser *p, unsigned flag)
     }
     if (advance(p) < 0)
         return -1;
-    if (p->tok.kind == T_NEWLINE || p->tok.kind == T_EOF)
+    /* the body's context: a try: body is that try's; an except body the
+     * statement's own, a fallback of the try for ImportError; any other
+     * body (else:, finally:, if, def...) the statement's own */
+    p->pending_try = try_id;
+    p->pending_fallback = fallback_of;
+    if (p->tok.kind == T_NEWLINE || p->tok.kind == T_EOF) {
         p->pending = flag;
-    else
+    } else {
         p->flags |= flag;
+        p->try_id = try_id;
+        p->fallback_of = fallback_of;
+    }
     return 0;
 }
 
@@ -1064,6 +1327,11 @@ static int open_line(struct parser *p, int col)
         p->blocks[p->nblocks].indent = col;
         p->blocks[p->nblocks].flags = top->flags | p->pending;
         p->blocks[p->nblocks].last = 0;
+        p->blocks[p->nblocks].defidx = (p->pending & SCAN_IN_DEF) ? p->nblocks : top->defidx;
+        p->blocks[p->nblocks].seen = 0;
+        p->blocks[p->nblocks].try_id = p->pending_try;
+        p->blocks[p->nblocks].fallback_of = p->pending_fallback;
+        p->blocks[p->nblocks].last_try = 0;
         p->nblocks++;
     } else {
         /* lenient on bad indentation: Python reports it, we need not */
@@ -1072,6 +1340,8 @@ static int open_line(struct parser *p, int col)
     }
     p->pending = 0;
     p->flags = p->blocks[p->nblocks - 1].flags;
+    p->try_id = p->blocks[p->nblocks - 1].try_id;
+    p->fallback_of = p->blocks[p->nblocks - 1].fallback_of;
     return 0;
 }
 

@@ -84,16 +84,20 @@ static const char trace_boot[] =
     "                    put(b'd ', p)\n"
     "        except Exception:\n"
     "            pass\n"
-    /* modules loaded before the hook, by C code or put into sys.modules by hand */
+    /* modules the app loaded without an import event (C code, or put into
+     * sys.modules by hand); not the interpreter's start-up (site and the
+     * .pth files it runs, which a bundle never runs) nor this bootstrap's */
+    "    import pkgutil\n"  /* what runpy.run_path imports */
+    "    start = set(modules)\n"
     "    def sweep():\n"
     "        for m in list(modules):\n"
-    "            put(b'm ', m)\n"
+    "            if m not in start:\n"
+    "                put(b'm ', m)\n"
     "    def end():\n"
     "        sweep()\n"
     "        w(fd, b'e\\n')\n"
     "    sys.addaudithook(hook)\n"
     "    w(fd, b'b\\n')\n"
-    "    sweep()\n"
     /* registered before the app runs, so it runs after the app's own atexit
      * handlers; also after an uncaught KeyboardInterrupt or SystemExit */
     "    atexit.register(end)\n"

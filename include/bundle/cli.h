@@ -21,7 +21,14 @@ enum cli_action {
 
 struct cli_opts {
     enum cli_action action;
-    char *script;          /* SCRIPT: the app's entry script; for inspect/verify, the bundle */
+    char *script;          /* SCRIPT: the app's entry script, or the name of an installed
+                              console script; for inspect/verify, the bundle; NULL
+                              with --entry */
+    char *entry;           /* --entry MOD[:FUNC]: run that callable (or module) instead */
+    bool trace;            /* --trace: run the app once under the interpreter and
+                              bundle what it imported and read */
+    double trace_seconds;  /* --trace-timeout SECS: then SIGINT (default 10) */
+    struct strvec trace_args; /* the app's arguments for that run (after SCRIPT) */
     bool json;             /* --json: one JSON object on stdout */
     bool onefile;          /* --onefile (the only mode; accepted for PyInstaller users) */
     char *python;          /* --python PATH: the interpreter to bundle */
@@ -57,6 +64,9 @@ struct cli_opts {
  * failure. */
 int cli_parse(int argc, char **argv, struct cli_opts *opts, struct err *err);
 void cli_opts_release(struct cli_opts *opts);
+
+/* Whether v[0..n) is a dotted Python name (ASCII identifiers joined by dots). */
+bool cli_dotted_name(const char *v, size_t n);
 
 /* The --help text. */
 extern const char cli_usage[];

@@ -31,7 +31,8 @@
  * the start-up module's importer (never unpacked):
  *   u32 LE   n: size of the index
  *   n bytes  the index, a marshal'ed dict {module name: (offset, size, flags)}
- *            offset from the pyz start; flags PYZ_PACKAGE, PYZ_NAMESPACE
+ *            offset from the pyz start; flags PYZ_PACKAGE, PYZ_NAMESPACE,
+ *            PYZ_ONDISK
  *            or, for an extension module, (0, 0, flags | PYZ_EXTENSION,
  *            its path in the cache entry, e.g. 'site/pkg/_x.cpython-311-...so')
  *   ...      each module's code: u32 LE n, then LZ4 block of marshal(code
@@ -82,6 +83,11 @@
 #define PYZ_PACKAGE 1
 #define PYZ_NAMESPACE 2
 #define PYZ_EXTENSION 4
+#define PYZ_ONDISK 8   /* its source is a file too, in the cache entry's site/ tree:
+                          __file__ names that .py (the package's code lists its
+                          directory or loads files from it by path) */
+#define PAYLOAD_ABSENT_MODULE "_bundle_absent" /* NAMES: what the build machine had
+                          and the bundle left out, for the run-time message */
 /* Longest native path the stub accepts (relative to the cache entry). */
 #define PAYLOAD_PATH_MAX 1024
 /* Largest manifest the stub reads. */

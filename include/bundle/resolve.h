@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "bundle/dists.h"
 #include "bundle/err.h"
 #include "bundle/probe.h"
 #include "bundle/strvec.h"
@@ -38,6 +39,11 @@ struct module {
     int line;             /* ...and the line of that import */
     bool excluded;        /* dropped later (e.g. does not compile) */
     bool collect;         /* --collect: every file of the package comes along */
+    bool disk;            /* a package whose code reaches its own directory by path
+                             (SCAN_SELFDIR): shipped as files, sources included */
+    struct strvec children; /* a package's submodule names on disk, sorted (owned;
+                             filled on first use by the string rules) */
+    bool listed;          /* children is filled */
     size_t *eager;        /* modules its module-level code imports, which run as
                              soon as it is imported: not in a def, not script-only */
     size_t neager, ceager;
@@ -53,6 +59,15 @@ struct graph {
     char *script_dir;     /* absolute (owned) */
     struct strvec warnings; /* non-fatal problems, one line each (owned) */
     const struct strvec *exclude; /* --exclude-module names: never bundled */
+    struct dists dists;   /* the installed distributions along roots */
+    struct strvec groups; /* every entry-point group they provide, sorted, but the
+                             console and GUI scripts (owned) */
+    struct strvec deferred, deferred_by; /* imports not followed: from one
+                             distribution into another it does not require, made
+                             lazily; target and importer (owned) */
+    struct strvec notes;  /* what the import rules added, one line each, for -v (owned) */
+    struct strvec stdlib_tops; /* the stdlib's top-level names, sorted (owned) */
+    bool stdlib_listed;   /* stdlib_tops is filled */
 };
 
 /* Walks the closure of script (module name entry_name) plus the modules
@@ -72,10 +87,22 @@ int resolve_collect(struct graph *g, const char *name, struct err *err);
  * bundle itself.  Returns 0, or -1 with err on a fatal error. */
 int resolve_add(struct graph *g, const char *name, struct err *err);
 
+/* The same for a module that may not exist (a traced run's): not finding
+ * it is no error and records nothing.  Returns 0, or -1 with err. */
+int resolve_add_soft(struct graph *g, const char *name, struct err *err);
+
+/* Marks package idx "disk" (shipped as files, all its submodules bundled),
+ * as the scanner's SCAN_SELFDIR does; why: who found it, for -v. */
+int resolve_disk(struct graph *g, size_t idx, const char *why, struct err *err);
+
 
 /* Marks in[] (g->n entries) every module the modules already marked import
  * when they are imported (eager edges and parent packages, transitively). */
 void graph_eager_closure(const struct graph *g, bool *in);
+
+/* The submodule and subpackage names of package idx on disk, sorted (listed
+ * once, then cached in the graph). */
+const struct strvec *resolve_children(struct graph *g, size_t idx);
 
 /* Index of a module by name, or -1. */
 long graph_find(const struct graph *g, const char *name);

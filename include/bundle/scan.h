@@ -9,6 +9,7 @@
  *     from . import z               -> module "", level 1, names {z}
  *     from m import *               -> names {"*"}
  *     __import__("m"), importlib.import_module("m")   (string literal only)
+ * and the hints below (SCAN_STRING ... SCAN_SELFDIR) from anywhere in the code
  * with the block context the statement sits in, so a caller can tell a
  * missing optional import (inside try:/if/def) from a required one.
  *
@@ -29,8 +30,24 @@ enum {
     SCAN_IN_CLASS = 1u << 3,/* inside a class body */
     SCAN_DYNAMIC = 1u << 4, /* came from __import__("m") / importlib.import_module("m") */
     SCAN_IN_SCRIPT = 1u << 5, /* runs only when the module is run as a script: inside
-                                 if __name__ == "__main__": or def _test/_main/_demo */
+                                 if __name__ == "__main__": or def _test/_main/_demo;
+                                 or never: inside if TYPE_CHECKING: */
     SCAN_IN_MAIN = 1u << 6,   /* inside a def named main (a module's command-line entry) */
+    /* Not import statements: what the resolver may make soft imports of. */
+    SCAN_STRING = 1u << 7,  /* a plain string literal shaped like a dotted name (letters,
+                               digits, '_', '.', '-'): maybe a module named by a string,
+                               maybe an entry-point group */
+    SCAN_PREFIX = 1u << 8,  /* the literal head of a computed module name: "pkg.sub._" of
+                               import_module("pkg.sub._" + x) or f"pkg.sub._{x}" (with
+                               SCAN_DYNAMIC), or of a format string "pkg.backend_{}" / "pkg.%s"
+                               anywhere (without); level > 0 for "." + x */
+    SCAN_DIST = 1u << 9,    /* a distribution named by a literal: distribution("d"),
+                               version("d"), get_distribution("d"), require("d"), ...;
+                               load_entry_point("d==1", "group", "name") gives names
+                               {group, name} */
+    SCAN_SELFDIR = 1u << 10,/* the module lists its own directory by path (__file__ or
+                               __path__ and listdir/scandir/walk/glob/iterdir in one
+                               function, or __path__[0]); module "", once per module */
 };
 
 struct scan_import {
@@ -41,6 +58,11 @@ struct scan_import {
     size_t nnames;
     int line;       /* 1-based line where the statement starts */
     unsigned flags; /* SCAN_* bits, OR-ed over every enclosing block */
+    int try_id;     /* the innermost try: body it sits in, numbered from 1 in
+                       source order (0: none) */
+    int fallback_of;/* inside an "except ImportError:" (or ModuleNotFoundError)
+                       handler: the try_id of its try (0: none).  A fallback
+                       runs only where the try's imports failed */
 };
 
 struct scan_result {

@@ -14,7 +14,39 @@
 #include "bundle/scan.h"
 #include "fuzz_util.h"
 
-#define KNOWN_FLAGS (SCAN_IN_TRY | SCAN_IN_IF | SCAN_IN_DEF | SCAN_IN_CLASS | SCAN_DYNAMIC | SCAN_IN_SCRIPT | SCAN_IN_MAIN)
+#define CONTEXT_FLAGS (SCAN_IN_TRY | SCAN_IN_IF | SCAN_IN_DEF | SCAN_IN_CLASS | SCAN_IN_SCRIPT | SCAN_IN_MAIN)
+#define HINT_FLAGS (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR)
+#define KNOWN_FLAGS (CONTEXT_FLAGS | SCAN_DYNAMIC | HINT_FLAGS)
+
+/* Only bytes of s[0..) in the set, and nothing else. */
+static bool only(const char *s, const char *set)
+{
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || strchr(set, *s)))
+            return false;
+    return true;
+}
+
+/* A hint (scan.h): what each kind promises of its module. */
+static void check_hint(const struct scan_import *imp)
+{
+    unsigned kind = imp->flags & HINT_FLAGS;
+    FUZZ_CHECK(kind == SCAN_STRING || kind == SCAN_PREFIX || kind == SCAN_DIST || kind == SCAN_SELFDIR);
+    FUZZ_CHECK(imp->nnames == 0 || (kind == SCAN_DIST && imp->nnames == 2));
+    switch (kind) {
+    case SCAN_STRING:
+        FUZZ_CHECK(imp->level == 0 && imp->module[0] && strlen(imp->module) <= 200 && only(imp->module, "_.-"));
+        break;
+    case SCAN_PREFIX:
+        FUZZ_CHECK(only(imp->module, "_.") && (imp->level > 0 || strchr(imp->module, '.')));
+        break;
+    case SCAN_DIST:
+        FUZZ_CHECK(imp->level == 0 && imp->module[0] && strlen(imp->module) <= 200);
+        break;
+    default:
+        FUZZ_CHECK(imp->level == 0 && imp->module[0] == '\0');
+    }
+}
 
 static bool id_start(unsigned char c)
 {
@@ -81,18 +113,27 @@ static int count_lines(const char *s, size_t n)
 
 static void check_result(const struct scan_result *r, int lines)
 {
+    int max_try = 0;
     FUZZ_CHECK(r->n == 0 || r->imports);
     for (size_t i = 0; i < r->n; i++) {
         const struct scan_import *imp = &r->imports[i];
         bool dynamic = imp->flags & SCAN_DYNAMIC;
 
         FUZZ_CHECK(imp->module);
-        FUZZ_CHECK(imp->level >= 0 && (!dynamic || imp->level == 0));
-        FUZZ_CHECK(dotted(imp->module, dynamic) || (imp->module[0] == '\0' && imp->level > 0));
         FUZZ_CHECK(imp->line >= 1 && imp->line <= lines);
         FUZZ_CHECK((imp->flags & ~(unsigned)KNOWN_FLAGS) == 0);
-        /* a relative import always comes with names ("from . import x") */
-        FUZZ_CHECK(imp->level == 0 || imp->names);
+        FUZZ_CHECK(imp->try_id >= 0 && imp->fallback_of >= 0 && imp->fallback_of <= max_try);
+        if (imp->try_id > max_try)
+            max_try = imp->try_id;
+        if (imp->flags & HINT_FLAGS) {
+            check_hint(imp);
+            continue;
+        }
+        FUZZ_CHECK(imp->level >= 0);
+        FUZZ_CHECK(dotted(imp->module, dynamic) || (imp->module[0] == '\0' && imp->level > 0));
+        /* a relative import comes with names ("from . import x"), but
+         * import_module(".x", __package__) */
+        FUZZ_CHECK(imp->level == 0 || imp->names || dynamic);
         FUZZ_CHECK(imp->nnames == 0 || imp->names);
         for (size_t j = 0; j < imp->nnames; j++)
             FUZZ_CHECK(imp->names[j] &&
@@ -107,7 +148,8 @@ static bool same(const struct scan_result *a, const struct scan_result *b)
     for (size_t i = 0; i < a->n; i++) {
         const struct scan_import *x = &a->imports[i], *y = &b->imports[i];
         if (strcmp(x->module, y->module) != 0 || x->level != y->level || x->line != y->line ||
-            x->flags != y->flags || x->nnames != y->nnames)
+            x->flags != y->flags || x->nnames != y->nnames || x->try_id != y->try_id ||
+            x->fallback_of != y->fallback_of)
             return false;
         for (size_t j = 0; j < x->nnames; j++)
             if (strcmp(x->names[j], y->names[j]) != 0)

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -142,7 +143,36 @@ struct scan_run {
 
 /* Scans src[0..len) from an exact-size copy; checks the result is empty on
  * failure and, with the allocator hooks, that release frees everything. */
+#define HINTS (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR)
+
+/* Leaves only the import statements and import calls of a result: the
+ * tables below are about those; the hints have tables of their own. */
+static void drop_hints(struct scan_result *res)
+{
+    size_t w = 0;
+    for (size_t i = 0; i < res->n; i++) {
+        struct scan_import *imp = &res->imports[i];
+        if (!(imp->flags & HINTS)) {
+            res->imports[w++] = *imp;
+            continue;
+        }
+        for (size_t j = 0; j < imp->nnames; j++)
+            free(imp->names[j]);
+        free(imp->names);
+        free(imp->module);
+    }
+    res->n = w;
+}
+
+static void run_keep(const char *src, size_t len, struct scan_run *r, bool keep_hints);
+
+/* Scans src: its import statements and calls, hints dropped. */
 static void run(const char *src, size_t len, struct scan_run *r)
+{
+    run_keep(src, len, r, false);
+}
+
+static void run_keep(const char *src, size_t len, struct scan_run *r, bool keep_hints)
 {
     char *copy = malloc(len ? len : 1);
     assert_non_null(copy);
@@ -160,6 +190,8 @@ static void run(const char *src, size_t len, struct scan_run *r)
         assert_true(r->err.msg[0] != '\0');
     } else {
         assert_int_equal(r->line, 0);
+        if (!keep_hints)
+            drop_hints(&r->res);
     }
 }
 
@@ -596,7 +628,7 @@ static const struct ok_case dynamic_cases[] = {
     {"in header", "if __import__('a'):\n    pass\n", "1:a{y}"},
     {"in one-line def", "def f(): return import_module('x')\n", "1:x{dy}"},
     {"in f-string field", "x = f'{__import__(\"os\").sep}'\n", "1:os{y}"},
-    {"relative literal", "import_module('.x', 'pkg')\n", ""},
+    {"relative literal", "import_module('.x', 'pkg')\n", "1:.x{y}"},
     {"f-string literal", "__import__(f'os')\n", ""},
     {"bytes literal", "__import__(b'os')\n", ""},
     {"concatenated literal", "__import__('o' 's')\n", ""},
@@ -759,6 +791,8 @@ static void test_big_line(void **state)
         rc = scan_source(buf, len, &res, &line, &e);
         dt = now() - t0;
         free(buf);
+        if (rc == 0)
+            drop_hints(&res);
         print_message("    10 MB line, %-20s %.3f s\n", c->name, dt);
         if (c->ok) {
             if (rc != 0)
@@ -1019,6 +1053,120 @@ static const char sample[] =
 
 /* Every prefix of a rich sample: each must end cleanly, and the full
  * sample must give exactly this. */
+/* The hints (scan.h), one per entry: "LINE:KIND:MODULE", KIND S string,
+ * P prefix (dots for the level; y: in an import call), D distribution
+ * (with its names), F self-listing. */
+static void render_hints(const struct scan_result *res, char *buf, size_t size)
+{
+    size_t len = 0;
+    char tmp[64];
+    buf[0] = '\0';
+    for (size_t i = 0; i < res->n; i++) {
+        const struct scan_import *imp = &res->imports[i];
+        unsigned f = imp->flags;
+        if (!(f & HINTS))
+            continue;
+        snprintf(tmp, sizeof tmp, "%s%d:%s:", len ? " " : "", imp->line,
+                 f & SCAN_STRING ? "S" : f & SCAN_PREFIX ? (f & SCAN_DYNAMIC ? "Py" : "P") : f & SCAN_DIST ? "D" : "F");
+        append(buf, size, &len, tmp);
+        for (int k = 0; k < imp->level && k < 8; k++)
+            append(buf, size, &len, ".");
+        append(buf, size, &len, imp->module);
+        for (size_t j = 0; j < imp->nnames; j++) {
+            append(buf, size, &len, j ? "," : "(");
+            append(buf, size, &len, imp->names[j]);
+        }
+        if (imp->nnames)
+            append(buf, size, &len, ")");
+    }
+}
+
+static void test_hints(void **state)
+{
+    static const struct ok_case cases[] = {
+        {"dotted string", "x = 'gunicorn.workers.sync'\n", "1:S:gunicorn.workers.sync"},
+        {"bare name", "P = ['BmpImagePlugin', 'x y', '', 'a..b', 'etc.']\n", "1:S:BmpImagePlugin"},
+        {"group with dash", "g = 'paste.app-factory'\n", "1:S:paste.app-factory"},
+        {"bytes and non-ASCII are none", "b = b'abc'\nc = 'caf\xc3\xa9'\n", ""},
+        {"computed: concatenation", "import_module('pygments.lexers.' + name)\n",
+         "1:Py:pygments.lexers."},
+        {"computed: f-string", "importlib.import_module(f'anyio._backends._{name}')\n", "1:Py:anyio._backends._"},
+        {"computed: format", "__import__('dns.rdtypes.%s.%s' % (a, b))\n", "1:P:dns.rdtypes. 1:Py:dns.rdtypes."},
+        {"computed: .format", "import_module('pkg.sub.{}'.format(x))\n", "1:P:pkg.sub. 1:Py:pkg.sub."},
+        {"computed: relative", "import_module('.' + name, __name__)\n", "1:Py:."},
+        {"computed: __name__ +", "import_module(__name__ + '.plugins.' + n)\n", "1:Py:.plugins."},
+        {"computed: no package", "import_module('backend_' + n)\n", "1:S:backend_"},
+        {"format string anywhere", "NAME = 'matplotlib.backends.backend_{}'\n", "1:P:matplotlib.backends.backend_"},
+        {"percent format anywhere", "NAME = 'pkg.%s'\n", "1:P:pkg."},
+        {"printf is no prefix", "m = '%s.%s' % (a, b)\n", ""},
+        {"distribution", "distribution('PyYAML').version\nversion(\"requests\")\n", "1:S:PyYAML 1:D:PyYAML 2:S:requests 2:D:requests"},
+        {"load_entry_point", "load_entry_point('yamllint==1.29.0', 'console_scripts', 'yamllint')()\n",
+         "1:S:console_scripts 1:S:yamllint 1:D:yamllint==1.29.0(console_scripts,yamllint)"},
+        {"listdir of __file__", "def f():\n    for n in os.listdir(os.path.dirname(__file__)):\n        pass\n", "2:F:"},
+        {"glob over __path__", "files = glob.glob(__path__[0] + '/*.py')\n", "1:F:"},
+        {"__path__[0] to a loader", "register_plugins(linter, __path__[0])\n", "1:F:"},
+        {"__path__[0] to a path helper", "d = os.path.join(__path__[0], 'x')\n", "1:S:x"},
+        {"another module's __path__", "def f(m):\n    p = m.__path__[0]\n    os.listdir(p)\n", ""},
+        {"anchor and listing in two functions",
+         "def f():\n    return __file__\ndef g(d):\n    return os.listdir(d)\n", ""},
+        {"once per module", "os.listdir(__file__)\nos.listdir(__file__)\n", "1:F:"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct scan_run r;
+        char got[4096];
+        run_keep(cases[i].src, strlen(cases[i].src), &r, true);
+        if (r.rc != 0)
+            fail_msg("%s: scan failed: %s", cases[i].name, r.err.msg);
+        render_hints(&r.res, got, sizeof got);
+        run_release(&r);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("%s:\n  want [%s]\n  got  [%s]", cases[i].name, cases[i].want, got);
+    }
+}
+
+/* try: ids and "except ImportError:" fallbacks: "LINE:MODULE/TRY/FALLBACK". */
+static void test_fallbacks(void **state)
+{
+    static const struct ok_case cases[] = {
+        {"plain", "import a\n", "1:a/0/0"},
+        {"try and fallback",
+         "try:\n    import a\nexcept ImportError:\n    import b\n", "2:a/1/0 4:b/0/1"},
+        {"tuple of exceptions", "try:\n    import a\nexcept (ValueError, ModuleNotFoundError):\n    import b\n",
+         "2:a/1/0 4:b/0/1"},
+        {"other handler is no fallback", "try:\n    import a\nexcept OSError:\n    import b\n",
+         "2:a/1/0 4:b/0/0"},
+        {"same line", "try: import a\nexcept ImportError: import b\n", "1:a/1/0 2:b/0/1"},
+        {"nested", "try:\n    import a\nexcept ImportError:\n    try:\n        import b\n"
+                   "    except ImportError:\n        import c\nimport d\n",
+         "2:a/1/0 5:b/2/1 7:c/0/2 8:d/0/0"},
+        {"else and finally", "try:\n    import a\nexcept ImportError:\n    pass\nelse:\n    import b\n"
+                             "finally:\n    import c\n",
+         "2:a/1/0 6:b/0/0 8:c/0/0"},
+        {"TYPE_CHECKING never runs", "if TYPE_CHECKING:\n    import a\nif typing.TYPE_CHECKING:\n    import b\n",
+         "2:a/0/0{s} 4:b/0/0{s}"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct scan_run r;
+        char got[4096] = "";
+        size_t len = 0;
+        run(cases[i].src, strlen(cases[i].src), &r);
+        if (r.rc != 0)
+            fail_msg("%s: scan failed: %s", cases[i].name, r.err.msg);
+        for (size_t k = 0; k < r.res.n; k++) {
+            char tmp[256];
+            const struct scan_import *imp = &r.res.imports[k];
+            snprintf(tmp, sizeof tmp, "%s%d:%s/%d/%d%s", k ? " " : "", imp->line, imp->module, imp->try_id,
+                     imp->fallback_of, imp->flags & SCAN_IN_SCRIPT ? "{s}" : "");
+            append(got, sizeof got, &len, tmp);
+        }
+        run_release(&r);
+        if (strcmp(got, cases[i].want) != 0)
+            fail_msg("%s:\n  want [%s]\n  got  [%s]", cases[i].name, cases[i].want, got);
+    }
+}
+
 static void test_truncations(void **state)
 {
     size_t len = sizeof sample - 1, n;
@@ -1051,6 +1199,7 @@ static void test_out_of_memory(void **state)
         rc = scan_source(sample, sizeof sample - 1, &res, &line, &e);
         alloc_fail_in = -1;
         if (rc == 0) {
+            drop_hints(&res);
             assert_int_equal(res.n, 11);
             scan_result_release(&res);
             assert_int_equal(alloc_live, live);
@@ -1206,6 +1355,8 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_deep_indentation),
         cmocka_unit_test(test_random_bytes),
+        cmocka_unit_test(test_hints),
+        cmocka_unit_test(test_fallbacks),
         cmocka_unit_test(test_truncations),
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_stdlib),

@@ -1,0 +1,445 @@
+#include "bundle/dists.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+#include <string.h>
+
+#include "bundle/util.h"
+
+#define META_MAX (256u << 10)  /* METADATA headers come first: the rest is the description */
+#define RECORD_MAX (16u << 20)
+
+void dists_normalize(const char *name, char *out, size_t outsz)
+{
+    size_t o = 0;
+    bool sep = false;
+    if (!outsz)
+        return;
+    for (const char *p = name; *p && o + 1 < outsz; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '-' || c == '_' || c == '.') {
+            sep = true;
+            continue;
+        }
+        if (!isalnum(c))
+            break; /* "pkg==1.0", "pkg (>=2)", "pkg; extra" */
+        if (sep && o > 0 && o + 2 < outsz)
+            out[o++] = '_';
+        sep = false;
+        out[o++] = (char)tolower(c);
+    }
+    out[o] = '\0';
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+void dists_eps_free(struct dist_ep *eps, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(eps[i].group);
+        free(eps[i].name);
+        free(eps[i].module);
+        free(eps[i].attr);
+    }
+    free(eps);
+}
+
+int dists_parse_entry_points(const char *text, struct dist_ep **eps, size_t *neps)
+{
+    char *copy = strdup(text ? text : ""), *save = NULL, *group = NULL;
+    struct dist_ep *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc = -1;
+
+    *eps = NULL;
+    *neps = 0;
+    if (!copy)
+        return -1;
+    for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        char *s = trim(l);
+        if (!*s || *s == '#' || *s == ';')
+            continue;
+        if (*s == '[') {
+            char *close = strchr(s, ']');
+            free(group);
+            group = close ? strndup(s + 1, (size_t)(close - s - 1)) : NULL;
+            if (close && !group)
+                goto out;
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!group || !eq)
+            continue;
+        *eq = '\0';
+        char *name = trim(s), *value = trim(eq + 1);
+        value[strcspn(value, " \t[")] = '\0'; /* "mod:attr [extra]" */
+        char *colon = strchr(value, ':');
+        if (colon)
+            *colon = '\0';
+        if (!*name || !*value)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            struct dist_ep *nv = realloc(v, nc * sizeof *nv);
+            if (!nv)
+                goto out;
+            v = nv;
+            cap = nc;
+        }
+        v[n] = (struct dist_ep){strdup(group), strdup(name), strdup(value), strdup(colon ? colon + 1 : "")};
+        n++;
+        if (!v[n - 1].group || !v[n - 1].name || !v[n - 1].module || !v[n - 1].attr)
+            goto out;
+    }
+    rc = 0;
+out:
+    free(group);
+    free(copy);
+    if (rc != 0) {
+        dists_eps_free(v, n);
+        return -1;
+    }
+    *eps = v;
+    *neps = n;
+    return 0;
+}
+
+/* Adds the name a requirement line starts with, unless it is for an extra. */
+static int add_requirement(const char *req, struct strvec *out)
+{
+    char norm[256];
+    const char *semi = strchr(req, ';');
+    if (semi && strstr(semi, "extra"))
+        return 0;
+    dists_normalize(req, norm, sizeof norm);
+    if (!norm[0] || strvec_find(out, norm) >= 0)
+        return 0;
+    return strvec_push(out, norm);
+}
+
+int dists_parse_requires(const char *text, bool egg_requires_txt, struct strvec *out)
+{
+    char *copy = strdup(text ? text : ""), *save = NULL;
+    bool in_extra = false;
+    int rc = 0;
+
+    if (!copy)
+        return -1;
+    for (char *l = strtok_r(copy, "\n", &save); l && rc == 0; l = strtok_r(NULL, "\n", &save)) {
+        if (egg_requires_txt) {
+            char *s = trim(l);
+            if (*s == '[') /* "[extra]" is optional; "[:marker]" is not */
+                in_extra = s[1] != ':';
+            else if (*s && *s != '#' && !in_extra)
+                rc = add_requirement(s, out);
+            continue;
+        }
+        if (!*trim(l))
+            break; /* the headers end at the first blank line */
+        if (strncasecmp(l, "Requires-Dist:", 14) == 0)
+            rc = add_requirement(trim(l + 14), out);
+    }
+    free(copy);
+    return rc;
+}
+
+/* The top-level module names a distribution installs. */
+static int read_tops(const char *dir, struct strvec *out)
+{
+    char *path = util_join(dir, "top_level.txt"), *text = NULL, *save = NULL;
+    struct err e;
+    int rc = 0;
+
+    if (path && util_read_file(path, 1 << 20, &text, NULL, &e) == 0) {
+        for (char *l = strtok_r(text, "\n", &save); l && rc == 0; l = strtok_r(NULL, "\n", &save)) {
+            char *s = trim(l);
+            /* "pkg/sub" in some old eggs: the top is what comes first */
+            s[strcspn(s, "/")] = '\0';
+            if (*s && strvec_find(out, s) < 0)
+                rc = strvec_push(out, s);
+        }
+        goto out;
+    }
+    /* no top_level.txt (most wheels today): the RECORD's top directories
+     * and top-level .py files */
+    free(path);
+    path = util_join(dir, "RECORD");
+    if (path && util_read_file(path, RECORD_MAX, &text, NULL, &e) == 0) {
+        for (char *l = strtok_r(text, "\r\n", &save); l && rc == 0; l = strtok_r(NULL, "\r\n", &save)) {
+            size_t n = strcspn(l, "/,");
+            if (n == 0 || l[0] == '.')
+                continue;
+            if (l[n] == '/' && !(n > 10 && strncmp(l + n - 10, ".dist-info", 10) == 0) &&
+                !(n > 5 && strncmp(l + n - 5, ".data", 5) == 0) && strcmp(l, "__pycache__") != 0) {
+                l[n] = '\0';
+            } else if (l[n] == ',' && n > 3 && strncmp(l + n - 3, ".py", 3) == 0) {
+                l[n - 3] = '\0';
+            } else {
+                continue;
+            }
+            if (strcmp(l, "__pycache__") != 0 && strvec_find(out, l) < 0)
+                rc = strvec_push(out, l);
+        }
+    }
+out:
+    free(path);
+    free(text);
+    return rc;
+}
+
+/* The first max bytes of a file, NUL-terminated (METADATA can carry a
+ * description of megabytes after its headers), or NULL. */
+static char *read_head(const char *path, size_t max)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = f ? malloc(max + 1) : NULL;
+    size_t n = text ? fread(text, 1, max, f) : 0;
+    if (f)
+        fclose(f);
+    if (text)
+        text[n] = '\0';
+    return text;
+}
+
+/* Reads one metadata directory into *d.  Returns 1 if it is one, 0 if not,
+ * -1 out of memory. */
+static int read_dist(const char *root, const char *base, bool egg, struct dist *d)
+{
+    char *dir = util_join(root, base), *text = NULL, *path = NULL;
+    struct err e;
+    int rc = -1;
+
+    memset(d, 0, sizeof *d);
+    if (!dir)
+        return -1;
+    if (!util_is_dir(dir)) {
+        free(dir);
+        return 0; /* an egg-info file (PKG-INFO alone): nothing to bundle from it */
+    }
+    d->dir = dir;
+    path = util_join(dir, egg ? "PKG-INFO" : "METADATA");
+    if (!path)
+        goto out;
+    char norm[256] = "";
+    if ((text = read_head(path, META_MAX)) != NULL) {
+        for (char *l = text; l && *l && *l != '\n'; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+            if (strncasecmp(l, "Name:", 5) == 0) {
+                char *end = strchr(l, '\n'), keep = 0;
+                if (end) {
+                    keep = *end;
+                    *end = '\0';
+                }
+                dists_normalize(trim(l + 5), norm, sizeof norm);
+                if (end)
+                    *end = keep;
+                break;
+            }
+        }
+        if (!egg && dists_parse_requires(text, false, &d->requires) != 0)
+            goto out;
+    }
+    if (!norm[0]) /* "name-1.0.dist-info": the name is before the first '-' */
+        dists_normalize(base, norm, sizeof norm);
+    if (!(d->name = strdup(norm)))
+        goto out;
+    if (egg) {
+        free(text);
+        text = NULL;
+        free(path);
+        if (!(path = util_join(dir, "requires.txt")))
+            goto out;
+        if (util_read_file(path, META_MAX, &text, NULL, &e) == 0 &&
+            dists_parse_requires(text, true, &d->requires) != 0)
+            goto out;
+    }
+    free(text);
+    text = NULL;
+    free(path);
+    if (!(path = util_join(dir, "entry_points.txt")))
+        goto out;
+    if (util_read_file(path, 1 << 20, &text, NULL, &e) == 0 &&
+        dists_parse_entry_points(text, &d->eps, &d->neps) != 0)
+        goto out;
+    if (read_tops(dir, &d->tops) != 0)
+        goto out;
+    rc = 1;
+out:
+    free(text);
+    free(path);
+    return rc;
+}
+
+static void dist_free(struct dist *d)
+{
+    free(d->name);
+    free(d->dir);
+    strvec_release(&d->tops);
+    strvec_release(&d->requires);
+    dists_eps_free(d->eps, d->neps);
+    memset(d, 0, sizeof *d);
+}
+
+static int index_tops(struct dists *d);
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int dists_load(struct dists *d, const char *const *roots, size_t nroots, struct err *err)
+{
+    memset(d, 0, sizeof *d);
+    for (size_t r = 0; r < nroots; r++) {
+        DIR *dir = opendir(roots[r]);
+        struct dirent *de;
+        struct strvec names = STRVEC_INIT;
+        if (!dir)
+            continue;
+        while ((de = readdir(dir)) != NULL) {
+            size_t l = strlen(de->d_name);
+            if (((l > 10 && strcmp(de->d_name + l - 10, ".dist-info") == 0) ||
+                 (l > 9 && strcmp(de->d_name + l - 9, ".egg-info") == 0)) &&
+                strvec_push(&names, de->d_name) != 0) {
+                closedir(dir);
+                strvec_release(&names);
+                return err_set(err, ENOMEM, "out of memory");
+            }
+        }
+        closedir(dir);
+        if (names.n)
+            qsort(names.v, names.n, sizeof *names.v, cmp_str); /* the same order on every machine */
+        for (size_t i = 0; i < names.n; i++) {
+            size_t l = strlen(names.v[i]);
+            struct dist one;
+            int got = read_dist(roots[r], names.v[i], names.v[i][l - 1] == 'o', &one);
+            if (got < 0) {
+                dist_free(&one);
+                strvec_release(&names);
+                return err_set(err, ENOMEM, "out of memory");
+            }
+            if (got == 0)
+                continue;
+            if (!one.name[0] || dists_by_name(d, one.name)) { /* the first on the path wins */
+                dist_free(&one);
+                continue;
+            }
+            if (d->n == d->cap) {
+                size_t nc = d->cap ? d->cap * 2 : 64;
+                struct dist *nv = realloc(d->v, nc * sizeof *nv);
+                if (!nv) {
+                    dist_free(&one);
+                    strvec_release(&names);
+                    return err_set(err, ENOMEM, "out of memory");
+                }
+                d->v = nv;
+                d->cap = nc;
+            }
+            d->v[d->n++] = one;
+        }
+        strvec_release(&names);
+    }
+    return index_tops(d) == 0 ? 0 : err_set(err, ENOMEM, "out of memory");
+}
+
+struct dist *dists_by_name(const struct dists *d, const char *name)
+{
+    char norm[256];
+    dists_normalize(name, norm, sizeof norm);
+    for (size_t i = 0; i < d->n; i++)
+        if (strcmp(d->v[i].name, norm) == 0)
+            return &d->v[i];
+    return NULL;
+}
+
+static int cmp_top(const void *a, const void *b)
+{
+    int c = strcmp(((const struct dist_top *)a)->top, ((const struct dist_top *)b)->top);
+    /* equal names: the first distribution on the path first */
+    const struct dist *x = ((const struct dist_top *)a)->d, *y = ((const struct dist_top *)b)->d;
+    return c ? c : (x > y) - (x < y);
+}
+
+struct dist *dists_by_top(const struct dists *d, const char *top)
+{
+    size_t lo = 0, hi = d->ntops;
+    while (lo < hi) { /* the first entry not below top */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(d->tops[mid].top, top) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < d->ntops && strcmp(d->tops[lo].top, top) == 0 ? d->tops[lo].d : NULL;
+}
+
+/* The sorted index of top-level names, once every dist is in place. */
+static int index_tops(struct dists *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        n += d->v[i].tops.n;
+    if (!n)
+        return 0;
+    if (!(d->tops = malloc(n * sizeof *d->tops)))
+        return -1;
+    for (size_t i = 0; i < d->n; i++)
+        for (size_t k = 0; k < d->v[i].tops.n; k++)
+            d->tops[d->ntops++] = (struct dist_top){d->v[i].tops.v[k], &d->v[i]};
+    qsort(d->tops, d->ntops, sizeof *d->tops, cmp_top);
+    return 0;
+}
+
+bool dists_requires(const struct dists *d, const struct dist *from, const struct dist *to)
+{
+    /* breadth first over the requirement graph; a few hundred nodes at most */
+    size_t *queue, head = 0, tail = 0;
+    bool *seen, found = false;
+    if (!from || !to)
+        return false;
+    if (from == to)
+        return true;
+    queue = malloc((d->n + 1) * sizeof *queue);
+    seen = calloc(d->n + 1, sizeof *seen);
+    if (!queue || !seen) {
+        free(queue);
+        free(seen);
+        return true; /* no memory: say yes, which follows the import as before */
+    }
+    queue[tail++] = (size_t)(from - d->v);
+    seen[from - d->v] = true;
+    while (head < tail && !found) {
+        const struct dist *cur = &d->v[queue[head++]];
+        for (size_t k = 0; k < cur->requires.n && !found; k++) {
+            struct dist *r = dists_by_name(d, cur->requires.v[k]);
+            if (!r || seen[r - d->v])
+                continue;
+            found = r == to;
+            seen[r - d->v] = true;
+            queue[tail++] = (size_t)(r - d->v);
+        }
+    }
+    free(queue);
+    free(seen);
+    return found;
+}
+
+void dists_release(struct dists *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        dist_free(&d->v[i]);
+    free(d->v);
+    free(d->tops);
+    memset(d, 0, sizeof *d);
+}
