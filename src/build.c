@@ -522,6 +522,15 @@ static char *ext_rel(const struct module *m)
     char *dot = pkgdir ? strrchr(pkgdir, '.') : NULL;
     if (!pkgdir)
         return NULL;
+    if (strncmp(base_name(m->path), "__init__.", 9) == 0) {
+        /* an extension package (mypyc compiles __init__.py): in its own directory */
+        for (char *p = pkgdir; *p; p++)
+            if (*p == '.')
+                *p = '/';
+        rel = strdupf("site/%s/%s", pkgdir, base_name(m->path));
+        free(pkgdir);
+        return rel;
+    }
     if (dot) {
         *dot = '\0';
         for (char *p = pkgdir; *p; p++)
@@ -580,7 +589,7 @@ static int collect_python(struct build *b)
             items[nitems++] = (struct pyz_item){m->name, NULL, 0, PYZ_NAMESPACE, NULL};
             continue;
         }
-        if (m->kind == MOD_EXTENSION && !m->excluded) {
+        if (m->kind == MOD_EXTENSION && !m->excluded && !m->by_string) {
             char *rel = ext_rel(m);
             if (!rel || strvec_push_owned(&rels, rel) != 0) {
                 err_set(b->err, ENOMEM, "out of memory");
@@ -845,7 +854,8 @@ static int collect_native(struct build *b)
             goto out;
         }
         free(rel);
-        if (!(b->entries[b->nentries - 1].lazy = ext_deps(b, m->path, &py)))
+        /* a library the package loads by path is a file from the first start */
+        if (!m->by_string && !(b->entries[b->nentries - 1].lazy = ext_deps(b, m->path, &py)))
             goto out;
     }
     b->n_natives += roots.n + b->libs.n; /* libpython (unless linked) and the extension modules; the libraries */
@@ -1035,6 +1045,11 @@ enum data_mode {
 static int add_data_tree(struct build *b, const char *dir, const char *rel_prefix, enum data_mode mode, int depth)
 {
     bool all = mode == DATA_ALL;
+    /* below a package, a directory with no __init__.py holds no modules:
+     * its .py files are data (vulture's whitelists/, templates) */
+    char *here_init = depth > 0 ? util_join(dir, "__init__.py") : NULL;
+    bool plain = here_init && !util_is_file(here_init);
+    free(here_init);
     DIR *d;
     struct dirent *de;
     struct strvec names = STRVEC_INIT;
@@ -1061,7 +1076,7 @@ static int add_data_tree(struct build *b, const char *dir, const char *rel_prefi
             if (!skip)
                 rc = add_data_tree(b, path, rel, mode, depth + 1);
             free(init);
-        } else if (util_is_file(path) && !code_file(n, mode == DATA_DISK, all)) {
+        } else if (util_is_file(path) && !code_file(n, mode == DATA_DISK || plain, all)) {
             rc = add_data_file(b, path, rel);
         }
         free(path);
@@ -1090,7 +1105,7 @@ static const struct module *tree_root(const struct graph *g, const struct module
     for (char *dot = name ? strrchr(name, '.') : NULL; dot; dot = strrchr(name, '.')) {
         *dot = '\0';
         long p = graph_find(g, name);
-        if (p < 0 || g->mods[p].kind != MOD_PACKAGE)
+        if (p < 0 || (g->mods[p].kind != MOD_PACKAGE && !(g->mods[p].kind == MOD_EXTENSION && g->mods[p].search.n)))
             break;
         root = &g->mods[p];
     }
@@ -1110,14 +1125,26 @@ static int collect_data(struct build *b)
     for (size_t i = 0; i < g->n; i++) {
         const struct module *m = &g->mods[i];
         enum data_mode mode = m->collect ? DATA_ALL : DATA_OWN;
-        if ((m->kind != MOD_PACKAGE && m->kind != MOD_NAMESPACE) || m->excluded || !m->search.n)
+        if ((m->kind != MOD_PACKAGE && m->kind != MOD_NAMESPACE && m->kind != MOD_EXTENSION) || m->excluded ||
+            !m->search.n)
             continue;
-        if (m->kind == MOD_PACKAGE && !m->collect && !in_stdlib_path(b, m->path)) {
+        if (m->kind != MOD_NAMESPACE && !m->collect && !in_stdlib_path(b, m->path)) {
             /* once per tree: from its top, or from its outermost disk package */
             const struct module *parent = parent_of(g, m);
             if (m->disk ? parent && parent->disk : tree_root(g, m) != m)
                 continue;
             mode = m->disk ? DATA_DISK : DATA_TREE;
+            /* code that takes a file path back to a module name (astroid's
+             * modpath_from_file) needs the __init__.py of each package above */
+            for (const struct module *up = m->disk ? parent_of(g, m) : NULL; up; up = parent_of(g, up)) {
+                char *rel = up->path ? strdupf("%s/__init__.py", up->name) : NULL;
+                for (char *p = rel; p && *p && strcmp(p, "/__init__.py") != 0; p++)
+                    *p = *p == '.' ? '/' : *p;
+                int rc = rel && strcmp(base_name(up->path), "__init__.py") == 0 ? add_data_file(b, up->path, rel) : 0;
+                free(rel);
+                if (rc != 0)
+                    return -1;
+            }
         }
         char *rel = strdup(m->name);
         if (!rel)

@@ -179,7 +179,14 @@ static int find_in_dir(const struct graph *g, const char *dir, const char *base,
 
 static bool is_package(const struct module *m)
 {
-    return m->kind == MOD_PACKAGE || m->kind == MOD_NAMESPACE;
+    /* an extension package (mypyc compiles __init__.py) has a __path__ too */
+    return m->kind == MOD_PACKAGE || m->kind == MOD_NAMESPACE || (m->kind == MOD_EXTENSION && m->search.n > 0);
+}
+
+static const char *base_name_of(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
 }
 
 /* 1 if path is dir or below it. */
@@ -585,6 +592,8 @@ static long own_package(const struct graph *g, size_t mi)
 }
 
 static void want_group(struct graph *g, size_t mi, const char *group);
+static bool graph_find_or_exists(struct graph *g, const char *base, const char *sub);
+static void make_disk(struct graph *g, size_t pi, long importer);
 
 /* SCAN_STRING.  A string names a module of the code's own distribution:
  *  - "pkg.sub.mod" (or "pkg.sub.mod.Class"), when pkg is the top-level
@@ -607,12 +616,24 @@ static void string_rule(struct graph *g, size_t mi, const struct scan_import *im
         want_group(g, mi, s);
     if (strchr(s, '-'))
         return;
+    if (im->level > 0) { /* ".legacy.client": a module relative to its own package */
+        char *base = relative_base(m, im->level), *full = NULL;
+        if (base && asprintf(&full, "%s.%s", base, s) >= 0 && graph_find(g, full) < 0 &&
+            request_deepest(g, full, (long)mi, im->line) >= 0 && graph_find(g, full) >= 0)
+            note(g, "%s: string \"%.*s%s\" names module %s", m->name, im->level, "........", s, full);
+        free(base);
+        free(full);
+        return;
+    }
     if (strchr(s, '.')) {
         if (strcmp(top_of(s, top, sizeof top), top_of(m->name, mtop, sizeof mtop)) != 0 ||
             strcmp(m->name, "__main__") == 0 || mi == 0)
             return;
-        if (graph_find(g, s) < 0 && request_deepest(g, s, (long)mi, im->line) >= 0 && graph_find(g, s) >= 0)
+        long t;
+        if (graph_find(g, s) < 0 && request_deepest(g, s, (long)mi, im->line) >= 0 && (t = graph_find(g, s)) >= 0) {
             note(g, "%s: string \"%s\" names a module of its package", m->name, s);
+            g->mods[t].by_string = true;
+        }
         return;
     }
     /* not in the stdlib: its packages name no plugins by bare names, and
@@ -623,8 +644,11 @@ static void string_rule(struct graph *g, size_t mi, const struct scan_import *im
     char *sub = NULL;
     if (asprintf(&sub, "%s.%s", g->mods[pi].name, s) < 0)
         return;
-    if (graph_find(g, sub) < 0 && request(g, sub, true, (long)mi, im->line, true) >= 0)
+    long t;
+    if (graph_find(g, sub) < 0 && (t = request(g, sub, true, (long)mi, im->line, true)) >= 0) {
         note(g, "%s: string \"%s\" names module %s", g->mods[mi].name, s, sub);
+        g->mods[t].by_string = true;
+    }
     free(sub);
 }
 
@@ -646,6 +670,8 @@ static void request_children(struct graph *g, size_t pi, const char *head, long 
             continue;
         long c = request(g, sub, true, importer, line, true);
         free(sub);
+        if (c >= 0)
+            g->mods[c].by_string = false;
         if (c >= 0 && is_package(&g->mods[c]))
             request_children(g, (size_t)c, "", importer, line, depth + 1);
     }
@@ -674,6 +700,21 @@ static void prefix_rule(struct graph *g, size_t mi, const struct scan_import *im
         *dot = '\0';
     if (im->level > 0) {
         char *base = relative_base(&g->mods[mi], im->level);
+        /* import_module("..x", package=__name__) in a module counts from the
+         * module itself, one level below what a relative import would */
+        if (!is_package(&g->mods[mi]) && (!base || !graph_find_or_exists(g, base, dot ? text : NULL))) {
+            free(base);
+            base = strdup(g->mods[mi].name);
+            for (int i = 1; base && i < im->level; i++) {
+                char *d = strrchr(base, '.');
+                if (d)
+                    *d = '\0';
+                else {
+                    free(base);
+                    base = NULL;
+                }
+            }
+        }
         if (base && dot && asprintf(&pkg, "%s.%s", base, text) < 0)
             pkg = NULL;
         else if (base && !dot)
@@ -695,9 +736,26 @@ static void prefix_rule(struct graph *g, size_t mi, const struct scan_import *im
         if (g->n > before)
             note(g, "%s:%d: computed import of %s.%s*: %zu modules", g->mods[mi].name, im->line, pkg, head,
                  g->n - before);
+        /* beside a directory listing: the package is found by listing it */
+        if ((im->flags & SCAN_SELFDIR) && !in_stdlib(g, &g->mods[mi]))
+            make_disk(g, (size_t)pi, (long)mi);
     }
     free(pkg);
     free(text);
+}
+
+/* Whether base (with ".sub" when sub is given) names a module that is
+ * bundled or exists on disk, looked up softly. */
+static bool graph_find_or_exists(struct graph *g, const char *base, const char *sub)
+{
+    char *name = NULL;
+    long i;
+    if (sub ? asprintf(&name, "%s.%s", base, sub) < 0 : !(name = strdup(base)))
+        return false;
+    i = request_deepest(g, name, -1, 0);
+    bool ok = i >= 0 && strcmp(g->mods[i].name, name) == 0;
+    free(name);
+    return ok;
 }
 
 /* Brings an entry point's target module. */
@@ -799,8 +857,10 @@ static bool defer(struct graph *g, size_t mi, const char *target)
     if (strcmp(ttop, mtop) == 0 || !(dt = dists_by_top(&g->dists, ttop)))
         return false;
     if (!in_stdlib(g, m)) {
+        /* a distribution that declares no requirement at all may have had
+         * them stripped (Debian's requests): its imports are followed */
         dm = dists_by_top(&g->dists, mtop);
-        if (!dm || dm == dt || dists_requires(&g->dists, dm, dt))
+        if (!dm || dm == dt || !dm->requires.n || dists_requires(&g->dists, dm, dt))
             return false;
     }
     strvec_push(&g->deferred, target);
@@ -871,8 +931,9 @@ static bool ext_may_import(struct ext_ctx *c, const char *top)
     if (strcmp(top, c->top) == 0)
         return true;
     struct dist *d = dists_by_top(&c->g->dists, top);
-    if (d)
-        return c->dist && dists_requires(&c->g->dists, c->dist, d);
+    if (d) /* an extension of no known requirements (Debian's PyNaCl has no
+            * metadata, its requests none) may import any */
+        return !c->dist || !c->dist->requires.n || dists_requires(&c->g->dists, c->dist, d);
     return sorted_has(stdlib_tops(c->g), top);
 }
 
@@ -896,7 +957,9 @@ static int ext_string(const char *name, void *ctx)
         }
     }
     if (t < 0 && strchr(name, '.') && ext_may_import(c, top_of(name, top, sizeof top)))
-        request_deepest(g, name, (long)c->mi, 0);
+        t = request_deepest(g, name, (long)c->mi, 0);
+    if (t >= 0)
+        g->mods[t].by_string = false; /* C code imports it */
     c->added += g->n - before;
     return 0;
 }
@@ -953,6 +1016,16 @@ static void ext_rule(struct graph *g, size_t mi)
         return;
     struct elfstr_sink sink = {.name = ext_string, .whole = ext_literal, .ctx = &c};
     elfstr_scan(g->mods[mi].path, &sink, &e);
+    /* A top-level module of its distribution that no import statement can
+     * name (mypyc's shared "65cd21382c5717f91ee0__mypyc"): only C imports it */
+    for (size_t t = 0; c.dist && t < c.dist->tops.n; t++) {
+        const char *n = c.dist->tops.v[t];
+        if (n[0] >= '0' && n[0] <= '9') {
+            size_t before = g->n;
+            request(g, n, true, (long)mi, 0, true);
+            c.added += g->n - before;
+        }
+    }
     if (c.added)
         note(g, "%s: its C code names %zu more modules", g->mods[mi].name, c.added);
 }
@@ -1027,6 +1100,8 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
     }
     bool eager = !(im->flags & (SCAN_IN_DEF | SCAN_IN_SCRIPT | SCAN_DYNAMIC));
     long t = request(g, target, optional, (long)mi, im->line, (im->flags & SCAN_DYNAMIC) != 0);
+    if (t >= 0)
+        g->mods[t].by_string = false; /* imported after all */
     if (eager)
         add_eager(g, mi, t);
     if (t >= 0 && im->names && is_package(&g->mods[t])) {
@@ -1054,17 +1129,29 @@ static int process(struct graph *g, size_t mi, struct err *err)
     int line = 0;
     struct err e2 = {0};
 
-    if (g->mods[mi].kind == MOD_EXTENSION && !g->mods[mi].excluded)
+    const char *path = g->mods[mi].path;
+    char *twin = NULL;
+    if (g->mods[mi].kind == MOD_EXTENSION && !g->mods[mi].excluded) {
         ext_rule(g, mi);
-    if (g->mods[mi].kind != MOD_SOURCE && g->mods[mi].kind != MOD_PACKAGE)
+        /* compiled from the .py beside it (mypyc, Cython's pure-Python
+         * mode): that source says what the compiled code imports */
+        const char *dot = strchr(base_name_of(path), '.');
+        if (dot && asprintf(&twin, "%.*s.py", (int)(dot - path), path) >= 0 && util_is_file(twin))
+            path = twin;
+    }
+    if (path != twin && g->mods[mi].kind != MOD_SOURCE && g->mods[mi].kind != MOD_PACKAGE) {
+        free(twin);
         return 0;
-    if (util_read_file(g->mods[mi].path, SOURCE_MAX, &src, &len, &e2) != 0) {
+    }
+    int rd = util_read_file(path, SOURCE_MAX, &src, &len, &e2);
+    free(twin);
+    if (rd != 0) {
         if (g->mods[mi].is_app) {
             *err = e2;
             return -1;
         }
         warn(g, "%s", e2.msg);
-        g->mods[mi].excluded = true;
+        g->mods[mi].excluded = g->mods[mi].kind != MOD_EXTENSION;
         return 0;
     }
     if (scan_source(src, len, &r, &line, &e2) != 0) {
@@ -1072,6 +1159,8 @@ static int process(struct graph *g, size_t mi, struct err *err)
         if (g->mods[mi].is_app)
             return err_set(err, 0, "%s:%d: %s", g->mods[mi].app_rel ? g->mods[mi].app_rel : g->mods[mi].path,
                            line, e2.msg);
+        if (g->mods[mi].kind == MOD_EXTENSION) /* its source twin: the compiled module stays */
+            return 0;
         warn(g, "%s:%d: %s (module %s left out)", g->mods[mi].path, line, e2.msg, g->mods[mi].name);
         g->mods[mi].excluded = true;
         return 0;

@@ -797,6 +797,10 @@ static size_t dotted_head(const char *s, size_t n)
 static int add_prefix(struct parser *p, const char *s, size_t n, int line, unsigned flags)
 {
     int level = 0;
+    /* a computed import in a function that lists a directory: plugins found
+     * by listing their package (astroid's brain/): it must exist as files */
+    if ((flags & SCAN_DYNAMIC) && (p->blocks[p->blocks[p->nblocks - 1].defidx].seen & SEEN_LISTING))
+        flags |= SCAN_SELFDIR;
     while (n > 0 && *s == '.') {
         s++;
         n--;
@@ -815,11 +819,25 @@ static int add_prefix(struct parser *p, const char *s, size_t n, int line, unsig
 static int watch_string(struct parser *p, const struct tok *t)
 {
     size_t head;
-    if (t->bytes || t->n == 0 || t->n > 200 || !IS_ID_START(t->s[0]))
+    if (t->bytes || t->n == 0 || t->n > 200)
         return 0;
     for (size_t i = 0; i < t->n; i++)
         if ((unsigned char)t->s[i] >= 0x80)
             return 0; /* module and group names here are ASCII */
+    if (t->s[0] == '.') {
+        /* ".legacy.client": a module relative to the code's package, as
+         * import_module(name, __package__) takes it */
+        int level = 0;
+        size_t i = 0;
+        while (i < t->n && t->s[i] == '.' && level < 3)
+            i++, level++;
+        if (i < t->n && IS_ID_START(t->s[i]) && dotted_head(t->s + i, t->n - i) == t->n - i &&
+            t->s[t->n - 1] != '.' && !memmem(t->s + i, t->n - i, "..", 2))
+            return add_import(p, t->s + i, t->n - i, level, t->line, p->flags | SCAN_STRING, 0);
+        return 0;
+    }
+    if (!IS_ID_START(t->s[0]))
+        return 0;
     head = dotted_head(t->s, t->n);
     if (head == t->n) {
         for (size_t i = 0; i < t->n; i++)

@@ -44,6 +44,9 @@ struct module {
     struct strvec children; /* a package's submodule names on disk, sorted (owned;
                              filled on first use by the string rules) */
     bool listed;          /* children is filled */
+    bool by_string;       /* named only by a string, never imported: an extension
+                             module of this kind is a library the package loads
+                             by path (ctypes, cffi.dlopen): shipped as a file */
     size_t *eager;        /* modules its module-level code imports, which run as
                              soon as it is imported: not in a def, not script-only */
     size_t neager, ceager;

@@ -40,7 +40,9 @@ enum {
     SCAN_PREFIX = 1u << 8,  /* the literal head of a computed module name: "pkg.sub._" of
                                import_module("pkg.sub._" + x) or f"pkg.sub._{x}" (with
                                SCAN_DYNAMIC), or of a format string "pkg.backend_{}" / "pkg.%s"
-                               anywhere (without); level > 0 for "." + x */
+                               anywhere (without); level > 0 for "." + x; with
+                               SCAN_SELFDIR when the same function lists a
+                               directory (plugins found by listing their package) */
     SCAN_DIST = 1u << 9,    /* a distribution named by a literal: distribution("d"),
                                version("d"), get_distribution("d"), require("d"), ...;
                                load_entry_point("d==1", "group", "name") gives names

@@ -31,11 +31,16 @@ static bool only(const char *s, const char *set)
 static void check_hint(const struct scan_import *imp)
 {
     unsigned kind = imp->flags & HINT_FLAGS;
+    if (kind == (SCAN_PREFIX | SCAN_SELFDIR)) { /* a computed import beside a listing */
+        FUZZ_CHECK(imp->flags & SCAN_DYNAMIC);
+        kind = SCAN_PREFIX;
+    }
     FUZZ_CHECK(kind == SCAN_STRING || kind == SCAN_PREFIX || kind == SCAN_DIST || kind == SCAN_SELFDIR);
     FUZZ_CHECK(imp->nnames == 0 || (kind == SCAN_DIST && imp->nnames == 2));
     switch (kind) {
     case SCAN_STRING:
-        FUZZ_CHECK(imp->level == 0 && imp->module[0] && strlen(imp->module) <= 200 && only(imp->module, "_.-"));
+        FUZZ_CHECK(imp->level >= 0 && imp->level <= 3 && imp->module[0] && strlen(imp->module) <= 200 &&
+                   only(imp->module, imp->level ? "_." : "_.-"));
         break;
     case SCAN_PREFIX:
         FUZZ_CHECK(only(imp->module, "_.") && (imp->level > 0 || strchr(imp->module, '.')));

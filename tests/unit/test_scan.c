@@ -1087,6 +1087,8 @@ static void test_hints(void **state)
         {"dotted string", "x = 'gunicorn.workers.sync'\n", "1:S:gunicorn.workers.sync"},
         {"bare name", "P = ['BmpImagePlugin', 'x y', '', 'a..b', 'etc.']\n", "1:S:BmpImagePlugin"},
         {"group with dash", "g = 'paste.app-factory'\n", "1:S:paste.app-factory"},
+        {"relative name", "m = {'connect': '.legacy.client', 'x': '..up', 'y': '.', 'z': '.a.'}\n",
+         "1:S:connect 1:S:.legacy.client 1:S:x 1:S:..up 1:S:y 1:S:z"},
         {"bytes and non-ASCII are none", "b = b'abc'\nc = 'caf\xc3\xa9'\n", ""},
         {"computed: concatenation", "import_module('pygments.lexers.' + name)\n",
          "1:Py:pygments.lexers."},
