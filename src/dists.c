@@ -131,13 +131,15 @@ static int add_requirement(const char *req, struct strvec *out)
 
 int dists_parse_requires(const char *text, bool egg_requires_txt, struct strvec *out)
 {
-    char *copy = strdup(text ? text : ""), *save = NULL;
+    char *copy = strdup(text ? text : ""), *rest;
     bool in_extra = false;
     int rc = 0;
 
     if (!copy)
         return -1;
-    for (char *l = strtok_r(copy, "\n", &save); l && rc == 0; l = strtok_r(NULL, "\n", &save)) {
+    rest = copy;
+    /* strsep, not strtok: the blank line that ends the headers counts */
+    for (char *l = strsep(&rest, "\n"); l && rc == 0; l = strsep(&rest, "\n")) {
         if (egg_requires_txt) {
             char *s = trim(l);
             if (*s == '[') /* "[extra]" is optional; "[:marker]" is not */
@@ -250,8 +252,11 @@ static int read_dist(const char *root, const char *base, bool egg, struct dist *
         if (!egg && dists_parse_requires(text, false, &d->requires) != 0)
             goto out;
     }
-    if (!norm[0]) /* "name-1.0.dist-info": the name is before the first '-' */
-        dists_normalize(base, norm, sizeof norm);
+    if (!norm[0]) { /* "name-1.0.dist-info": the name is before the first '-' */
+        char stem[256];
+        snprintf(stem, sizeof stem, "%.*s", (int)strcspn(base, "-"), base);
+        dists_normalize(stem, norm, sizeof norm);
+    }
     if (!(d->name = strdup(norm)))
         goto out;
     if (egg) {
@@ -323,7 +328,7 @@ int dists_load(struct dists *d, const char *const *roots, size_t nroots, struct 
         for (size_t i = 0; i < names.n; i++) {
             size_t l = strlen(names.v[i]);
             struct dist one;
-            int got = read_dist(roots[r], names.v[i], names.v[i][l - 1] == 'o', &one);
+            int got = read_dist(roots[r], names.v[i], l > 9 && strcmp(names.v[i] + l - 9, ".egg-info") == 0, &one);
             if (got < 0) {
                 dist_free(&one);
                 strvec_release(&names);

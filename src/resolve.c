@@ -1139,7 +1139,7 @@ static int process(struct graph *g, size_t mi, struct err *err)
         if (dot && asprintf(&twin, "%.*s.py", (int)(dot - path), path) >= 0 && util_is_file(twin))
             path = twin;
     }
-    if (path != twin && g->mods[mi].kind != MOD_SOURCE && g->mods[mi].kind != MOD_PACKAGE) {
+    if ((!twin || path != twin) && g->mods[mi].kind != MOD_SOURCE && g->mods[mi].kind != MOD_PACKAGE) {
         free(twin);
         return 0;
     }

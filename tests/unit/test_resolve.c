@@ -213,7 +213,7 @@ static void make_world(const struct fx *f)
     put(f, "app/sys.py", "import should_not_be_followed\n"); /* the builtin wins */
     put(f, "app/local_only.py", "");
     put(f, "lib1/fast" EXT, "");
-    put(f, "lib1/fast.py", "import should_not_be_followed\n");
+    put(f, "lib1/fast.py", ""); /* the compiled module's source: test_compiled_twin */
     put(f, "lib1/nsp/a.py", "");
     put(f, "lib2/nsp/b.py", "");
     put(f, "lib1/cyc_a.py", "import cyc_b\n");
@@ -402,6 +402,196 @@ static void test_package_tree(void **state)
     assert_int_equal(graph_find(&f->g, "tree.__init__"), -1);
 }
 
+static bool in_graph(const struct fx *f, const char *name)
+{
+    long i = graph_find(&f->g, name);
+    return i >= 0 && f->g.mods[i].kind != MOD_MISSING;
+}
+
+/* Strings that name a module of their own package come along; a string
+ * naming another distribution's module, or a word in the stdlib, does not. */
+static void test_string_rule(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import plug.core\n");
+    put(f, "lib1/plug/__init__.py", "");
+    put(f, "lib1/plug/core.py", "WORKERS = {'sync': 'plug.workers.sync.SyncWorker'}\n"
+                                "PLUGINS = ['BmpPlugin', 'other', 'tests']\n"
+                                "LAZY = {'client': '.legacy.client'}\n");
+    put(f, "lib1/plug/workers/__init__.py", "");
+    put(f, "lib1/plug/workers/sync.py", "");
+    put(f, "lib1/plug/workers/gevent.py", "");
+    put(f, "lib1/plug/BmpPlugin.py", "");
+    put(f, "lib1/plug/tests/__init__.py", "");
+    put(f, "lib1/plug/legacy/__init__.py", "");
+    put(f, "lib1/plug/legacy/client.py", "");
+    put(f, "lib1/other.py", "");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(in_graph(f, "plug.workers.sync"));
+    assert_false(in_graph(f, "plug.workers.gevent"));
+    assert_true(in_graph(f, "plug.BmpPlugin"));
+    assert_true(in_graph(f, "plug.legacy.client"));
+    assert_false(in_graph(f, "plug.tests"));
+    assert_false(in_graph(f, "other")); /* a bare name is no top-level import */
+}
+
+/* A computed import brings what its literal prefix can reach, relative
+ * prefixes included; a format string only into its own distribution. */
+static void test_prefix_rule(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import eng\n");
+    put(f, "lib1/eng/__init__.py", "from importlib import import_module\n"
+                                   "def load(n):\n    return import_module(f'eng.backends._{n}')\n"
+                                   "def rel(n):\n    return import_module('.fmt.' + n, __name__)\n"
+                                   "NAME = 'other.backend_{}'\n");
+    put(f, "lib1/eng/backends/__init__.py", "");
+    put(f, "lib1/eng/backends/_asyncio.py", "");
+    put(f, "lib1/eng/backends/_trio.py", "");
+    put(f, "lib1/eng/backends/helper.py", "");
+    put(f, "lib1/eng/fmt/__init__.py", "");
+    put(f, "lib1/eng/fmt/svg.py", "");
+    put(f, "lib1/eng/fmt/sub/__init__.py", "");
+    put(f, "lib1/eng/fmt/sub/deep.py", "");
+    put(f, "lib1/other/__init__.py", "");
+    put(f, "lib1/other/backend_x.py", "");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(in_graph(f, "eng.backends._asyncio"));
+    assert_true(in_graph(f, "eng.backends._trio"));
+    assert_false(in_graph(f, "eng.backends.helper"));
+    assert_true(in_graph(f, "eng.fmt.svg"));
+    assert_true(in_graph(f, "eng.fmt.sub.deep")); /* the rest of a name may hold dots */
+    assert_false(in_graph(f, "other.backend_x"));
+}
+
+/* A package that lists its own directory goes to disk, with every module;
+ * one whose plugins are found by listing and imported by a computed name too. */
+static void test_selfdir_rule(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import lint.checkers\nimport brainy\nimport quiet\n");
+    put(f, "lib1/lint/__init__.py", "");
+    put(f, "lib1/lint/checkers/__init__.py", "def init(linter):\n    register_plugins(linter, __path__[0])\n");
+    put(f, "lib1/lint/checkers/format.py", "");
+    put(f, "lib1/brainy/__init__.py", "from importlib import import_module\nfrom brainy.const import DIR\n"
+                                      "for m in DIR.iterdir():\n    import_module(f'brainy.brain.{m.stem}')\n");
+    put(f, "lib1/brainy/const.py", "");
+    put(f, "lib1/brainy/brain/__init__.py", "");
+    put(f, "lib1/brainy/brain/brain_a.py", "");
+    put(f, "lib1/quiet/__init__.py", "import os\nHERE = os.path.dirname(__file__)\n"
+                                     "def f(m):\n    return os.listdir(m.__path__[0])\n");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(mod(f, "lint.checkers")->disk);
+    assert_false(mod(f, "lint")->disk);
+    assert_true(in_graph(f, "lint.checkers.format"));
+    assert_true(mod(f, "brainy.brain")->disk);
+    assert_true(in_graph(f, "brainy.brain.brain_a"));
+    assert_false(mod(f, "brainy")->disk);
+    assert_false(mod(f, "quiet")->disk); /* __file__ and a listing in different functions */
+}
+
+/* Metadata: a distribution named by a literal, a launcher's entry point,
+ * and an entry-point group that another distribution provides. */
+static void test_dist_rules(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "from importlib.metadata import distribution\n"
+                         "load_entry_point('tool==1.0', 'console_scripts', 'tool')()\n"
+                         "print(version('helper'))\n");
+    put(f, "lib1/tool/__init__.py", "");
+    put(f, "lib1/tool/cli.py", "from importlib.metadata import entry_points\n"
+                               "PLUGINS = entry_points(group='tool.plugins')\n");
+    put(f, "lib1/tool-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: tool\nVersion: 1.0\n\n");
+    put(f, "lib1/tool-1.0.dist-info/entry_points.txt", "[console_scripts]\ntool = tool.cli:main\n");
+    put(f, "lib1/tool-1.0.dist-info/top_level.txt", "tool\n");
+    put(f, "lib1/helper-2.0.dist-info/METADATA", "Name: helper\n");
+    put(f, "lib1/tool_plugin-0.1.dist-info/METADATA", "Name: tool-plugin\n");
+    put(f, "lib1/tool_plugin-0.1.dist-info/entry_points.txt", "[tool.plugins]\nextra = tool_plugin.ext:Plugin [fancy]\n");
+    put(f, "lib1/tool_plugin/__init__.py", "");
+    put(f, "lib1/tool_plugin/ext.py", "");
+    put(f, "lib1/unrelated-1.dist-info/METADATA", "Name: unrelated\n");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(in_graph(f, "tool.cli"));
+    assert_true(in_graph(f, "tool_plugin.ext"));
+    assert_true(dists_by_name(&f->g.dists, "tool")->wanted);
+    assert_true(dists_by_name(&f->g.dists, "helper")->wanted);
+    assert_true(dists_by_name(&f->g.dists, "Tool-Plugin")->wanted);
+    assert_false(dists_by_name(&f->g.dists, "unrelated")->wanted);
+}
+
+/* A lazy import into a distribution its own does not require is left out
+ * unless something needs it; a required one, or one at module level, is not. */
+static void test_deferral(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import bar\nimport tq\n");
+    put(f, "lib1/tq/__init__.py", "try:\n    import colors\nexcept ImportError:\n    colors = None\n"
+                                  "def pandas_support():\n    import frames\n"
+                                  "def needed():\n    import dep\n");
+    put(f, "lib1/tq-1.dist-info/METADATA", "Name: tq\nRequires-Dist: dep\nRequires-Dist: frames ; extra == 'pd'\n\n");
+    put(f, "lib1/tq-1.dist-info/top_level.txt", "tq\n");
+    put(f, "lib1/frames/__init__.py", "");
+    put(f, "lib1/frames-1.dist-info/top_level.txt", "frames\n");
+    put(f, "lib1/frames-1.dist-info/METADATA", "Name: frames\n");
+    put(f, "lib1/dep.py", "");
+    put(f, "lib1/dep-1.dist-info/METADATA", "Name: dep\n");
+    put(f, "lib1/dep-1.dist-info/top_level.txt", "dep\n");
+    put(f, "lib1/colors.py", "");
+    put(f, "lib1/colors-1.dist-info/METADATA", "Name: colors\n");
+    put(f, "lib1/colors-1.dist-info/top_level.txt", "colors\n");
+    put(f, "lib1/bar/__init__.py", "def f():\n    import frames2\n");
+    put(f, "lib1/frames2.py", "");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_false(in_graph(f, "frames"));
+    assert_true(strvec_find(&f->g.deferred, "frames") >= 0);
+    assert_true(in_graph(f, "dep"));
+    assert_true(in_graph(f, "colors")); /* a try at module level is how a library picks */
+    assert_true(in_graph(f, "frames2")); /* bar has no metadata: nothing to go on */
+}
+
+/* An extension module compiled from the .py beside it (mypyc, Cython):
+ * that source says what it imports; a top-level module of its distribution
+ * that no statement can name comes along too. */
+static void test_compiled_twin(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import typer\n");
+    put(f, "lib1/typer" EXT, "");
+    put(f, "lib1/typer.py", "import typer_dep\n");
+    put(f, "lib1/typer_dep.py", "");
+    put(f, "lib1/1a2b__mypyc" EXT, "");
+    put(f, "lib1/typer-1.dist-info/METADATA", "Name: typer\n");
+    put(f, "lib1/typer-1.dist-info/top_level.txt", "typer\ntyper_dep\n1a2b__mypyc\n");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_int_equal(mod(f, "typer")->kind, MOD_EXTENSION);
+    assert_true(in_graph(f, "typer_dep"));
+}
+
+/* An except-ImportError fallback is not followed where its try's imports
+ * are all bundled; it is where one is missing.  TYPE_CHECKING never runs. */
+static void test_fallbacks(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "try:\n    import fast\nexcept ImportError:\n    import slow\n"
+                         "try:\n    import absent\nexcept ImportError:\n    import backup\n");
+    put(f, "lib1/fast.py", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import heavy\n");
+    put(f, "lib1/slow.py", "");
+    put(f, "lib1/backup.py", "");
+    put(f, "lib1/heavy.py", "");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(in_graph(f, "fast"));
+    assert_false(in_graph(f, "slow"));
+    assert_true(in_graph(f, "backup"));
+    assert_false(in_graph(f, "heavy"));
+}
+
 /* CPython: a namespace portion found first does not stop the search; a
  * regular module later on the path wins.  That module lives outside the app
  * directory, so it is no app module. */
@@ -586,6 +776,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_app_module_error_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_library_error_is_warning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relative_beyond_top, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_string_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefix_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_selfdir_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dist_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferral, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fallbacks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_compiled_twin, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
