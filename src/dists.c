@@ -298,6 +298,80 @@ static void dist_free(struct dist *d)
 
 static int index_tops(struct dists *d);
 
+/* The Depends of python3-* packages in a dpkg status file, as
+ * "python3-x\tpython3-a python3-b" lines in out (for debian_requires). */
+static int read_dpkg(const char *status, struct strvec *out)
+{
+    FILE *f = fopen(status, "r");
+    char *line = NULL, pkg[256] = "";
+    size_t cap = 0;
+    int rc = 0;
+    if (!f)
+        return 0;
+    while (rc == 0 && getline(&line, &cap, f) >= 0) {
+        if (strncmp(line, "Package: ", 9) == 0) {
+            snprintf(pkg, sizeof pkg, "%s", line + 9);
+            pkg[strcspn(pkg, "\n")] = '\0';
+        } else if (strncmp(line, "Depends: ", 9) == 0 && strncmp(pkg, "python3-", 8) == 0) {
+            struct buf b = {0};
+            buf_printf(&b, "%s\t", pkg);
+            /* "python3-a (>= 1), python3-b | python3 (>> 3.7), ca-certificates" */
+            for (char *save = NULL, *dep = strtok_r(line + 9, ",|\n", &save); dep; dep = strtok_r(NULL, ",|\n", &save)) {
+                dep = trim(dep);
+                size_t n = strcspn(dep, " :(");
+                if (n > 8 && strncmp(dep, "python3-", 8) == 0)
+                    buf_printf(&b, "%.*s ", (int)n, dep);
+            }
+            rc = b.data ? strvec_push_owned(out, b.data) : -1;
+        }
+    }
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* Debian strips the requirements from some packages' metadata (requests
+ * declares none; the package depends on python3-idna...): for a
+ * distribution of dist-packages that declares none, its Debian package's
+ * Depends stand in, found by Debian's naming (python3-NAME, or
+ * python3-MODULE for PyYAML's python3-yaml). */
+static int debian_requires(struct dists *d)
+{
+    struct strvec deps = STRVEC_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < d->n && rc == 0; i++) {
+        struct dist *di = &d->v[i];
+        if (di->requires.n || !strstr(di->dir, "/dist-packages/"))
+            continue;
+        if (!deps.n && (rc = read_dpkg("/var/lib/dpkg/status", &deps)) != 0)
+            break;
+        for (size_t k = 0; k < deps.n; k++) {
+            char *tab = strchr(deps.v[k], '\t'), name[256];
+            dists_normalize(deps.v[k] + 8, name, sizeof name); /* after "python3-" */
+            *tab = '\0';
+            bool mine = strcmp(name, di->name) == 0 || strvec_find(&di->tops, deps.v[k] + 8) >= 0;
+            *tab = '\t';
+            if (!mine)
+                continue;
+            char *save = NULL, *copy = strdup(tab + 1);
+            for (char *dep = copy ? strtok_r(copy, " ", &save) : NULL; dep && rc == 0; dep = strtok_r(NULL, " ", &save)) {
+                char dn[256];
+                struct dist *t;
+                dists_normalize(dep + 8, dn, sizeof dn);
+                /* python3-yaml is PyYAML: the distribution of that module */
+                if (!dists_by_name(d, dn) && (t = dists_by_top(d, dep + 8)) != NULL)
+                    snprintf(dn, sizeof dn, "%s", t->name);
+                if (dn[0] && strvec_find(&di->requires, dn) < 0)
+                    rc = strvec_push(&di->requires, dn);
+            }
+            free(copy);
+            break;
+        }
+    }
+    strvec_release(&deps);
+    return rc;
+}
+
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -355,7 +429,7 @@ int dists_load(struct dists *d, const char *const *roots, size_t nroots, struct 
         }
         strvec_release(&names);
     }
-    return index_tops(d) == 0 ? 0 : err_set(err, ENOMEM, "out of memory");
+    return index_tops(d) == 0 && debian_requires(d) == 0 ? 0 : err_set(err, ENOMEM, "out of memory");
 }
 
 struct dist *dists_by_name(const struct dists *d, const char *name)

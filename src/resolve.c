@@ -857,10 +857,9 @@ static bool defer(struct graph *g, size_t mi, const char *target)
     if (strcmp(ttop, mtop) == 0 || !(dt = dists_by_top(&g->dists, ttop)))
         return false;
     if (!in_stdlib(g, m)) {
-        /* a distribution that declares no requirement at all may have had
-         * them stripped (Debian's requests): its imports are followed */
+        /* (Debian's stripped requirements come from dpkg: dists.c) */
         dm = dists_by_top(&g->dists, mtop);
-        if (!dm || dm == dt || !dm->requires.n || dists_requires(&g->dists, dm, dt))
+        if (!dm || dm == dt || dists_requires(&g->dists, dm, dt))
             return false;
     }
     strvec_push(&g->deferred, target);
@@ -908,6 +907,20 @@ static const struct strvec *stdlib_tops(struct graph *g)
     return &g->stdlib_tops;
 }
 
+/* Whether a top-level module is a compiled file along the search path. */
+static bool top_is_extension(const struct graph *g, const char *top)
+{
+    for (size_t r = 0; r < g->roots.n; r++)
+        for (size_t k = 0; k < g->probe->ext_suffixes.n; k++) {
+            char *p = join3(g->roots.v[r], top, g->probe->ext_suffixes.v[k]);
+            bool yes = p && util_is_file(p);
+            free(p);
+            if (yes)
+                return true;
+        }
+    return false;
+}
+
 struct ext_ctx {
     struct graph *g;
     size_t mi;          /* the extension module */
@@ -931,9 +944,14 @@ static bool ext_may_import(struct ext_ctx *c, const char *top)
     if (strcmp(top, c->top) == 0)
         return true;
     struct dist *d = dists_by_top(&c->g->dists, top);
-    if (d) /* an extension of no known requirements (Debian's PyNaCl has no
-            * metadata, its requests none) may import any */
-        return !c->dist || !c->dist->requires.n || dists_requires(&c->g->dists, c->dist, d);
+    if (d && c->dist && c->dist->requires.n)
+        return dists_requires(&c->g->dists, c->dist, d);
+    /* Of no known requirements (Debian's PyNaCl has no metadata; its
+     * cryptography and numpy declare none): another distribution's compiled
+     * top-level module, whose C API it uses (_cffi_backend); not a Python
+     * package, which numpy's strings name ("matplotlib", "scipy") */
+    if (d)
+        return top_is_extension(c->g, top);
     return sorted_has(stdlib_tops(c->g), top);
 }
 
