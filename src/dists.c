@@ -299,8 +299,9 @@ static void dist_free(struct dist *d)
 static int index_tops(struct dists *d);
 
 /* The Depends of python3-* packages in a dpkg status file, as
- * "python3-x\tpython3-a python3-b" lines in out (for debian_requires). */
-static int read_dpkg(const char *status, struct strvec *out)
+ * "python3-x\tpython3-a python3-b" lines in out, and their Provides as
+ * "python3-x\tpython3-virtual..." lines in provides (for debian_requires). */
+static int read_dpkg(const char *status, struct strvec *out, struct strvec *provides)
 {
     FILE *f = fopen(status, "r");
     char *line = NULL, pkg[256] = "";
@@ -312,8 +313,12 @@ static int read_dpkg(const char *status, struct strvec *out)
         if (strncmp(line, "Package: ", 9) == 0) {
             snprintf(pkg, sizeof pkg, "%s", line + 9);
             pkg[strcspn(pkg, "\n")] = '\0';
-        } else if (strncmp(line, "Depends: ", 9) == 0 && strncmp(pkg, "python3-", 8) == 0) {
+        } else if ((strncmp(line, "Depends: ", 9) == 0 || strncmp(line, "Provides: ", 10) == 0) &&
+                   strncmp(pkg, "python3-", 8) == 0) {
             struct buf b = {0};
+            bool prov = line[0] == 'P';
+            if (prov)
+                memmove(line, line + 1, strlen(line)); /* "Provides: " is one byte longer */
             buf_printf(&b, "%s\t", pkg);
             /* "python3-a (>= 1), python3-b | python3 (>> 3.7), ca-certificates" */
             for (char *save = NULL, *dep = strtok_r(line + 9, ",|\n", &save); dep; dep = strtok_r(NULL, ",|\n", &save)) {
@@ -322,7 +327,7 @@ static int read_dpkg(const char *status, struct strvec *out)
                 if (n > 8 && strncmp(dep, "python3-", 8) == 0)
                     buf_printf(&b, "%.*s ", (int)n, dep);
             }
-            rc = b.data ? strvec_push_owned(out, b.data) : -1;
+            rc = b.data ? strvec_push_owned(prov ? provides : out, b.data) : -1;
         }
     }
     free(line);
@@ -335,15 +340,44 @@ static int read_dpkg(const char *status, struct strvec *out)
  * distribution of dist-packages that declares none, its Debian package's
  * Depends stand in, found by Debian's naming (python3-NAME, or
  * python3-MODULE for PyYAML's python3-yaml). */
+/* The distribution a Debian package name stands for: python3-NAME is
+ * distribution NAME, or the one of module NAME (python3-yaml: PyYAML), or of
+ * module _NAME (python3-cffi-backend: _cffi_backend); a virtual package
+ * (python3-cffi-backend-api-min) through what provides it. */
+static struct dist *debian_dist(struct dists *d, const char *deb, const struct strvec *provides, int depth)
+{
+    char dn[256], mod[258];
+    struct dist *t;
+    dists_normalize(deb + 8, dn, sizeof dn);
+    if ((t = dists_by_name(d, dn)) != NULL || (t = dists_by_top(d, dn)) != NULL)
+        return t;
+    snprintf(mod, sizeof mod, "_%s", dn);
+    if ((t = dists_by_top(d, mod)) != NULL)
+        return t;
+    for (size_t k = 0; depth == 0 && k < provides->n; k++) {
+        const char *tab = strchr(provides->v[k], '\t');
+        size_t dl = strlen(deb);
+        for (const char *p = tab ? strstr(tab + 1, deb) : NULL; p; p = strstr(p + 1, deb))
+            if (p[-1] == ' ' || p[-1] == '\t') {
+                if (p[dl] == ' ' || p[dl] == '\0') {
+                    char real[256];
+                    snprintf(real, sizeof real, "%.*s", (int)(tab - provides->v[k]), provides->v[k]);
+                    return debian_dist(d, real, provides, depth + 1);
+                }
+            }
+    }
+    return NULL;
+}
+
 static int debian_requires(struct dists *d)
 {
-    struct strvec deps = STRVEC_INIT;
+    struct strvec deps = STRVEC_INIT, provides = STRVEC_INIT;
     int rc = 0;
     for (size_t i = 0; i < d->n && rc == 0; i++) {
         struct dist *di = &d->v[i];
         if (di->requires.n || !strstr(di->dir, "/dist-packages/"))
             continue;
-        if (!deps.n && (rc = read_dpkg("/var/lib/dpkg/status", &deps)) != 0)
+        if (!deps.n && (rc = read_dpkg("/var/lib/dpkg/status", &deps, &provides)) != 0)
             break;
         for (size_t k = 0; k < deps.n; k++) {
             char *tab = strchr(deps.v[k], '\t'), name[256];
@@ -355,12 +389,12 @@ static int debian_requires(struct dists *d)
                 continue;
             char *save = NULL, *copy = strdup(tab + 1);
             for (char *dep = copy ? strtok_r(copy, " ", &save) : NULL; dep && rc == 0; dep = strtok_r(NULL, " ", &save)) {
+                struct dist *t = debian_dist(d, dep, &provides, 0);
                 char dn[256];
-                struct dist *t;
-                dists_normalize(dep + 8, dn, sizeof dn);
-                /* python3-yaml is PyYAML: the distribution of that module */
-                if (!dists_by_name(d, dn) && (t = dists_by_top(d, dep + 8)) != NULL)
+                if (t)
                     snprintf(dn, sizeof dn, "%s", t->name);
+                else
+                    dists_normalize(dep + 8, dn, sizeof dn);
                 if (dn[0] && strvec_find(&di->requires, dn) < 0)
                     rc = strvec_push(&di->requires, dn);
             }
@@ -369,6 +403,7 @@ static int debian_requires(struct dists *d)
         }
     }
     strvec_release(&deps);
+    strvec_release(&provides);
     return rc;
 }
 

@@ -836,14 +836,13 @@ static void selfdir_rule(struct graph *g, size_t mi)
         make_disk(g, (size_t)pi, (long)mi);
 }
 
-/* Whether an import in a function of target from module mi goes from one
- * distribution into another that the first does not require: an optional
- * feature of the importer (tqdm's pandas support), not followed unless
- * something else needs the module.  The stdlib counts as a distribution
- * that requires nothing.  Not a try: at module level: Debian strips
- * requirements from some packages' metadata (requests names none), and
- * such a try is how a library picks the dependency it has (requests'
- * chardet or charset_normalizer). */
+/* Whether an import made lazily (in a function, a try: or an if) of
+ * target from module mi goes from one distribution into another that the
+ * first does not require: an optional feature of the importer (tqdm's
+ * pandas support, docutils' sphinx wrapper), not followed unless something
+ * else needs the module.  The stdlib counts as a distribution that
+ * requires nothing.  What Debian strips from a package's metadata comes
+ * from its Depends (dists.c). */
 static bool defer(struct graph *g, size_t mi, const char *target)
 {
     const struct module *m = &g->mods[mi];
@@ -1112,7 +1111,7 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
         free(target);
         return false;
     }
-    if ((im->flags & SCAN_IN_DEF) && defer(g, mi, target)) {
+    if ((im->flags & (SCAN_IN_DEF | SCAN_IN_TRY | SCAN_IN_IF)) && defer(g, mi, target)) {
         free(target);
         return false;
     }
