@@ -59,6 +59,7 @@ struct build {
     char *entry_file;   /* that script */
     char *entry_name;   /* the app's default name with a generated script */
     char *entry_module; /* --entry MOD without FUNC: MOD runs as __main__ */
+    char *entry_target; /* the module a generated entry script imports */
     char *name;         /* app name */
     char *output;       /* binary path */
     char *json_path;    /* NAME.marathon.json (NULL with --no-marathon) */
@@ -204,6 +205,8 @@ static int make_entry_script(struct build *b, const char *mod, size_t modlen, co
     }
     if (!(b->entry_file = util_join(b->entry_dir, name)) || !(b->entry_name = strdup(name)))
         return err_set(b->err, ENOMEM, "out of memory");
+    if (!(b->entry_target = strndup(mod, modlen)))
+        return err_set(b->err, ENOMEM, "out of memory");
     if (func) {
         size_t head = strcspn(func, ".");
         buf_printf(&src, "import sys\nfrom %.*s import %.*s as _entry\nsys.exit(_entry%s())\n", (int)modlen, mod,
@@ -237,6 +240,19 @@ static int entry_of_option(struct build *b)
     int rc = name ? make_entry_script(b, e, ml, colon ? colon + 1 : NULL, name) : err_set(b->err, ENOMEM, "out of memory");
     free(name);
     return rc;
+}
+
+/* Whether s could name a console script: letters, digits, '-', '_', '.',
+ * not a path and not a .py file. */
+static bool command_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (!n || (n > 3 && strcmp(s + n - 3, ".py") == 0) || s[0] == '.' || s[0] == '-')
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || strchr("-_.", *p)))
+            return false;
+    return true;
 }
 
 /* SCRIPT names no file: a console script that an installed distribution
@@ -464,6 +480,7 @@ out:
     free(b->entry_dir);
     free(b->entry_name);
     free(b->entry_module);
+    free(b->entry_target);
         b->absent_file = NULL;
         buf_release(&src);
         return err_set(b->err, errno, "cannot create a temp file in %s", tmp_dir());
@@ -1575,6 +1592,7 @@ static void build_release(struct build *b)
     free(b->entry_dir);
     free(b->entry_name);
     free(b->entry_module);
+    free(b->entry_target);
     for (size_t i = 0; i < b->stripped.n; i++)
         unlink(b->stripped.v[i]);
     strvec_release(&b->stripped);
@@ -1617,8 +1635,7 @@ int build_run(const struct cli_opts *o, struct err *err)
     /* a command name (no file of that name, no '/'): looked up once the
      * interpreter is known */
     struct stat st;
-    bool command = !o->entry && !strchr(o->script, '/') && stat(o->script, &st) != 0 && errno == ENOENT &&
-                   cli_dotted_name(o->script, strlen(o->script)) == (strchr(o->script, '.') == NULL);
+    bool command = !o->entry && command_name(o->script) && stat(o->script, &st) != 0 && errno == ENOENT;
     b.script = o->script;
     if (o->entry && entry_of_option(&b) != 0)
         goto out;
@@ -1659,6 +1676,14 @@ int build_run(const struct cli_opts *o, struct err *err)
             goto out;
     if (b.entry_module && add_entry_module(&b) != 0)
         goto out;
+    if (b.entry_target) {
+        long t = graph_find(&b.graph, b.entry_target);
+        if (t < 0 || b.graph.mods[t].kind == MOD_MISSING) {
+            err_usage(err, "%s: no module %s on the interpreter's sys.path (%s)", o->entry ? "--entry" : o->script,
+                      b.entry_target, b.probe.executable);
+            goto out;
+        }
+    }
     if (o->trace && run_trace(&b) != 0)
         goto out;
     report_missing(&b);
