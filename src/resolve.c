@@ -541,8 +541,9 @@ const struct strvec *resolve_children(struct graph *g, size_t idx)
 /* Test suites a package carries are never what its code loads by name. */
 static bool test_name(const char *n)
 {
+    /* nor is "__main__" (the main guard's string) */
     return strcmp(n, "tests") == 0 || strcmp(n, "test") == 0 || strcmp(n, "conftest") == 0 ||
-           strcmp(n, "testing") == 0;
+           strcmp(n, "testing") == 0 || strcmp(n, "__main__") == 0;
 }
 
 /* The deepest module along a dotted name that exists ("pkg.mod" of
@@ -612,7 +613,8 @@ static void string_rule(struct graph *g, size_t mi, const struct scan_import *im
     const struct module *m = &g->mods[mi];
     char top[256], mtop[256];
 
-    if (sorted_has(&g->groups, s))
+    /* not setuptools' build-time groups (distutils.commands...): no bundle runs setup() */
+    if (sorted_has(&g->groups, s) && !lazily_denied(m->name))
         want_group(g, mi, s);
     if (strchr(s, '-'))
         return;
@@ -632,7 +634,7 @@ static void string_rule(struct graph *g, size_t mi, const struct scan_import *im
         long t;
         if (graph_find(g, s) < 0 && request_deepest(g, s, (long)mi, im->line) >= 0 && (t = graph_find(g, s)) >= 0) {
             note(g, "%s: string \"%s\" names a module of its package", m->name, s);
-            g->mods[t].by_string = true;
+            g->mods[t].by_string = g->mods[t].hinted = true;
         }
         return;
     }
@@ -647,7 +649,7 @@ static void string_rule(struct graph *g, size_t mi, const struct scan_import *im
     long t;
     if (graph_find(g, sub) < 0 && (t = request(g, sub, true, (long)mi, im->line, true)) >= 0) {
         note(g, "%s: string \"%s\" names module %s", g->mods[mi].name, s, sub);
-        g->mods[t].by_string = true;
+        g->mods[t].by_string = g->mods[t].hinted = true;
     }
     free(sub);
 }
@@ -668,10 +670,13 @@ static void request_children(struct graph *g, size_t pi, const char *head, long 
         char *sub = NULL;
         if (asprintf(&sub, "%s.%s", g->mods[pi].name, names.v[k]) < 0)
             continue;
+        bool known = graph_find(g, sub) >= 0;
         long c = request(g, sub, true, importer, line, true);
         free(sub);
-        if (c >= 0)
+        if (c >= 0) {
             g->mods[c].by_string = false;
+            g->mods[c].hinted |= !known;
+        }
         if (c >= 0 && is_package(&g->mods[c]))
             request_children(g, (size_t)c, "", importer, line, depth + 1);
     }
@@ -761,7 +766,11 @@ static bool graph_find_or_exists(struct graph *g, const char *base, const char *
 /* Brings an entry point's target module. */
 static long request_entry(struct graph *g, size_t mi, const struct dist_ep *ep, bool required)
 {
-    return request(g, ep->module, !required, (long)mi, 0, !required);
+    bool known = graph_find(g, ep->module) >= 0;
+    long t = request(g, ep->module, !required, (long)mi, 0, !required);
+    if (t >= 0 && !known && !required)
+        g->mods[t].hinted = true; /* a plugin */
+    return t;
 }
 
 /* Code queries an entry-point group by name (entry_points(group=...),
@@ -836,13 +845,16 @@ static void selfdir_rule(struct graph *g, size_t mi)
         make_disk(g, (size_t)pi, (long)mi);
 }
 
-/* Whether an import made lazily (in a function, a try: or an if) of
- * target from module mi goes from one distribution into another that the
- * first does not require: an optional feature of the importer (tqdm's
- * pandas support, docutils' sphinx wrapper), not followed unless something
- * else needs the module.  The stdlib counts as a distribution that
- * requires nothing.  What Debian strips from a package's metadata comes
- * from its Depends (dists.c). */
+/* Whether a lazy import of target from module mi goes from one
+ * distribution into another that the first does not require: an optional
+ * feature of the importer (tqdm's pandas support in a function; the sphinx
+ * wrapper that a string in docutils names, scipy's build scripts that its
+ * computed imports reach), not followed unless something
+ * else needs the module.  A guarded import (try:, if) at the top of a module
+ * that an import statement reached is followed: the library picks up what
+ * the machine has at import time (urllib3's brotli), and so does the bundle.
+ * The stdlib counts as a distribution that requires nothing.  What Debian
+ * strips from a package's metadata comes from its Depends (dists.c). */
 static bool defer(struct graph *g, size_t mi, const char *target)
 {
     const struct module *m = &g->mods[mi];
@@ -1111,14 +1123,17 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
         free(target);
         return false;
     }
-    if ((im->flags & (SCAN_IN_DEF | SCAN_IN_TRY | SCAN_IN_IF)) && defer(g, mi, target)) {
+    /* lazily in a function, or anyhow from a module that only a rule
+     * brought; never the fallback its try: failed over to */
+    bool lazy = g->mods[mi].hinted || (im->flags & SCAN_IN_DEF);
+    if (lazy && !im->fallback_of && defer(g, mi, target)) {
         free(target);
         return false;
     }
     bool eager = !(im->flags & (SCAN_IN_DEF | SCAN_IN_SCRIPT | SCAN_DYNAMIC));
     long t = request(g, target, optional, (long)mi, im->line, (im->flags & SCAN_DYNAMIC) != 0);
     if (t >= 0)
-        g->mods[t].by_string = false; /* imported after all */
+        g->mods[t].by_string = g->mods[t].hinted = false; /* imported after all */
     if (eager)
         add_eager(g, mi, t);
     if (t >= 0 && im->names && is_package(&g->mods[t])) {

@@ -44,6 +44,9 @@ struct module {
     struct strvec children; /* a package's submodule names on disk, sorted (owned;
                              filled on first use by the string rules) */
     bool listed;          /* children is filled */
+    bool hinted;          /* brought by an import rule (a string, a computed import,
+                             an entry point), not by an import statement: its own
+                             guarded imports into other distributions are optional */
     bool by_string;       /* named only by a string, never imported: an extension
                              module of this kind is a library the package loads
                              by path (ctypes, cffi.dlopen): shipped as a file */
