@@ -766,11 +766,8 @@ static bool graph_find_or_exists(struct graph *g, const char *base, const char *
 /* Brings an entry point's target module. */
 static long request_entry(struct graph *g, size_t mi, const struct dist_ep *ep, bool required)
 {
-    bool known = graph_find(g, ep->module) >= 0;
-    long t = request(g, ep->module, !required, (long)mi, 0, !required);
-    if (t >= 0 && !known && !required)
-        g->mods[t].hinted = true; /* a plugin */
-    return t;
+    /* not "hinted": the host loads its plugins, and they load what they find */
+    return request(g, ep->module, !required, (long)mi, 0, !required);
 }
 
 /* Code queries an entry-point group by name (entry_points(group=...),
@@ -865,7 +862,11 @@ static bool defer(struct graph *g, size_t mi, const char *target)
         return false;
     top_of(target, ttop, sizeof ttop);
     top_of(m->name, mtop, sizeof mtop);
-    if (strcmp(ttop, mtop) == 0 || !(dt = dists_by_top(&g->dists, ttop)))
+    /* a distribution that is bundled already costs no new dependency tree
+     * (mako's pygments plugin importing pygments.lexers.agile) */
+    long tt = graph_find(g, ttop);
+    if (strcmp(ttop, mtop) == 0 || !(dt = dists_by_top(&g->dists, ttop)) ||
+        (tt >= 0 && g->mods[tt].kind != MOD_MISSING))
         return false;
     if (!in_stdlib(g, m)) {
         /* (Debian's stripped requirements come from dpkg: dists.c) */
