@@ -365,7 +365,7 @@ static bool in_stdlib(const struct graph *g, const struct module *m)
  * level, or by the app itself, they come along as usual. */
 static const char *const lazy_denied[] = {
     "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "pydoc", "pydoc_data", "pdb",
-    "doctest", "unittest", "test", "lib2to3", "ensurepip", "venv", "readline", "_testcapi",
+    "doctest", "unittest", "test", "lib2to3", "ensurepip", "venv", "readline", "rlcompleter", "_testcapi",
     "_testinternalcapi", "_testbuffer", "_testmultiphase", "_testimportmultiple",
     "_testsinglephase", "_xxtestfuzz", "xxlimited", "xxlimited_35", "xxsubtype", "__phello__",
     "__hello__",
