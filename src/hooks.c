@@ -55,6 +55,10 @@ const struct hook hooks_table[] = {
      * dbm.dumb (and dbm.sqlite3 from 3.13) and takes the first that
      * loads; the wrong one would write files plain python cannot read */
     {"dbm", LIST("dbm.dumb", "dbm.gnu", "dbm.ndbm", "dbm.sqlite3")},
+    /* importlib.resources.files() of a namespace package: the frozen
+     * import system's NamespaceLoader imports importlib.readers inside a
+     * function, which the scan of the import system's own code skips */
+    {"importlib.resources", LIST("importlib.readers", "importlib.resources.readers")},
     /* add_newdoc("numpy.core._multiarray_tests", ...) imports that C
      * module by name to attach a docstring, while numpy is imported; today
      * numpy.testing also reaches it, but only from inside a function */

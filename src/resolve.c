@@ -211,6 +211,18 @@ static bool is_excluded(const struct graph *g, const char *name)
     return false;
 }
 
+/* Whether a package's __init__.py makes it a legacy namespace package. */
+static bool legacy_namespace(const char *init)
+{
+    char *src = NULL;
+    struct err e;
+    bool yes = false;
+    if (util_read_file(init, 1 << 16, &src, NULL, &e) == 0)
+        yes = strstr(src, "declare_namespace(") || strstr(src, "extend_path(");
+    free(src);
+    return yes;
+}
+
 /* Finds (and registers) a module.  optional: the import sat in try/if/def.
  * soft: not finding it is no error (a "from pkg import name" attribute).
  * Returns the index, or -1 when not found / not importable. */
@@ -264,8 +276,10 @@ static long request(struct graph *g, const char *name, bool optional, long impor
     struct found f = {0};
     int hit = 0;
     bool ns_app = false;
+    size_t hit_at = 0;
     for (size_t i = 0; i < dirs->n && hit != 1; i++) {
         struct found cur;
+        hit_at = i;
         int r = find_in_dir(g, dirs->v[i], base, &cur);
         /* app code is what the script's own directory provides (a child
          * of an app package, found under that directory) */
@@ -292,6 +306,17 @@ static long request(struct graph *g, const char *name, bool optional, long impor
         }
         if (f.pkgdir)
             strvec_push_owned(&g->mods[idx].search, f.pkgdir);
+        /* a legacy namespace package (pkg_resources.declare_namespace,
+         * pkgutil.extend_path in its __init__): its __path__ takes the
+         * directories of that name further along the path too */
+        if (f.kind == MOD_PACKAGE && legacy_namespace(f.path))
+            for (size_t j = hit_at + 1; j < dirs->n; j++) {
+                char *d = util_join(dirs->v[j], base);
+                if (d && util_is_dir(d) && strvec_find(&g->mods[idx].search, d) < 0)
+                    strvec_push_owned(&g->mods[idx].search, d);
+                else
+                    free(d);
+            }
     } else if (portions.n > 0) {
         idx = add_module(g, strdup(name), MOD_NAMESPACE, NULL);
         if (idx < 0) {
@@ -628,8 +653,11 @@ static void string_rule(struct graph *g, size_t mi, const struct scan_import *im
         return;
     }
     if (strchr(s, '.')) {
-        if (strcmp(top_of(s, top, sizeof top), top_of(m->name, mtop, sizeof mtop)) != 0 ||
-            strcmp(m->name, "__main__") == 0 || mi == 0)
+        /* the app's own code: any package of the app's own directory */
+        long at = m->is_app ? graph_find(g, top_of(s, top, sizeof top)) : -1;
+        bool app_pkg = at >= 0 && g->mods[at].is_app && is_package(&g->mods[at]);
+        if (!app_pkg && (strcmp(top_of(s, top, sizeof top), top_of(m->name, mtop, sizeof mtop)) != 0 ||
+                         strcmp(m->name, "__main__") == 0 || mi == 0))
             return;
         long t;
         if (graph_find(g, s) < 0 && request_deepest(g, s, (long)mi, im->line) >= 0 && (t = graph_find(g, s)) >= 0) {
@@ -838,7 +866,7 @@ static void selfdir_rule(struct graph *g, size_t mi)
     long pi = own_package(g, mi);
     /* the stdlib's packages that look at their own files (logging's
      * traceback filter) do not list them */
-    if (pi >= 0 && !g->mods[mi].is_app && !in_stdlib(g, &g->mods[mi]))
+    if (pi >= 0 && !in_stdlib(g, &g->mods[mi]))
         make_disk(g, (size_t)pi, (long)mi);
 }
 

@@ -115,6 +115,7 @@ struct parser {
     int prev_dot;      /* the previous token was '.' */
     int prev_arg;      /* the previous token opened or separated call arguments */
     int arg_path;      /* __path__ started an argument of the call at that depth */
+    int files_call;    /* the previous tokens were "files (" */
     struct tok prev;   /* the previous token */
     const char *call_at[MAX_NEST + 1]; /* the name called by each open '(' (or NULL) */
     size_t call_len[MAX_NEST + 1];
@@ -875,9 +876,10 @@ static int path_function(const char *s, size_t n)
  * (module.__path__[0]) is not the code's own. */
 static int watch_selfdir(struct parser *p, const struct tok *t)
 {
-    static const char *const listing[] = {"listdir", "scandir", "walk", "glob", "iglob", "iterdir", "rglob"};
+    static const char *const listing[] = {"listdir", "scandir", "walk", "glob", "iglob", "iterdir", "rglob",
+                                          "iter_modules", "walk_packages"};
     struct block *scope = &p->blocks[p->blocks[p->nblocks - 1].defidx];
-    int was_path = p->prev_path, was_dot = p->prev_dot, was_arg = p->prev_arg;
+    int was_path = p->prev_path, was_dot = p->prev_dot, was_arg = p->prev_arg, was_files = p->files_call;
     int d = t->depth < 0 ? 0 : t->depth > MAX_NEST ? MAX_NEST : t->depth;
 
     /* the name each open '(' calls, and whether an argument began with __path__ */
@@ -885,13 +887,17 @@ static int watch_selfdir(struct parser *p, const struct tok *t)
         p->call_at[d + 1] = p->prev.kind == T_NAME ? p->prev.s : NULL;
         p->call_len[d + 1] = p->prev.kind == T_NAME ? p->prev.n : 0;
     }
+    p->files_call = is_op(t, '(') && p->prev.kind == T_NAME && name_is(&p->prev, "files");
     p->prev = *t;
     p->prev_dot = is_op(t, '.');
     p->prev_arg = is_op(t, '(') || is_op(t, ',');
     p->prev_path = name_is(t, "__path__") && !was_dot;
     if (p->selfdir_done)
         return 0;
-    if ((name_is(t, "__file__") || p->prev_path) && !was_dot) {
+    /* importlib.resources.files(__name__) / files(__package__) is the
+     * package's directory too */
+    int files_arg = (name_is(t, "__name__") || name_is(t, "__package__")) && was_files;
+    if ((name_is(t, "__file__") || p->prev_path || files_arg) && !was_dot) {
         scope->seen |= SEEN_ANCHOR;
         p->arg_path = p->prev_path && was_arg;
     } else if (t->kind == T_NAME) {

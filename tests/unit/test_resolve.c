@@ -573,6 +573,24 @@ static void test_compiled_twin(void **state)
     assert_true(in_graph(f, "typer_dep"));
 }
 
+/* A legacy namespace package (declare_namespace / extend_path) spans the
+ * directories of its name along the whole path, as its __path__ does. */
+static void test_legacy_namespace(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import zope.interface\nimport zope.event\n");
+    put(f, "lib1/zope/__init__.py", "__import__('pkg_resources').declare_namespace(__name__)\n");
+    put(f, "lib1/zope/interface.py", "");
+    put(f, "lib2/zope/__init__.py", "__import__('pkg_resources').declare_namespace(__name__)\n");
+    put(f, "lib2/zope/event.py", "");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_int_equal(mod(f, "zope")->kind, MOD_PACKAGE);
+    assert_int_equal(mod(f, "zope")->search.n, 2);
+    assert_true(in_graph(f, "zope.interface"));
+    assert_true(in_graph(f, "zope.event"));
+}
+
 /* An except-ImportError fallback is not followed where its try's imports
  * are all bundled; it is where one is missing.  TYPE_CHECKING never runs. */
 static void test_fallbacks(void **state)
@@ -783,6 +801,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deferral, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fallbacks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compiled_twin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_legacy_namespace, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

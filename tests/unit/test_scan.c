@@ -1112,6 +1112,10 @@ static void test_hints(void **state)
         {"anchor and listing in two functions",
          "def f():\n    return __file__\ndef g(d):\n    return os.listdir(d)\n", ""},
         {"once per module", "os.listdir(__file__)\nos.listdir(__file__)\n", "1:F:"},
+        {"resources of the package listed",
+         "def plugins():\n    return [p.name for p in importlib.resources.files(__name__).iterdir()]\n", "2:F:"},
+        {"pkgutil over its own __path__", "def plugins():\n    return list(pkgutil.iter_modules(__path__))\n", "2:F:"},
+        {"__name__ alone is no anchor", "def f(d):\n    log = getLogger(__name__)\n    return os.listdir(d)\n", ""},
     };
     (void)state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
