@@ -390,7 +390,7 @@ static bool in_stdlib(const struct graph *g, const struct module *m)
  * level, or by the app itself, they come along as usual. */
 static const char *const lazy_denied[] = {
     "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "pydoc", "pydoc_data", "pdb",
-    "doctest", "unittest", "test", "lib2to3", "ensurepip", "venv", "readline", "rlcompleter", "_testcapi",
+    "doctest", "unittest", "test", "ensurepip", "venv", "readline", "rlcompleter", "_testcapi",
     "_testinternalcapi", "_testbuffer", "_testmultiphase", "_testimportmultiple",
     "_testsinglephase", "_xxtestfuzz", "xxlimited", "xxlimited_35", "xxsubtype", "__phello__",
     "__hello__",
@@ -860,10 +860,45 @@ static void make_disk(struct graph *g, size_t pi, long importer)
          importer >= 0 ? g->mods[importer].name : "its code");
 }
 
-/* SCAN_SELFDIR: the module's own package goes to disk. */
-static void selfdir_rule(struct graph *g, size_t mi)
+/* SCAN_SELFDIR of a package the module imported as X ("from pkg import
+ * _plugins" ... pkgutil.walk_packages(_plugins.__path__)): that package, by
+ * the module's own import statements. */
+static long imported_as(struct graph *g, size_t mi, const char *x)
 {
-    long pi = own_package(g, mi);
+    const struct scan_result *r = g->scanning;
+    for (size_t k = 0; r && k < r->n; k++) {
+        const struct scan_import *im = &r->imports[k];
+        long t = -1;
+        if (im->flags & (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR))
+            continue;
+        if (!im->names && im->level == 0 && strcmp(im->module, x) == 0) {
+            t = graph_find(g, x);
+        } else if (im->names) {
+            for (size_t j = 0; j < im->nnames && t < 0; j++) {
+                char *base = NULL, *full = NULL;
+                if (strcmp(im->names[j], x) != 0)
+                    continue;
+                base = im->level ? relative_base(&g->mods[mi], im->level) : strdup(im->module);
+                if (base && asprintf(&full, "%s%s%s.%s", base, im->level && im->module[0] ? "." : "",
+                                     im->level ? im->module : "", x) >= 0)
+                    t = graph_find(g, full);
+                free(base);
+                free(full);
+            }
+        }
+        if (t >= 0)
+            return t;
+    }
+    return -1;
+}
+
+/* SCAN_SELFDIR: the module's own package goes to disk, or the one it
+ * imported as x. */
+static void selfdir_rule(struct graph *g, size_t mi, const char *x)
+{
+    long pi = x[0] ? imported_as(g, mi, x) : own_package(g, mi);
+    if (pi >= 0 && !is_package(&g->mods[pi]))
+        return;
     /* the stdlib's packages that look at their own files (logging's
      * traceback filter) do not list them */
     if (pi >= 0 && !in_stdlib(g, &g->mods[mi]))
@@ -1090,7 +1125,8 @@ static void ext_rule(struct graph *g, size_t mi)
 
 /* Follows one import (or hint) of module mi.  Returns whether it was an
  * import statement whose module is now bundled, for the try: it sits in. */
-static bool follow_import(struct graph *g, size_t mi, const struct scan_import *im)
+static bool follow_import(struct graph *g, size_t mi, const struct scan_import *im, bool keep_fallback,
+                          bool *deferred)
 {
     bool optional = (im->flags & (SCAN_IN_TRY | SCAN_IN_IF | SCAN_IN_DEF | SCAN_DYNAMIC)) != 0;
     char *target = NULL;
@@ -1106,7 +1142,7 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
         else if (im->flags & SCAN_DIST)
             dist_rule(g, mi, im);
         else
-            selfdir_rule(g, mi);
+            selfdir_rule(g, mi, im->module);
         return false;
     }
 
@@ -1153,9 +1189,12 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
         return false;
     }
     /* lazily in a function, or anyhow from a module that only a rule
-     * brought; never the fallback its try: failed over to */
+     * brought; not the fallback of a try: that failed for want of a module
+     * (aiohttp's charset_normalizer for a missing cchardet), but that of a
+     * try whose import was left out here (tqdm's pandas, tried twice) */
     bool lazy = g->mods[mi].hinted || (im->flags & SCAN_IN_DEF);
-    if (lazy && !im->fallback_of && defer(g, mi, target)) {
+    if (lazy && !(im->fallback_of && keep_fallback) && defer(g, mi, target)) {
+        *deferred = true;
         free(target);
         return false;
     }
@@ -1237,16 +1276,23 @@ static int process(struct graph *g, size_t mi, struct err *err)
         if (r.imports[k].try_id > ntry)
             ntry = r.imports[k].try_id;
     bool *failed = calloc((size_t)ntry + 1, sizeof *failed);
+    bool *left_out = calloc((size_t)ntry + 1, sizeof *left_out);
+    g->scanning = &r; /* for selfdir_rule's imported_as */
     for (size_t k = 0; k < r.n; k++) {
         const struct scan_import *im = &r.imports[k];
         bool hint = (im->flags & (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR)) != 0;
-        if (!hint && failed && im->fallback_of > 0 && im->fallback_of <= ntry && !failed[im->fallback_of])
+        bool fb = failed && left_out && im->fallback_of > 0 && im->fallback_of <= ntry, deferred = false;
+        if (!hint && fb && !failed[im->fallback_of])
             continue;
-        bool ok = follow_import(g, mi, im);
-        if (!hint && failed && im->try_id > 0 && !ok)
+        bool ok = follow_import(g, mi, im, !(fb && left_out[im->fallback_of]), &deferred);
+        if (!hint && failed && left_out && im->try_id > 0 && !ok) {
             failed[im->try_id] = true;
+            left_out[im->try_id] |= deferred;
+        }
     }
+    g->scanning = NULL;
     free(failed);
+    free(left_out);
     scan_result_release(&r);
     return 0;
 }

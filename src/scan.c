@@ -88,11 +88,13 @@ struct block {
                        id of that handler's try (0: none) */
     int last_try;   /* the id of the latest try: header at this level */
     unsigned seen;  /* of a def block or the module: SEEN_* bits of its code */
+    const char *named; /* SEEN_NAMED: the X of an "X.__path__" there */
+    size_t named_n;
 };
 
 /* What a function body (or the module's top level) mentions, for
  * SCAN_SELFDIR: its own location, and a call that lists a directory. */
-enum { SEEN_ANCHOR = 1, SEEN_LISTING = 2 };
+enum { SEEN_ANCHOR = 1, SEEN_LISTING = 2, SEEN_NAMED = 4 };
 
 struct parser {
     struct lexer lx;
@@ -117,6 +119,8 @@ struct parser {
     int arg_path;      /* __path__ started an argument of the call at that depth */
     int files_call;    /* the previous tokens were "files (" */
     struct tok prev;   /* the previous token */
+    struct tok prev2;  /* and the one before */
+    int named_done;    /* SCAN_SELFDIR for an imported package was yielded */
     const char *call_at[MAX_NEST + 1]; /* the name called by each open '(' (or NULL) */
     size_t call_len[MAX_NEST + 1];
     int selfdir_done;  /* SCAN_SELFDIR was yielded */
@@ -888,12 +892,17 @@ static int watch_selfdir(struct parser *p, const struct tok *t)
         p->call_len[d + 1] = p->prev.kind == T_NAME ? p->prev.n : 0;
     }
     p->files_call = is_op(t, '(') && p->prev.kind == T_NAME && name_is(&p->prev, "files");
+    /* X.__path__ of a package it imported (pyupgrade's _plugins.__path__) */
+    if (name_is(t, "__path__") && was_dot && p->prev2.kind == T_NAME && p->prev2.n < 200) {
+        scope->seen |= SEEN_NAMED;
+        scope->named = p->prev2.s;
+        scope->named_n = p->prev2.n;
+    }
+    p->prev2 = p->prev;
     p->prev = *t;
     p->prev_dot = is_op(t, '.');
     p->prev_arg = is_op(t, '(') || is_op(t, ',');
     p->prev_path = name_is(t, "__path__") && !was_dot;
-    if (p->selfdir_done)
-        return 0;
     /* importlib.resources.files(__name__) / files(__package__) is the
      * package's directory too */
     int files_arg = (name_is(t, "__name__") || name_is(t, "__package__")) && was_files;
@@ -905,9 +914,16 @@ static int watch_selfdir(struct parser *p, const struct tok *t)
             if (name_eq(t, listing[i], strlen(listing[i])))
                 scope->seen |= SEEN_LISTING;
     }
+    if ((scope->seen & (SEEN_NAMED | SEEN_LISTING)) == (SEEN_NAMED | SEEN_LISTING) && !p->named_done) {
+        p->named_done = 1;
+        if (add_import(p, scope->named, scope->named_n, 0, t->line, p->flags | SCAN_SELFDIR, 0) < 0)
+            return -1;
+    }
+    if (p->selfdir_done)
+        return 0;
     int handed = was_path && p->arg_path && is_op(t, '[') && d > 0 && p->call_at[d] &&
                  !path_function(p->call_at[d], p->call_len[d]);
-    if (scope->seen == (SEEN_ANCHOR | SEEN_LISTING) || handed) {
+    if ((scope->seen & (SEEN_ANCHOR | SEEN_LISTING)) == (SEEN_ANCHOR | SEEN_LISTING) || handed) {
         p->selfdir_done = 1;
         return add_import(p, "", 0, 0, t->line, p->flags | SCAN_SELFDIR, 0);
     }

@@ -15,6 +15,7 @@
 #include "bundle/dists.h"
 #include "bundle/err.h"
 #include "bundle/probe.h"
+#include "bundle/scan.h"
 #include "bundle/strvec.h"
 
 enum mod_kind {
@@ -73,6 +74,7 @@ struct graph {
                              lazily; target and importer (owned) */
     struct strvec notes;  /* what the import rules added, one line each, for -v (owned) */
     struct strvec stdlib_tops; /* the stdlib's top-level names, sorted (owned) */
+    const struct scan_result *scanning; /* the scan of the module being processed */
     bool stdlib_listed;   /* stdlib_tops is filled */
 };
 

@@ -49,7 +49,9 @@ enum {
                                {group, name} */
     SCAN_SELFDIR = 1u << 10,/* the module lists its own directory by path (__file__ or
                                __path__ and listdir/scandir/walk/glob/iterdir in one
-                               function, or __path__[0]); module "", once per module */
+                               function, or __path__[0]); module "", once per module;
+                               or module X for an "X.__path__" listed so (a package
+                               the module imported as X), once per module */
 };
 
 struct scan_import {

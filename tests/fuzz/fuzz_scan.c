@@ -18,6 +18,8 @@
 #define HINT_FLAGS (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR)
 #define KNOWN_FLAGS (CONTEXT_FLAGS | SCAN_DYNAMIC | HINT_FLAGS)
 
+static bool identifier(const char *s);
+
 /* Only bytes of s[0..) in the set, and nothing else. */
 static bool only(const char *s, const char *set)
 {
@@ -48,8 +50,8 @@ static void check_hint(const struct scan_import *imp)
     case SCAN_DIST:
         FUZZ_CHECK(imp->level == 0 && imp->module[0] && strlen(imp->module) <= 200);
         break;
-    default:
-        FUZZ_CHECK(imp->level == 0 && imp->module[0] == '\0');
+    default: /* "" for its own package, or the name it imported one as */
+        FUZZ_CHECK(imp->level == 0 && (imp->module[0] == '\0' || identifier(imp->module)));
     }
 }
 

@@ -531,10 +531,13 @@ static void test_deferral(void **state)
     put(f, "app/app.py", "import bar\nimport tq\n");
     put(f, "lib1/tq/__init__.py", "try:\n    import colors\nexcept ImportError:\n    colors = None\n"
                                   "def pandas_support():\n    import frames\n"
+                                  "    try:\n        from frames import Panel\n"
+                                  "    except ImportError:\n        from frames.old import Panel\n"
                                   "def needed():\n    import dep\n");
     put(f, "lib1/tq-1.dist-info/METADATA", "Name: tq\nRequires-Dist: dep\nRequires-Dist: frames ; extra == 'pd'\n\n");
     put(f, "lib1/tq-1.dist-info/top_level.txt", "tq\n");
     put(f, "lib1/frames/__init__.py", "");
+    put(f, "lib1/frames/old.py", "");
     put(f, "lib1/frames-1.dist-info/top_level.txt", "frames\n");
     put(f, "lib1/frames-1.dist-info/METADATA", "Name: frames\n");
     put(f, "lib1/dep.py", "");
@@ -548,6 +551,7 @@ static void test_deferral(void **state)
     resolve(f, NULL, 0);
     check_invariants(f);
     assert_false(in_graph(f, "frames"));
+    assert_false(in_graph(f, "frames.old")); /* the fallback of a try that was left out */
     assert_true(strvec_find(&f->g.deferred, "frames") >= 0);
     assert_true(in_graph(f, "dep"));
     assert_true(in_graph(f, "colors")); /* picked at import time, where it is installed */
@@ -571,6 +575,21 @@ static void test_compiled_twin(void **state)
     check_invariants(f);
     assert_int_equal(mod(f, "typer")->kind, MOD_EXTENSION);
     assert_true(in_graph(f, "typer_dep"));
+}
+
+/* A plugin package listed through the name it was imported as. */
+static void test_selfdir_imported(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import upg\n");
+    put(f, "lib1/upg/__init__.py", "import pkgutil\nfrom upg import _plugins\n"
+                                   "def load():\n    return list(pkgutil.walk_packages(_plugins.__path__))\n");
+    put(f, "lib1/upg/_plugins/__init__.py", "");
+    put(f, "lib1/upg/_plugins/fstrings.py", "");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(mod(f, "upg._plugins")->disk);
+    assert_true(in_graph(f, "upg._plugins.fstrings"));
 }
 
 /* A legacy namespace package (declare_namespace / extend_path) spans the
@@ -802,6 +821,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fallbacks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_compiled_twin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_namespace, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_selfdir_imported, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1108,12 +1108,16 @@ static void test_hints(void **state)
         {"glob over __path__", "files = glob.glob(__path__[0] + '/*.py')\n", "1:F:"},
         {"__path__[0] to a loader", "register_plugins(linter, __path__[0])\n", "1:F:"},
         {"__path__[0] to a path helper", "d = os.path.join(__path__[0], 'x')\n", "1:S:x"},
-        {"another module's __path__", "def f(m):\n    p = m.__path__[0]\n    os.listdir(p)\n", ""},
+        /* the resolver finds no import of "m": nothing comes of it */
+        {"another module's __path__", "def f(m):\n    p = m.__path__[0]\n    os.listdir(p)\n", "3:F:m"},
         {"anchor and listing in two functions",
          "def f():\n    return __file__\ndef g(d):\n    return os.listdir(d)\n", ""},
         {"once per module", "os.listdir(__file__)\nos.listdir(__file__)\n", "1:F:"},
         {"resources of the package listed",
          "def plugins():\n    return [p.name for p in importlib.resources.files(__name__).iterdir()]\n", "2:F:"},
+        {"an imported package's __path__ listed",
+         "from pyupgrade import _plugins\ndef load():\n    p = _plugins.__path__\n"
+         "    return pkgutil.walk_packages(p, f'{_plugins.__name__}.')\n", "4:F:_plugins"},
         {"pkgutil over its own __path__", "def plugins():\n    return list(pkgutil.iter_modules(__path__))\n", "2:F:"},
         {"__name__ alone is no anchor", "def f(d):\n    log = getLogger(__name__)\n    return os.listdir(d)\n", ""},
     };
