@@ -472,15 +472,6 @@ out:
     b->absent_file = strdupf("%s/bundle-absent-XXXXXX.py", tmp_dir());
     if (!b->absent_file || (fd = mkstemps(b->absent_file, 3)) < 0) {
         free(b->absent_file);
-    if (b->entry_file)
-        unlink(b->entry_file);
-    if (b->entry_dir)
-        rmdir(b->entry_dir);
-    free(b->entry_file);
-    free(b->entry_dir);
-    free(b->entry_name);
-    free(b->entry_module);
-    free(b->entry_target);
         b->absent_file = NULL;
         buf_release(&src);
         return err_set(b->err, errno, "cannot create a temp file in %s", tmp_dir());

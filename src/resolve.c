@@ -97,16 +97,22 @@ static long add_module(struct graph *g, char *name, enum mod_kind kind, char *pa
     return (long)(g->n - 1);
 }
 
+/* Appends a formatted line to a list of messages (a lost one is no error). */
+static void vpush(struct strvec *v, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
+static void vpush(struct strvec *v, const char *fmt, va_list ap)
+{
+    char *s = util_vformat(fmt, ap);
+    if (s)
+        strvec_push_owned(v, s);
+}
+
 static void warn(struct graph *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void warn(struct graph *g, const char *fmt, ...)
 {
-    char *s;
     va_list ap;
     va_start(ap, fmt);
-    s = util_vformat(fmt, ap);
+    vpush(&g->warnings, fmt, ap);
     va_end(ap);
-    if (s)
-        strvec_push_owned(&g->warnings, s);
 }
 
 /* What FileFinder would find for `base` in directory dir. */
@@ -472,13 +478,10 @@ void graph_eager_closure(const struct graph *g, bool *in)
 static void note(struct graph *g, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void note(struct graph *g, const char *fmt, ...)
 {
-    char *s;
     va_list ap;
     va_start(ap, fmt);
-    s = util_vformat(fmt, ap);
+    vpush(&g->notes, fmt, ap);
     va_end(ap);
-    if (s)
-        strvec_push_owned(&g->notes, s);
 }
 
 /* The top-level name of a dotted name, in buf. */
