@@ -1202,16 +1202,12 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
         return false;
     }
     bool eager = !(im->flags & (SCAN_IN_DEF | SCAN_IN_SCRIPT | SCAN_DYNAMIC));
-    bool known = graph_find(g, target) >= 0;
     long t = request(g, target, optional, (long)mi, im->line, (im->flags & SCAN_DYNAMIC) != 0);
-    /* reached only from inside functions, or from what a rule brought, a
-     * module is as speculative as those: pbr.version imports pbr.packaging
-     * in a function, whose try: import sphinx is then no app's need */
-    bool speculative = (im->flags & SCAN_IN_DEF) || g->mods[mi].hinted;
-    if (t >= 0) {
-        g->mods[t].by_string = false; /* imported after all */
-        g->mods[t].hinted = known ? g->mods[t].hinted && speculative : speculative;
-    }
+    /* imported after all; what it imports in turn is no rule's guess.  (A
+     * module reached only from inside functions is not speculative: console
+     * entry points import the whole app that way, httpie's main.) */
+    if (t >= 0)
+        g->mods[t].by_string = g->mods[t].hinted = false;
     if (eager)
         add_eager(g, mi, t);
     if (t >= 0 && im->names && is_package(&g->mods[t])) {
@@ -1221,14 +1217,9 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
                 continue;
             if (asprintf(&sub, "%s.%s", target, im->names[k]) < 0)
                 continue;
-            bool sub_known = graph_find(g, sub) >= 0;
             long st = request(g, sub, optional, (long)mi, im->line, true);
             if (eager)
                 add_eager(g, mi, st);
-            if (st >= 0) {
-                g->mods[st].by_string = false;
-                g->mods[st].hinted = sub_known ? g->mods[st].hinted && speculative : speculative;
-            }
             free(sub);
         }
     }
