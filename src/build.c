@@ -1677,6 +1677,8 @@ int build_run(const struct cli_opts *o, struct err *err)
     }
     if (o->trace && run_trace(&b) != 0)
         goto out;
+    if (resolve_data_imports(&b.graph, err) != 0)
+        goto out;
     report_missing(&b);
     step_done(&b, "resolving imports");
     progress(&b, "compiling %zu modules", b.graph.n);

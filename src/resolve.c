@@ -18,6 +18,7 @@
 #include "bundle/util.h"
 
 #define SOURCE_MAX (64u << 20)
+#define IS_NAME_BYTE(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= '0' && (c) <= '9') || (c) == '_')
 
 static size_t hash_name(const char *s)
 {
@@ -1336,6 +1337,80 @@ int resolve_add_soft(struct graph *g, const char *name, struct err *err)
     if (graph_find(g, name) >= 0)
         return 0;
     request_deepest(g, name, -1, 0);
+    return walk(g, before, err);
+}
+
+/* The names of modules of package top in one pickle file: a pickle's GLOBAL
+ * and STACK_GLOBAL opcodes name the module of each class it holds, and
+ * loading it imports that module (babel's locale data imports babel.dates). */
+static void pickle_names(struct graph *g, const char *path, const char *top, size_t pi)
+{
+    static const size_t max = 4u << 20;
+    FILE *f = fopen(path, "rb");
+    unsigned char *buf = f ? malloc(max) : NULL;
+    size_t n = buf ? fread(buf, 1, max, f) : 0, tl = strlen(top);
+    if (f)
+        fclose(f);
+    if (n >= 2 && buf[0] == 0x80 && buf[1] >= 2 && buf[1] <= 5) {
+        for (unsigned char *p = buf; (p = memmem(p, n - (size_t)(p - buf), top, tl)) != NULL; p += tl) {
+            size_t len = tl;
+            /* protocol 2's GLOBAL opcode 'c' comes right before the name */
+            bool global_op = p > buf && p[-1] == 'c' && (p - 1 == buf || !IS_NAME_BYTE(p[-2]));
+            if (p > buf && (IS_NAME_BYTE(p[-1]) || p[-1] == '.') && !global_op)
+                continue;
+            while (p + len < buf + n && (IS_NAME_BYTE(p[len]) || p[len] == '.'))
+                len++;
+            if (len == tl || p[tl] != '.' || len > 200)
+                continue;
+            char name[256];
+            memcpy(name, p, len);
+            name[len] = '\0';
+            if (graph_find(g, name) < 0 && request_deepest(g, name, (long)pi, 0) >= 0 && graph_find(g, name) >= 0)
+                note(g, "%s: pickled data %s names module %s", g->mods[pi].name, path, name);
+        }
+    }
+    free(buf);
+}
+
+static void pickle_walk(struct graph *g, const char *dir, const char *top, size_t pi, int depth)
+{
+    DIR *d = depth < 16 ? opendir(dir) : NULL;
+    struct dirent *de;
+    struct strvec subdirs = STRVEC_INIT;
+    while (d && (de = readdir(d)) != NULL) {
+        const char *n = de->d_name;
+        size_t l = strlen(n);
+        if (n[0] == '.' || test_name(n) || strcmp(n, "__pycache__") == 0 ||
+            (l > 3 && (strcmp(n + l - 3, ".py") == 0 || strcmp(n + l - 3, ".so") == 0)) ||
+            (l > 4 && strcmp(n + l - 4, ".pyc") == 0))
+            continue;
+        char *path = util_join(dir, n);
+        if (path && util_is_dir(path))
+            strvec_push(&subdirs, path);
+        else if (path && util_is_file(path))
+            pickle_names(g, path, top, pi);
+        free(path);
+    }
+    if (d)
+        closedir(d);
+    for (size_t k = 0; k < subdirs.n; k++)
+        pickle_walk(g, subdirs.v[k], top, pi, depth + 1);
+    strvec_release(&subdirs);
+}
+
+int resolve_data_imports(struct graph *g, struct err *err)
+{
+    size_t before = g->n;
+    for (size_t i = 0; i < before; i++) {
+        const struct module *m = &g->mods[i];
+        if (m->kind != MOD_PACKAGE || m->excluded || strchr(m->name, '.') || !m->search.n || in_stdlib(g, m))
+            continue;
+        char *dir = strdup(m->search.v[0]), *top = strdup(m->name);
+        if (dir && top)
+            pickle_walk(g, dir, top, i, 0);
+        free(dir);
+        free(top);
+    }
     return walk(g, before, err);
 }
 

@@ -99,6 +99,11 @@ int resolve_add(struct graph *g, const char *name, struct err *err);
  * it is no error and records nothing.  Returns 0, or -1 with err. */
 int resolve_add_soft(struct graph *g, const char *name, struct err *err);
 
+/* Adds the modules of its own package that a bundled package's pickled
+ * data files name (loading a pickle imports the module of each class it
+ * holds), then follows them.  Returns 0, or -1 with err. */
+int resolve_data_imports(struct graph *g, struct err *err);
+
 /* Marks package idx "disk" (shipped as files, all its submodules bundled),
  * as the scanner's SCAN_SELFDIR does; why: who found it, for -v. */
 int resolve_disk(struct graph *g, size_t idx, const char *why, struct err *err);

@@ -577,6 +577,26 @@ static void test_compiled_twin(void **state)
     assert_true(in_graph(f, "typer_dep"));
 }
 
+/* Pickled data in a package's tree imports the modules of the classes it
+ * holds when loaded (babel's locale data: babel.dates). */
+static void test_pickled_data(void **state)
+{
+    struct fx *f = *state;
+    struct err err = {0};
+    put(f, "app/app.py", "import loc\n");
+    put(f, "lib1/loc/__init__.py", "");
+    put(f, "lib1/loc/dates.py", "");
+    put(f, "lib1/loc/other.py", "");
+    put(f, "lib1/loc/data/root.dat", "\x80\x02" "cloc.dates\nPattern\nq)\x81.");
+    put(f, "lib1/loc/data/plain.txt", "loc.other is named here, but this is no pickle");
+    put(f, "lib1/loc/data/evil.dat", "\x80\x02" "cloc.\ncloc..x\ncnotloc.dates\n");
+    resolve(f, NULL, 0);
+    assert_int_equal(resolve_data_imports(&f->g, &err), 0);
+    check_invariants(f);
+    assert_true(in_graph(f, "loc.dates"));
+    assert_false(in_graph(f, "loc.other"));
+}
+
 /* A plugin package listed through the name it was imported as. */
 static void test_selfdir_imported(void **state)
 {
@@ -822,6 +842,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_compiled_twin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_legacy_namespace, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selfdir_imported, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pickled_data, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
