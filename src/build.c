@@ -352,7 +352,6 @@ static int plan_outputs(struct build *b)
     return rc;
 }
 
-static const char *base_name(const char *p);
 static char *strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The Marathon app the options describe; mem and disk stay 0 when they are
@@ -360,7 +359,7 @@ static char *strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 static void marathon_app_of(const struct build *b, struct marathon_app *app)
 {
     memset(app, 0, sizeof *app);
-    app->name = base_name(b->output);
+    app->name = util_base_name(b->output);
     app->id = b->o->marathon_id;
     app->url = b->o->url;
     app->cpus = b->o->cpus;
@@ -411,6 +410,17 @@ static bool absent_name(const struct graph *g, const char *name)
     return i < 0 || g->mods[i].kind == MOD_MISSING || g->mods[i].excluded;
 }
 
+/* NAMES go into a Python string literal: plain names only */
+static bool plain_name(const char *n)
+{
+    return strspn(n, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") == strlen(n);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* The module PAYLOAD_ABSENT_MODULE: NAMES, every module name the build
  * machine has and the bundle left out, that a failed import can say so
  * (boot.c).  That is each top-level module along the search path, and each
@@ -424,29 +434,14 @@ static int make_absent(struct build *b)
 
     if (buf_printf(&src, "NAMES = '") != 0)
         goto out;
-    for (size_t r = 0; r < g->roots.n; r++) {
-        DIR *d = opendir(g->roots.v[r]);
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL) {
-            char name[256];
-            const char *n = de->d_name;
-            size_t l = strcspn(n, ".");
-            if (l == 0 || l >= sizeof name || (n[l] && strcmp(n + l, ".py") != 0 && !strstr(n + l, ".so")))
-                continue; /* "x.py", "x.cpython-311-x86_64-linux-gnu.so", a package "x" */
-            memcpy(name, n, l);
-            name[l] = '\0';
-            bool ident = true;
-            for (size_t k = 0; k < l; k++)
-                ident &= n[k] == '_' || (n[k] >= 'a' && n[k] <= 'z') || (n[k] >= 'A' && n[k] <= 'Z') ||
-                         (k > 0 && n[k] >= '0' && n[k] <= '9');
-            if (ident && absent_name(g, name) && strvec_find(&seen, name) < 0 &&
-                (strvec_push(&seen, name) != 0 || buf_printf(&src, "%s ", name) != 0)) {
-                closedir(d);
-                goto out;
-            }
-        }
-        if (d)
-            closedir(d);
+    for (size_t r = 0; r < g->roots.n; r++)
+        resolve_dir_modules(g, g->roots.v[r], &seen);
+    if (seen.n)
+        qsort(seen.v, seen.n, sizeof *seen.v, cmp_str);
+    for (size_t i = 0; i < seen.n; i++) {
+        if (plain_name(seen.v[i]) && (i == 0 || strcmp(seen.v[i - 1], seen.v[i]) != 0) && absent_name(g, seen.v[i]) &&
+            buf_printf(&src, "%s ", seen.v[i]) != 0)
+            goto out;
     }
     for (size_t i = 0; i < g->n; i++) {
         if (g->mods[i].kind != MOD_PACKAGE || g->mods[i].excluded)
@@ -454,7 +449,7 @@ static int make_absent(struct build *b)
         const struct strvec *kids = resolve_children(g, i);
         for (size_t k = 0; k < kids->n; k++) {
             char *sub = strdupf("%s.%s", g->mods[i].name, kids->v[k]);
-            int bad = !sub || (absent_name(g, sub) && buf_printf(&src, "%s ", sub) != 0);
+            int bad = !sub || (plain_name(kids->v[k]) && absent_name(g, sub) && buf_printf(&src, "%s ", sub) != 0);
             free(sub);
             if (bad)
                 goto out;
@@ -530,12 +525,12 @@ static char *ext_rel(const struct module *m)
     char *dot = pkgdir ? strrchr(pkgdir, '.') : NULL;
     if (!pkgdir)
         return NULL;
-    if (strncmp(base_name(m->path), "__init__.", 9) == 0) {
+    if (strncmp(util_base_name(m->path), "__init__.", 9) == 0) {
         /* an extension package (mypyc compiles __init__.py): in its own directory */
         for (char *p = pkgdir; *p; p++)
             if (*p == '.')
                 *p = '/';
-        rel = strdupf("site/%s/%s", pkgdir, base_name(m->path));
+        rel = strdupf("site/%s/%s", pkgdir, util_base_name(m->path));
         free(pkgdir);
         return rel;
     }
@@ -545,36 +540,19 @@ static char *ext_rel(const struct module *m)
             if (*p == '.')
                 *p = '/';
     }
-    rel = dot ? strdupf("site/%s/%s", pkgdir, base_name(m->path)) : strdupf("site/%s", base_name(m->path));
+    rel = dot ? strdupf("site/%s/%s", pkgdir, util_base_name(m->path)) : strdupf("site/%s", util_base_name(m->path));
     free(pkgdir);
     return rel;
 }
 
-/* Whether path lies in the interpreter's own standard library. */
-static bool in_stdlib_path(const struct build *b, const char *path)
-{
-    const char *dirs[2] = {b->probe.stdlib, b->probe.platstdlib};
-    if (!path || strstr(path, "/site-packages/") || strstr(path, "/dist-packages/"))
-        return false;
-    for (int i = 0; i < 2; i++) {
-        size_t n = dirs[i] ? strlen(dirs[i]) : 0;
-        if (n && strncmp(path, dirs[i], n) == 0 && path[n] == '/')
-            return true;
-    }
-    return false;
-}
-
 /* Whether a module's source ships as a file: it is, or is in, a package
  * the resolver marked "disk". */
+static const struct module *parent_of(const struct graph *g, const struct module *m);
+
 static bool on_disk(const struct graph *g, const struct module *m)
 {
-    if (m->kind == MOD_PACKAGE)
-        return m->disk;
-    const char *dot = strrchr(m->name, '.');
-    char *parent = dot ? strndup(m->name, (size_t)(dot - m->name)) : NULL;
-    long p = parent ? graph_find(g, parent) : -1;
-    free(parent);
-    return p >= 0 && g->mods[p].disk;
+    const struct module *p = m->kind == MOD_PACKAGE ? m : parent_of(g, m);
+    return p && p->disk;
 }
 
 /* Every module goes into the pyz index: pure-Python ones with their code,
@@ -603,7 +581,7 @@ static int collect_python(struct build *b)
                 err_set(b->err, ENOMEM, "out of memory");
                 goto out;
             }
-            bool pkg = strncmp(base_name(m->path), "__init__.", 9) == 0;
+            bool pkg = strncmp(util_base_name(m->path), "__init__.", 9) == 0;
             items[nitems++] = (struct pyz_item){m->name, NULL, 0, PYZ_EXTENSION | (pkg ? PYZ_PACKAGE : 0), rel};
             continue;
         }
@@ -644,12 +622,6 @@ out:
     return rc;
 }
 
-static const char *base_name(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
 /* 1 if name is one of the closure's libraries. */
 static bool closure_has(const struct elfdeps_closure *c, const char *name)
 {
@@ -688,7 +660,7 @@ static char *ext_deps(struct build *b, const char *path, const struct elfdeps_cl
         return NULL;
     buf_printf(&deps, "%s", "");
     for (size_t i = 0; i < c.n; i++)
-        if (!is_preload(py, c.libs[i].name) && strcmp(c.libs[i].name, base_name(b->probe.libpython)) != 0 &&
+        if (!is_preload(py, c.libs[i].name) && strcmp(c.libs[i].name, util_base_name(b->probe.libpython)) != 0 &&
             buf_printf(&deps, " lib/%s", c.libs[i].name) != 0)
             goto out;
     out = deps.data ? strdup(deps.data) : strdup("");
@@ -779,7 +751,7 @@ static int collect_native(struct build *b)
     struct strvec roots = STRVEC_INIT;
     struct elfdeps_closure py = {0};
     int rc = -1;
-    const char *libpy = base_name(b->probe.libpython);
+    const char *libpy = util_base_name(b->probe.libpython);
 
     /* linked, libpython is in the executable, and its libraries with it */
     if (!b->linked_stub) {
@@ -955,7 +927,7 @@ static int strip_natives(struct build *b)
         struct entry *en = &b->entries[i];
         if (!en->strip)
             continue;
-        char *dst = strdupf("%s/%zu-%s", b->strip_dir, i, base_name(en->file));
+        char *dst = strdupf("%s/%zu-%s", b->strip_dir, i, util_base_name(en->file));
         if (!dst || strvec_push_owned(&b->stripped, dst) != 0 || strvec_push(&argv, dst) != 0)
             goto oom;
         if (copy_file(en->file, dst, b->err) != 0)
@@ -1136,7 +1108,7 @@ static int collect_data(struct build *b)
         if ((m->kind != MOD_PACKAGE && m->kind != MOD_NAMESPACE && m->kind != MOD_EXTENSION) || m->excluded ||
             !m->search.n)
             continue;
-        if (m->kind != MOD_NAMESPACE && !m->collect && !in_stdlib_path(b, m->path)) {
+        if (m->kind != MOD_NAMESPACE && !m->collect && !graph_in_stdlib(g, m)) {
             /* once per tree: from its top, or from its outermost disk package */
             const struct module *parent = parent_of(g, m);
             if (m->disk ? parent && parent->disk : tree_root(g, m) != m)
@@ -1148,7 +1120,7 @@ static int collect_data(struct build *b)
                 char *rel = up->path ? strdupf("%s/__init__.py", up->name) : NULL;
                 for (char *p = rel; p && *p && strcmp(p, "/__init__.py") != 0; p++)
                     *p = *p == '.' ? '/' : *p;
-                int rc = rel && strcmp(base_name(up->path), "__init__.py") == 0 ? add_data_file(b, up->path, rel) : 0;
+                int rc = rel && strcmp(util_base_name(up->path), "__init__.py") == 0 ? add_data_file(b, up->path, rel) : 0;
                 free(rel);
                 if (rc != 0)
                     return -1;
@@ -1184,7 +1156,7 @@ static int collect_data(struct build *b)
         } else if (util_is_dir(src)) {
             rc = add_data_tree(b, src, rel, DATA_ALL, 0);
         } else if (util_is_file(src)) {
-            char *full = rel[0] ? strdupf("%s/%s", rel, base_name(src)) : strdup(base_name(src));
+            char *full = rel[0] ? strdupf("%s/%s", rel, util_base_name(src)) : strdup(util_base_name(src));
             rc = full ? add_data_file(b, src, full) : err_set(b->err, ENOMEM, "out of memory");
             free(full);
         } else {
@@ -1516,7 +1488,7 @@ static int add_traced(struct build *b)
         int rc = 0;
         if (util_is_dir(path))
             rc = add_data_tree(b, path, rel, DATA_OWN, 0);
-        else if (!code_file(base_name(path), false, false))
+        else if (!code_file(util_base_name(path), false, false))
             rc = add_data_file(b, path, rel);
         if (rc != 0)
             return -1;

@@ -190,12 +190,6 @@ static bool is_package(const struct module *m)
     return m->kind == MOD_PACKAGE || m->kind == MOD_NAMESPACE || (m->kind == MOD_EXTENSION && m->search.n > 0);
 }
 
-static const char *base_name_of(const char *p)
-{
-    const char *s = strrchr(p, '/');
-    return s ? s + 1 : p;
-}
-
 /* 1 if path is dir or below it. */
 static bool under_dir(const char *path, const char *dir)
 {
@@ -380,7 +374,7 @@ static char *relative_base(const struct module *m, int level)
 }
 
 /* A module of the interpreter's own standard library (not site-packages). */
-static bool in_stdlib(const struct graph *g, const struct module *m)
+bool graph_in_stdlib(const struct graph *g, const struct module *m)
 {
     const char *dirs[2] = {g->probe->stdlib, g->probe->platstdlib};
     if (!m->path || m->is_app || strstr(m->path, "/site-packages/") || strstr(m->path, "/dist-packages/"))
@@ -527,6 +521,47 @@ static bool module_file(const struct graph *g, const char *n, char *out, size_t 
     return true;
 }
 
+void resolve_dir_modules(const struct graph *g, const char *dir, struct strvec *out)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        char name[256];
+        if (de->d_name[0] == '.' || strcmp(de->d_name, "__pycache__") == 0)
+            continue;
+        if (!module_file(g, de->d_name, name, sizeof name)) {
+            /* a package: a directory with an __init__ */
+            char *init = join3(dir, de->d_name, "/__init__.py");
+            bool pkg = init && util_is_file(init);
+            free(init);
+            if (!pkg || strlen(de->d_name) >= sizeof name)
+                continue;
+            strcpy(name, de->d_name);
+        }
+        if (strcmp(name, "__init__") != 0)
+            strvec_push(out, name);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* Sorts a list of names and drops the repeats (for sorted_has). */
+static void sort_unique(struct strvec *v)
+{
+    size_t w = 0;
+    if (!v->n)
+        return;
+    qsort(v->v, v->n, sizeof *v->v, cmp_strp);
+    for (size_t i = 0; i < v->n; i++) {
+        if (w > 0 && strcmp(v->v[w - 1], v->v[i]) == 0)
+            free(v->v[i]);
+        else
+            v->v[w++] = v->v[i];
+    }
+    v->n = w;
+    v->v[w] = NULL;
+}
+
 /* A package's submodules and subpackages as they are on disk (listed once). */
 static const struct strvec *children_of(struct graph *g, size_t pi)
 {
@@ -534,31 +569,9 @@ static const struct strvec *children_of(struct graph *g, size_t pi)
     if (m->listed)
         return &m->children;
     m->listed = true;
-    for (size_t d = 0; d < m->search.n; d++) {
-        DIR *dir = opendir(m->search.v[d]);
-        struct dirent *de;
-        if (!dir)
-            continue;
-        while ((de = readdir(dir)) != NULL) {
-            char name[256];
-            if (de->d_name[0] == '.' || strcmp(de->d_name, "__pycache__") == 0)
-                continue;
-            if (!module_file(g, de->d_name, name, sizeof name)) {
-                /* a subpackage: a directory with an __init__ */
-                char *init = join3(m->search.v[d], de->d_name, "/__init__.py");
-                bool pkg = init && util_is_file(init);
-                free(init);
-                if (!pkg || strlen(de->d_name) >= sizeof name)
-                    continue;
-                strcpy(name, de->d_name);
-            }
-            if (strcmp(name, "__init__") != 0 && strvec_find(&m->children, name) < 0)
-                strvec_push(&m->children, name);
-        }
-        closedir(dir);
-    }
-    if (m->children.n)
-        qsort(m->children.v, m->children.n, sizeof *m->children.v, cmp_strp);
+    for (size_t d = 0; d < m->search.n; d++)
+        resolve_dir_modules(g, m->search.v[d], &m->children);
+    sort_unique(&m->children);
     return &m->children;
 }
 
@@ -673,7 +686,7 @@ static void string_rule(struct graph *g, size_t mi, const struct scan_import *im
     /* not in the stdlib: its packages name no plugins by bare names, and
      * their strings are keywords ("handlers" in logging.basicConfig) */
     long pi = own_package(g, mi);
-    if (pi < 0 || test_name(s) || in_stdlib(g, m) || !sorted_has(children_of(g, (size_t)pi), s))
+    if (pi < 0 || test_name(s) || graph_in_stdlib(g, m) || !sorted_has(children_of(g, (size_t)pi), s))
         return;
     char *sub = NULL;
     if (asprintf(&sub, "%s.%s", g->mods[pi].name, s) < 0)
@@ -774,7 +787,7 @@ static void prefix_rule(struct graph *g, size_t mi, const struct scan_import *im
             note(g, "%s:%d: computed import of %s.%s*: %zu modules", g->mods[mi].name, im->line, pkg, head,
                  g->n - before);
         /* beside a directory listing: the package is found by listing it */
-        if ((im->flags & SCAN_SELFDIR) && !in_stdlib(g, &g->mods[mi]))
+        if ((im->flags & SCAN_SELFDIR) && !graph_in_stdlib(g, &g->mods[mi]))
             make_disk(g, (size_t)pi, (long)mi);
     }
     free(pkg);
@@ -905,7 +918,7 @@ static void selfdir_rule(struct graph *g, size_t mi, const char *x)
         return;
     /* the stdlib's packages that look at their own files (logging's
      * traceback filter) do not list them */
-    if (pi >= 0 && !in_stdlib(g, &g->mods[mi]))
+    if (pi >= 0 && !graph_in_stdlib(g, &g->mods[mi]))
         make_disk(g, (size_t)pi, (long)mi);
 }
 
@@ -935,7 +948,7 @@ static bool defer(struct graph *g, size_t mi, const char *target)
     if (strcmp(ttop, mtop) == 0 || !(dt = dists_by_top(&g->dists, ttop)) ||
         (tt >= 0 && g->mods[tt].kind != MOD_MISSING))
         return false;
-    if (!in_stdlib(g, m)) {
+    if (!graph_in_stdlib(g, m)) {
         /* (Debian's stripped requirements come from dpkg: dists.c) */
         dm = dists_by_top(&g->dists, mtop);
         if (!dm || dm == dt || dists_requires(&g->dists, dm, dt))
@@ -957,32 +970,12 @@ static const struct strvec *stdlib_tops(struct graph *g)
         strvec_push(&g->stdlib_tops, g->probe->builtins.v[i]);
     for (size_t r = 0; r < g->roots.n; r++) {
         const char *dir = g->roots.v[r];
-        if (!((g->probe->stdlib && under_dir(dir, g->probe->stdlib)) ||
-              (g->probe->platstdlib && under_dir(dir, g->probe->platstdlib))) ||
-            strstr(dir, "-packages"))
-            continue;
-        DIR *d = opendir(dir);
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL) {
-            char name[256];
-            if (de->d_name[0] == '.')
-                continue;
-            if (!module_file(g, de->d_name, name, sizeof name)) {
-                char *init = join3(dir, de->d_name, "/__init__.py");
-                bool pkg = init && util_is_file(init);
-                free(init);
-                if (!pkg || strlen(de->d_name) >= sizeof name)
-                    continue;
-                strcpy(name, de->d_name);
-            }
-            if (strvec_find(&g->stdlib_tops, name) < 0)
-                strvec_push(&g->stdlib_tops, name);
-        }
-        if (d)
-            closedir(d);
+        if (((g->probe->stdlib && under_dir(dir, g->probe->stdlib)) ||
+             (g->probe->platstdlib && under_dir(dir, g->probe->platstdlib))) &&
+            !strstr(dir, "-packages"))
+            resolve_dir_modules(g, dir, &g->stdlib_tops);
     }
-    if (g->stdlib_tops.n)
-        qsort(g->stdlib_tops.v, g->stdlib_tops.n, sizeof *g->stdlib_tops.v, cmp_strp);
+    sort_unique(&g->stdlib_tops);
     return &g->stdlib_tops;
 }
 
@@ -1181,7 +1174,7 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
      * ast.main, json.tool.main...), nor what the frozen import system
      * imports inside its functions (importlib.readers, importlib.metadata):
      * those run only for an app that imports the feature itself */
-    if (((im->flags & SCAN_IN_MAIN) && in_stdlib(g, &g->mods[mi])) ||
+    if (((im->flags & SCAN_IN_MAIN) && graph_in_stdlib(g, &g->mods[mi])) ||
         ((im->flags & SCAN_IN_DEF) && (strcmp(g->mods[mi].name, "importlib._bootstrap") == 0 ||
                                        strcmp(g->mods[mi].name, "importlib._bootstrap_external") == 0))) {
         free(target);
@@ -1242,7 +1235,7 @@ static int process(struct graph *g, size_t mi, struct err *err)
         ext_rule(g, mi);
         /* compiled from the .py beside it (mypyc, Cython's pure-Python
          * mode): that source says what the compiled code imports */
-        const char *dot = strchr(base_name_of(path), '.');
+        const char *dot = strchr(util_base_name(path), '.');
         if (dot && asprintf(&twin, "%.*s.py", (int)(dot - path), path) >= 0 && util_is_file(twin))
             path = twin;
     }
@@ -1403,7 +1396,8 @@ int resolve_data_imports(struct graph *g, struct err *err)
     size_t before = g->n;
     for (size_t i = 0; i < before; i++) {
         const struct module *m = &g->mods[i];
-        if (m->kind != MOD_PACKAGE || m->excluded || strchr(m->name, '.') || !m->search.n || in_stdlib(g, m))
+        if (m->kind != MOD_PACKAGE || m->excluded || strchr(m->name, '.') || !m->search.n ||
+            graph_in_stdlib(g, m))
             continue;
         char *dir = strdup(m->search.v[0]), *top = strdup(m->name);
         if (dir && top)

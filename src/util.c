@@ -143,6 +143,12 @@ int util_write_all(int fd, const void *data, size_t len)
     return 0;
 }
 
+const char *util_base_name(const char *path)
+{
+    const char *s = strrchr(path, '/');
+    return s ? s + 1 : path;
+}
+
 char *util_join(const char *a, const char *b)
 {
     char *p = NULL;

@@ -113,9 +113,17 @@ int resolve_disk(struct graph *g, size_t idx, const char *why, struct err *err);
  * when they are imported (eager edges and parent packages, transitively). */
 void graph_eager_closure(const struct graph *g, bool *in);
 
+/* Appends the names of the modules and packages (directories with an
+ * __init__.py) that directory dir holds, as an import would find them. */
+void resolve_dir_modules(const struct graph *g, const char *dir, struct strvec *out);
+
 /* The submodule and subpackage names of package idx on disk, sorted (listed
  * once, then cached in the graph). */
 const struct strvec *resolve_children(struct graph *g, size_t idx);
+
+/* Whether module m is of the interpreter's own standard library (not
+ * site-packages, not the app's). */
+bool graph_in_stdlib(const struct graph *g, const struct module *m);
 
 /* Index of a module by name, or -1. */
 long graph_find(const struct graph *g, const char *name);

@@ -30,6 +30,9 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len, struct
 /* Writes all of data to fd; -1 with errno on failure. */
 int util_write_all(int fd, const void *data, size_t len);
 
+/* What follows the last '/' of path (path itself without one). */
+const char *util_base_name(const char *path);
+
 /* "a" + "/" + "b" (malloc'ed), or NULL. */
 char *util_join(const char *a, const char *b);
 
