@@ -971,6 +971,9 @@ static bool has_suffix(const char *n, const char *const *suffixes, size_t count)
  * include/ and lib/ are 1 MB of them). */
 static bool code_file(const char *n, bool sources, bool all)
 {
+    /* all: every file but compiled code (--collect, --add-data, and a
+     * package shipped as files: code that reads its directory may read
+     * the C files of Cython's Utility as well as its .pyx) */
     static const char *const compiled[] = {".pyc", ".pyo", ".so"};
     static const char *const source[] = {".py", ".pyi", ".pxd", ".pyx"};
     static const char *const compiler[] = {".pxi", ".c", ".h", ".cc", ".cpp", ".hpp", ".a"};
@@ -1056,7 +1059,7 @@ static int add_data_tree(struct build *b, const char *dir, const char *rel_prefi
             if (!skip)
                 rc = add_data_tree(b, path, rel, mode, depth + 1);
             free(init);
-        } else if (util_is_file(path) && !code_file(n, mode == DATA_DISK || plain, all)) {
+        } else if (util_is_file(path) && !code_file(n, mode == DATA_DISK || plain, all || mode == DATA_DISK)) {
             rc = add_data_file(b, path, rel);
         }
         free(path);

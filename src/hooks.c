@@ -108,6 +108,17 @@ const struct hook hooks_table[] = {
 
 const size_t hooks_count = sizeof hooks_table / sizeof hooks_table[0];
 
+const struct hook_alias hooks_aliases[] = {
+    /* setuptools imports _distutils_hack.override (and its .pth file does
+     * too, where site runs), whose meta path finder loads distutils from
+     * setuptools._distutils: setuptools' imports of distutils.X then load
+     * setuptools._distutils.X (the stdlib copy, where there is one, stays
+     * for SETUPTOOLS_USE_DISTUTILS=stdlib) */
+    {"_distutils_hack", "distutils", "setuptools._distutils"},
+};
+
+const size_t hooks_aliases_count = sizeof hooks_aliases / sizeof hooks_aliases[0];
+
 static int cmp(const void *key, const void *elt)
 {
     return strcmp(key, ((const struct hook *)elt)->module);

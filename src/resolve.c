@@ -638,6 +638,59 @@ static void want_group(struct graph *g, size_t mi, const char *group);
 static bool graph_find_or_exists(struct graph *g, const char *base, const char *sub);
 static void make_disk(struct graph *g, size_t pi, long importer);
 
+/* Whether directory dir holds a file that is no module, compiled module,
+ * stub or Cython declaration (those are not read by path). */
+static bool holds_data(const char *dir)
+{
+    static const char *const code[] = {".py", ".pyc", ".so", ".pyi", ".pxd"};
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    bool found = false;
+    if (!d)
+        return false;
+    while (!found && (de = readdir(d)) != NULL) {
+        const char *dot = strrchr(de->d_name, '.');
+        bool is_code = !dot || strstr(de->d_name, ".so.");
+        for (size_t k = 0; dot && k < sizeof code / sizeof *code; k++)
+            is_code |= strcmp(dot, code[k]) == 0;
+        char *p = is_code ? NULL : util_join(dir, de->d_name);
+        found = p && util_is_file(p);
+        free(p);
+    }
+    closedir(d);
+    return found;
+}
+
+/* A string hint that is a bare name: no dots, no level, not a test's. */
+static bool bare_string(const struct scan_import *im)
+{
+    return (im->flags & SCAN_STRING) && !im->level && !strchr(im->module, '.') && !strchr(im->module, '-') &&
+           !test_name(im->module);
+}
+
+/* SCAN_STRING, a directory.  A bare name that is no module of the code's
+ * package but a sub-package of the package around it that holds files
+ * other than modules: code that builds its path from __file__ and reads
+ * those files (Cython.Compiler.Code reads the C and Cython files of ../Utility).  That
+ * package ships as files, all of them. */
+static void data_dir_rule(struct graph *g, size_t mi, long pi, const char *s)
+{
+    const char *dot = strrchr(g->mods[pi].name, '.');
+    char *up = dot ? strndup(g->mods[pi].name, (size_t)(dot - g->mods[pi].name)) : NULL;
+    long ui = up ? graph_find(g, up) : -1, t;
+    char *dir = NULL, *sub = NULL;
+    if (ui >= 0 && g->mods[ui].kind == MOD_PACKAGE && strcmp(dot + 1, s) != 0 &&
+        sorted_has(children_of(g, (size_t)ui), s) &&
+        asprintf(&dir, "%.*s/%s", (int)(strrchr(g->mods[ui].path, '/') - g->mods[ui].path), g->mods[ui].path,
+                 s) >= 0 &&
+        holds_data(dir) && asprintf(&sub, "%s.%s", up, s) >= 0 &&
+        (t = request(g, sub, true, (long)mi, 0, true)) >= 0 && g->mods[t].kind == MOD_PACKAGE)
+        make_disk(g, (size_t)t, (long)mi);
+    free(up);
+    free(dir);
+    free(sub);
+}
+
 /* SCAN_STRING.  A string names a module of the code's own distribution:
  *  - "pkg.sub.mod" (or "pkg.sub.mod.Class"), when pkg is the top-level
  *    package of the module it sits in: worker classes, dialects, backends
@@ -686,8 +739,12 @@ static void string_rule(struct graph *g, size_t mi, const struct scan_import *im
     /* not in the stdlib: its packages name no plugins by bare names, and
      * their strings are keywords ("handlers" in logging.basicConfig) */
     long pi = own_package(g, mi);
-    if (pi < 0 || test_name(s) || graph_in_stdlib(g, m) || !sorted_has(children_of(g, (size_t)pi), s))
+    if (pi < 0 || test_name(s) || graph_in_stdlib(g, m))
         return;
+    if (!sorted_has(children_of(g, (size_t)pi), s)) {
+        data_dir_rule(g, mi, pi, s);
+        return;
+    }
     char *sub = NULL;
     if (asprintf(&sub, "%s.%s", g->mods[pi].name, s) < 0)
         return;
@@ -697,6 +754,36 @@ static void string_rule(struct graph *g, size_t mi, const struct scan_import *im
         g->mods[t].by_string = g->mods[t].hinted = true;
     }
     free(sub);
+}
+
+/* SCAN_STRING, pairs.  Two bare strings side by side on one line name a
+ * sub-package of the module's package and a module in it: a dispatcher
+ * that imports (package, module) pairs from a table, ('cext', 'parsers')
+ * -> pkg.cext.parsers, the way mercurial.policy picks its C or
+ * pure-Python modules.  Run after the single strings, so the sub-packages
+ * are known.  Same bounds as the bare names of string_rule: not the
+ * stdlib, not tests. */
+static void string_pairs_rule(struct graph *g, size_t mi, const struct scan_result *r)
+{
+    long pi = own_package(g, mi);
+    if (pi < 0 || graph_in_stdlib(g, &g->mods[mi]))
+        return;
+    for (size_t k = 0; k + 1 < r->n; k++) {
+        const struct scan_import *a = &r->imports[k], *b = &r->imports[k + 1];
+        char *q = NULL, *sub = NULL;
+        long qi, t;
+        if (!bare_string(a) || !bare_string(b) || a->line != b->line || strcmp(a->module, b->module) == 0 ||
+            asprintf(&q, "%s.%s", g->mods[pi].name, a->module) < 0)
+            continue;
+        if ((qi = graph_find(g, q)) >= 0 && is_package(&g->mods[qi]) &&
+            sorted_has(children_of(g, (size_t)qi), b->module) && asprintf(&sub, "%s.%s", q, b->module) >= 0 &&
+            graph_find(g, sub) < 0 && (t = request(g, sub, true, (long)mi, b->line, true)) >= 0) {
+            note(g, "%s: strings \"%s\", \"%s\" name module %s", g->mods[mi].name, a->module, b->module, sub);
+            g->mods[t].by_string = g->mods[t].hinted = true;
+        }
+        free(q);
+        free(sub);
+    }
 }
 
 /* Every submodule of package pi whose name starts with head, and all
@@ -726,6 +813,20 @@ static void request_children(struct graph *g, size_t pi, const char *head, long 
             request_children(g, (size_t)c, "", importer, line, depth + 1);
     }
     strvec_release(&names);
+}
+
+/* Whether the module being scanned imports top-level package top (by an
+ * absolute import statement). */
+static bool scanning_imports(const struct graph *g, const char *top)
+{
+    size_t n = strlen(top);
+    for (size_t k = 0; g->scanning && k < g->scanning->n; k++) {
+        const struct scan_import *im = &g->scanning->imports[k];
+        if (!(im->flags & (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR)) && im->level == 0 &&
+            strncmp(im->module, top, n) == 0 && (im->module[n] == '\0' || im->module[n] == '.'))
+            return true;
+    }
+    return false;
 }
 
 /* SCAN_PREFIX.  A computed import names a package by its literal head:
@@ -773,9 +874,11 @@ static void prefix_rule(struct graph *g, size_t mi, const struct scan_import *im
     } else if (dot) {
         pkg = strdup(text);
     }
-    /* a format string anywhere: only into the code's own distribution */
+    /* a format string or a concatenation anywhere: only into the code's own
+     * distribution or a package the module imports */
     if (pkg && !(im->flags & SCAN_DYNAMIC) &&
-        strcmp(top_of(pkg, top, sizeof top), top_of(g->mods[mi].name, mtop, sizeof mtop)) != 0) {
+        strcmp(top_of(pkg, top, sizeof top), top_of(g->mods[mi].name, mtop, sizeof mtop)) != 0 &&
+        !scanning_imports(g, top)) {
         free(pkg);
         pkg = NULL;
     }
@@ -1290,6 +1393,7 @@ static int process(struct graph *g, size_t mi, struct err *err)
             left_out[im->try_id] |= deferred;
         }
     }
+    string_pairs_rule(g, mi, &r);
     g->scanning = NULL;
     free(failed);
     free(left_out);
@@ -1297,10 +1401,37 @@ static int process(struct graph *g, size_t mi, struct err *err)
     return 0;
 }
 
+/* The module that alias a serves name from, if name is a's alias or under
+ * it: "setuptools._distutils.core" for "distutils.core". */
+static void request_alias(struct graph *g, const struct hook_alias *a, size_t i)
+{
+    const char *name = g->mods[i].name;
+    size_t n = strlen(a->alias);
+    char *real;
+    if (strncmp(name, a->alias, n) != 0 || (name[n] != '\0' && name[n] != '.'))
+        return;
+    if (asprintf(&real, "%s%s", a->real, name + n) < 0)
+        return;
+    if (graph_find(g, real) < 0)
+        request_deepest(g, real, (long)i, 0);
+    free(real);
+}
+
 /* What hooks.h says module i needs beyond its import statements. */
 static void apply_hooks(struct graph *g, size_t i)
 {
     const struct hook *h;
+    for (size_t k = 0; k < hooks_aliases_count; k++) {
+        const struct hook_alias *a = &hooks_aliases[k];
+        long m = graph_find(g, a->module);
+        if (m < 0 || g->mods[m].kind == MOD_MISSING)
+            continue;
+        if ((size_t)m != i)
+            request_alias(g, a, i);
+        else /* the modules seen before it */
+            for (size_t j = 0; j < i; j++)
+                request_alias(g, a, j);
+    }
     if (g->mods[i].kind == MOD_MISSING || !(h = hooks_find(g->mods[i].name)))
         return;
     for (const char *const *m = h->hidden; *m; m++)

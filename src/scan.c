@@ -969,6 +969,14 @@ static int watch(struct parser *p)
 
     if (t->kind == T_STRING && watch_string(p, t) < 0)
         return -1;
+    /* "pkg.sub.fix_" + name anywhere: a module name being built, for a
+     * library that imports it (lib2to3's RefactoringTool); in an import
+     * call the matcher below yields it */
+    if (is_op(t, '+') && p->prev.kind == T_STRING && !p->prev.bytes && p->prev.n > 0 && p->prev.n <= 200 &&
+        IS_ID_START(p->prev.s[0]) && dotted_head(p->prev.s, p->prev.n) == p->prev.n &&
+        !(p->call == CALL_IMPORT && p->call_state == 3) &&
+        add_prefix(p, p->prev.s, p->prev.n, p->prev.line, p->flags) < 0)
+        return -1;
     if (watch_selfdir(p, t) < 0)
         return -1;
     if (p->call_state == 0 && t->kind != T_NAME)

@@ -17,6 +17,18 @@ struct hook {
     const char *const *hidden; /* ...bundle these too (NULL-terminated) */
 };
 
+/* A package that a bundled module serves under another name, by a finder
+ * of its own: while `module` is bundled, a module `alias` or `alias.X`
+ * brings `real` or `real.X` too (what that finder loads instead). */
+struct hook_alias {
+    const char *module;
+    const char *alias;
+    const char *real;
+};
+
+extern const struct hook_alias hooks_aliases[];
+extern const size_t hooks_aliases_count;
+
 /* The hook of module, or NULL. */
 const struct hook *hooks_find(const char *module);
 

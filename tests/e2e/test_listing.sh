@@ -9,6 +9,8 @@
 #     __file__ names its real .py
 #   pkg_resources.resource_string / resource_listdir / resource_isdir
 #   data in a sub-package nobody imports, read by path from __file__
+#   a package whose __path__ points at another package's directory: its
+#     submodules are found there, as the path-based finder finds them
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_bundle
@@ -53,10 +55,20 @@ def load():
 PY
 echo 'NAME = "csv"' >app/shop/plugins/csv_out.py
 echo 'NAME = "json"' >app/shop/plugins/json_out.py
+mkdir -p app/realpkg app/alias_pkg
+: >app/realpkg/__init__.py
+echo 'NAME = __name__' >app/realpkg/impl.py
+cat >app/alias_pkg/__init__.py <<'PY'
+import os
+__path__ = [os.path.join(os.path.dirname(os.path.dirname(__file__)), "realpkg")]
+PY
 cat >app/main.py <<'PY'
 import importlib.resources as ir
 import pkgutil
 import shop, shop.cart, shop.plugins, shop.sub
+import realpkg.impl
+import alias_pkg.impl
+print("redirect", alias_pkg.impl.NAME, alias_pkg.impl is realpkg.impl)
 
 # a package's modules are files on disk only where its own code lists its
 # directory (the plugins); elsewhere importlib.resources shows its data

@@ -436,6 +436,59 @@ static void test_string_rule(void **state)
     assert_false(in_graph(f, "other")); /* a bare name is no top-level import */
 }
 
+/* Two strings side by side on a line name a sub-package and a module in
+ * it (a dispatcher's table of (package, module) pairs); a sub-package's
+ * module named elsewhere, or nowhere, stays out. */
+static void test_string_pairs(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import vcs.policy\n");
+    put(f, "lib1/vcs/__init__.py", "");
+    put(f, "lib1/vcs/policy.py", "PREFS = {'allow': ('cext', 'pure')}\n"
+                                 "VERSIONS = {('cext', 'parsers'): 20, ('cext', 'osutil'): 4}\n"
+                                 "REDIRECTS = {('cffi', 'parsers'): ('pure', 'parsers')}\n"
+                                 "NAMES = ['cext', 'x',\n 'unused', 'other', 'pure']\n"
+                                 "def importmod(m, p):\n    return __import__(p, globals(), {}, [m], level=1)\n");
+    put(f, "lib1/vcs/cext/__init__.py", "");
+    put(f, "lib1/vcs/cext/parsers.py", "");
+    put(f, "lib1/vcs/cext/osutil.py", "");
+    put(f, "lib1/vcs/cext/unused.py", "");
+    put(f, "lib1/vcs/pure/__init__.py", "");
+    put(f, "lib1/vcs/pure/parsers.py", "");
+    put(f, "lib1/vcs/pure/other.py", "");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(in_graph(f, "vcs.cext.parsers"));
+    assert_true(in_graph(f, "vcs.cext.osutil"));
+    assert_true(in_graph(f, "vcs.pure.parsers"));
+    assert_false(in_graph(f, "vcs.cext.unused"));
+    assert_false(in_graph(f, "vcs.pure.other"));
+}
+
+/* A package that another bundled module serves under a second name (setuptools'
+ * _distutils_hack: distutils from setuptools._distutils): its modules come along
+ * for each module of the alias, seen before or after the hack. */
+static void test_alias(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import distutils.core\nimport setuptools\n");
+    put(f, "lib1/distutils/__init__.py", "");
+    put(f, "lib1/distutils/core.py", "");
+    put(f, "lib1/setuptools/__init__.py", "import _distutils_hack.override\nimport distutils.cmd\n");
+    put(f, "lib1/setuptools/_distutils/__init__.py", "");
+    put(f, "lib1/setuptools/_distutils/core.py", "");
+    put(f, "lib1/setuptools/_distutils/cmd.py", "");
+    put(f, "lib1/setuptools/_distutils/unused.py", "");
+    put(f, "lib1/distutils/cmd.py", "");
+    put(f, "lib1/_distutils_hack/__init__.py", "");
+    put(f, "lib1/_distutils_hack/override.py", "");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(in_graph(f, "setuptools._distutils.core"));
+    assert_true(in_graph(f, "setuptools._distutils.cmd"));
+    assert_false(in_graph(f, "setuptools._distutils.unused"));
+}
+
 /* A computed import brings what its literal prefix can reach, relative
  * prefixes included; a format string only into its own distribution. */
 static void test_prefix_rule(void **state)
@@ -464,6 +517,53 @@ static void test_prefix_rule(void **state)
     assert_true(in_graph(f, "eng.fmt.svg"));
     assert_true(in_graph(f, "eng.fmt.sub.deep")); /* the rest of a name may hold dots */
     assert_false(in_graph(f, "other.backend_x"));
+}
+
+/* A bare string naming a sibling package that holds files other than
+ * modules (Cython's Utility, read by path from Cython.Compiler.Code): that
+ * package goes to disk; a sibling package of modules only does not come. */
+static void test_data_dir(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import comp.Compiler.Code\n");
+    put(f, "lib1/comp/__init__.py", "");
+    put(f, "lib1/comp/Compiler/__init__.py", "");
+    put(f, "lib1/comp/Compiler/Code.py", "import os\n"
+                                         "U = os.path.join(os.path.dirname(os.path.dirname(__file__)), 'Utility')\n"
+                                         "X = 'Plain'\n");
+    put(f, "lib1/comp/Utility/__init__.py", "");
+    put(f, "lib1/comp/Utility/Buffer.c", "int x;\n");
+    put(f, "lib1/comp/Plain/__init__.py", "");
+    put(f, "lib1/comp/Plain/mod.py", "");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(in_graph(f, "comp.Utility"));
+    assert_true(mod(f, "comp.Utility")->disk);
+    assert_false(in_graph(f, "comp.Plain"));
+}
+
+/* A module name built by concatenation outside an import call, for a
+ * library the module imports (lib2to3's fixers named to RefactoringTool):
+ * that package's modules come along; not a package the module never imports. */
+static void test_concatenated_prefix(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import fmt\n");
+    put(f, "lib1/fmt.py", "def fix(names):\n    from refac import Tool\n"
+                          "    return Tool(['refac.fixes.fix_' + n for n in names] + ['other.x_' + n])\n");
+    put(f, "lib1/refac/__init__.py", "class Tool:\n    def __init__(self, n):\n        [__import__(x) for x in n]\n");
+    put(f, "lib1/refac/fixes/__init__.py", "");
+    put(f, "lib1/refac/fixes/fix_a.py", "");
+    put(f, "lib1/refac/fixes/fix_b.py", "");
+    put(f, "lib1/refac/fixes/util.py", "");
+    put(f, "lib1/other/__init__.py", "");
+    put(f, "lib1/other/x_1.py", "");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(in_graph(f, "refac.fixes.fix_a"));
+    assert_true(in_graph(f, "refac.fixes.fix_b"));
+    assert_false(in_graph(f, "refac.fixes.util"));
+    assert_false(in_graph(f, "other.x_1"));
 }
 
 /* A package that lists its own directory goes to disk, with every module;
@@ -834,6 +934,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_library_error_is_warning, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relative_beyond_top, setup, teardown),
         cmocka_unit_test_setup_teardown(test_string_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_string_pairs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concatenated_prefix, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alias, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefix_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selfdir_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dist_rules, setup, teardown),

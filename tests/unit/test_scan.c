@@ -1098,6 +1098,8 @@ static void test_hints(void **state)
         {"computed: relative", "import_module('.' + name, __name__)\n", "1:Py:."},
         {"computed: __name__ +", "import_module(__name__ + '.plugins.' + n)\n", "1:Py:.plugins."},
         {"computed: no package", "import_module('backend_' + n)\n", "1:S:backend_"},
+        {"concatenation anywhere", "fixers = ['lib2to3.fixes.fix_' + n for n in names]\nm = 'bad. ' + x + 'a_' + y\n",
+         "1:S:lib2to3.fixes.fix_ 1:P:lib2to3.fixes.fix_ 2:S:a_"},
         {"format string anywhere", "NAME = 'matplotlib.backends.backend_{}'\n", "1:P:matplotlib.backends.backend_"},
         {"percent format anywhere", "NAME = 'pkg.%s'\n", "1:P:pkg."},
         {"printf is no prefix", "m = '%s.%s' % (a, b)\n", ""},
