@@ -1195,6 +1195,8 @@ static int collect_metadata(struct build *b)
         DIR *dir = opendir(d->dir);
         struct dirent *de;
         const char *base = strrchr(d->dir, '/') ? strrchr(d->dir, '/') + 1 : d->dir;
+        if (!dir && util_is_file(d->dir) && add_data_file(b, d->dir, base) != 0) /* an egg-info file */
+            return -1;
         while (dir && (de = readdir(dir)) != NULL) {
             bool keep = de->d_name[0] != '.';
             for (size_t k = 0; keep && k < sizeof skip / sizeof skip[0]; k++)

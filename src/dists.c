@@ -215,7 +215,14 @@ static char *read_head(const char *path, size_t max)
     return text;
 }
 
-/* Reads one metadata directory into *d.  Returns 1 if it is one, 0 if not,
+/* "path.py", or NULL. */
+static char *with_py(const char *path)
+{
+    char *s = NULL;
+    return asprintf(&s, "%s.py", path) < 0 ? NULL : s;
+}
+
+/* Reads one metadata directory (or egg-info file) into *d.  Returns 1 if it is one, 0 if not,
  * -1 out of memory. */
 static int read_dist(const char *root, const char *base, bool egg, struct dist *d)
 {
@@ -226,12 +233,13 @@ static int read_dist(const char *root, const char *base, bool egg, struct dist *
     memset(d, 0, sizeof *d);
     if (!dir)
         return -1;
-    if (!util_is_dir(dir)) {
+    bool file = egg && util_is_file(dir); /* an egg-info file: PKG-INFO alone (distutils) */
+    if (!file && !util_is_dir(dir)) {
         free(dir);
-        return 0; /* an egg-info file (PKG-INFO alone): nothing to bundle from it */
+        return 0;
     }
     d->dir = dir;
-    path = util_join(dir, egg ? "PKG-INFO" : "METADATA");
+    path = file ? strdup(dir) : util_join(dir, egg ? "PKG-INFO" : "METADATA");
     if (!path)
         goto out;
     char norm[256] = "";
@@ -259,6 +267,23 @@ static int read_dist(const char *root, const char *base, bool egg, struct dist *
     }
     if (!(d->name = strdup(norm)))
         goto out;
+    if (file) { /* its tops: the modules named as it is (Cython, cython) */
+        char stem[256];
+        snprintf(stem, sizeof stem, "%.*s", (int)strcspn(base, "-"), base);
+        for (int lower = 0; lower < 2; lower++) {
+            char *pkg = util_join(root, stem), *init = pkg ? util_join(pkg, "__init__.py") : NULL;
+            char *mod = pkg ? with_py(pkg) : NULL;
+            if ((init && util_is_file(init)) || (mod && util_is_file(mod)))
+                strvec_push(&d->tops, stem);
+            free(pkg);
+            free(init);
+            free(mod);
+            for (char *c = stem; *c; c++)
+                *c = (char)tolower((unsigned char)*c);
+        }
+        rc = 1;
+        goto out;
+    }
     if (egg) {
         free(text);
         text = NULL;

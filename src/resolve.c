@@ -822,7 +822,7 @@ static bool scanning_imports(const struct graph *g, const char *top)
     size_t n = strlen(top);
     for (size_t k = 0; g->scanning && k < g->scanning->n; k++) {
         const struct scan_import *im = &g->scanning->imports[k];
-        if (!(im->flags & (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR)) && im->level == 0 &&
+        if (!(im->flags & SCAN_HINTS) && im->level == 0 &&
             strncmp(im->module, top, n) == 0 && (im->module[n] == '\0' || im->module[n] == '.'))
             return true;
     }
@@ -989,7 +989,7 @@ static long imported_as(struct graph *g, size_t mi, const char *x)
     for (size_t k = 0; r && k < r->n; k++) {
         const struct scan_import *im = &r->imports[k];
         long t = -1;
-        if (im->flags & (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR))
+        if (im->flags & SCAN_HINTS)
             continue;
         if (!im->names && im->level == 0 && strcmp(im->module, x) == 0) {
             t = graph_find(g, x);
@@ -1060,6 +1060,16 @@ static bool defer(struct graph *g, size_t mi, const char *target)
     strvec_push(&g->deferred, target);
     strvec_push(&g->deferred_by, m->name);
     return true;
+}
+
+/* Whether a module of name's top-level package was left out by defer(). */
+static bool deferred_top(const struct graph *g, const char *name)
+{
+    size_t n = strcspn(name, ".");
+    for (size_t k = 0; k < g->deferred.n; k++)
+        if (strncmp(g->deferred.v[k], name, n) == 0 && (g->deferred.v[k][n] == '\0' || g->deferred.v[k][n] == '.'))
+            return true;
+    return false;
 }
 
 /* The stdlib's top-level module names (sorted, listed once): the
@@ -1223,6 +1233,84 @@ static void ext_rule(struct graph *g, size_t mi)
         note(g, "%s: its C code names %zu more modules", g->mods[mi].name, c.added);
 }
 
+/* Whether the source file at path defines function name at its top level. */
+static bool defines(const char *path, const char *name)
+{
+    char *src = NULL;
+    size_t len = 0, n = strlen(name);
+    struct err e = {0};
+    bool found = false;
+    if (util_read_file(path, SOURCE_MAX, &src, &len, &e) != 0)
+        return false;
+    for (const char *p = src; p && !found; p = memchr(p, '\n', len - (size_t)(p - src)), p = p ? p + 1 : NULL)
+        found = (size_t)(src + len - p) > n + 5 && memcmp(p, "def ", 4) == 0 && memcmp(p + 4, name, n) == 0 &&
+                p[4 + n] == '(';
+    free(src);
+    return found;
+}
+
+/* The modules under package directory dir (named prefix) whose source
+ * defines function name at the top level, requested for module mi. */
+static void request_definers(struct graph *g, size_t mi, const char *dir, const char *prefix, const char *name,
+                             int depth)
+{
+    struct strvec kids = STRVEC_INIT;
+    DIR *d = depth < 8 ? opendir(dir) : NULL;
+    struct dirent *de;
+    if (!d)
+        return;
+    while ((de = readdir(d)) != NULL)
+        if (de->d_name[0] != '.' && strcmp(de->d_name, "__pycache__") != 0 && !test_name(de->d_name))
+            strvec_push(&kids, de->d_name);
+    closedir(d);
+    for (size_t k = 0; k < kids.n; k++) {
+        const char *n = kids.v[k];
+        size_t l = strlen(n);
+        char *path = util_join(dir, n), *init = path ? util_join(path, "__init__.py") : NULL, *sub = NULL;
+        bool pkg = init && util_is_file(init);
+        if (pkg && asprintf(&sub, "%s.%s", prefix, n) >= 0)
+            request_definers(g, mi, path, sub, name, depth + 1);
+        if (pkg ? sub && defines(init, name)
+                : path && l > 3 && strcmp(n + l - 3, ".py") == 0 && strcmp(n, "__init__.py") != 0 &&
+                      defines(path, name) && asprintf(&sub, "%s.%.*s", prefix, (int)(l - 3), n) >= 0) {
+            long t = graph_find(g, sub) < 0 ? request(g, sub, true, (long)mi, 0, true) : -1;
+            if (t >= 0) {
+                g->mods[t].hinted = true;
+                note(g, "%s: loads modules that define %s() by computed names: %s", g->mods[mi].name, name, sub);
+            }
+        }
+        free(path);
+        free(init);
+        free(sub);
+    }
+    strvec_release(&kids);
+}
+
+/* SCAN_PROTOCOL.  A function imports a wholly computed name and takes
+ * getattr(mod, "NAME") of what it imported: it loads plugins that define
+ * NAME (Sphinx's extensions, named in a project's conf.py, define setup).
+ * The modules of the loader's own top-level package that define NAME at
+ * their top level come along.  Cost: reading that package's sources once
+ * per NAME; what comes is what the loader can load by that protocol. */
+static void protocol_rule(struct graph *g, size_t mi, const char *name)
+{
+    char top[256], *key = NULL;
+    long ti = graph_find(g, top_of(g->mods[mi].name, top, sizeof top));
+    if (ti < 0 || g->mods[ti].kind != MOD_PACKAGE || graph_in_stdlib(g, &g->mods[mi]) ||
+        asprintf(&key, "%s:%s", top, name) < 0)
+        return;
+    if (strvec_find(&g->protocols, key) >= 0 || strvec_push_owned(&g->protocols, key) != 0) {
+        free(key);
+        return;
+    }
+    char *dir = strdup(g->mods[ti].path), *slash = dir ? strrchr(dir, '/') : NULL;
+    if (slash) {
+        *slash = '\0';
+        request_definers(g, mi, dir, top, name, 0);
+    }
+    free(dir);
+}
+
 /* Follows one import (or hint) of module mi.  Returns whether it was an
  * import statement whose module is now bundled, for the try: it sits in. */
 static bool follow_import(struct graph *g, size_t mi, const struct scan_import *im, bool keep_fallback,
@@ -1231,7 +1319,7 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
     bool optional = (im->flags & (SCAN_IN_TRY | SCAN_IN_IF | SCAN_IN_DEF | SCAN_DYNAMIC)) != 0;
     char *target = NULL;
 
-    if (im->flags & (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR)) {
+    if (im->flags & SCAN_HINTS) {
         /* library code that runs only as a script never runs in a bundle */
         if ((im->flags & SCAN_IN_SCRIPT) && !g->mods[mi].is_app)
             return false;
@@ -1241,6 +1329,8 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
             prefix_rule(g, mi, im);
         else if (im->flags & SCAN_DIST)
             dist_rule(g, mi, im);
+        else if (im->flags & SCAN_PROTOCOL)
+            protocol_rule(g, mi, im->module);
         else
             selfdir_rule(g, mi, im->module);
         return false;
@@ -1293,6 +1383,13 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
      * (aiohttp's charset_normalizer for a missing cchardet), but that of a
      * try whose import was left out here (tqdm's pandas, tried twice) */
     bool lazy = g->mods[mi].hinted || (im->flags & SCAN_IN_DEF);
+    /* nor a guarded import (try: ... except ImportError: go on without it):
+     * left out, the app would run, silently, another way than plain python
+     * (Cython's annotated HTML without pygments' colours); unless its
+     * distribution was left out already, by an import of it that is not
+     * guarded (tqdm's pandas) */
+    if ((im->flags & SCAN_GUARDED) && !g->mods[mi].hinted && !deferred_top(g, target))
+        lazy = false;
     if (lazy && !(im->fallback_of && keep_fallback) && defer(g, mi, target)) {
         *deferred = true;
         free(target);
@@ -1383,7 +1480,7 @@ static int process(struct graph *g, size_t mi, struct err *err)
     g->scanning = &r; /* for selfdir_rule's imported_as */
     for (size_t k = 0; k < r.n; k++) {
         const struct scan_import *im = &r.imports[k];
-        bool hint = (im->flags & (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR)) != 0;
+        bool hint = (im->flags & SCAN_HINTS) != 0;
         bool fb = failed && left_out && im->fallback_of > 0 && im->fallback_of <= ntry, deferred = false;
         if (!hint && fb && !failed[im->fallback_of])
             continue;
@@ -1692,6 +1789,7 @@ void graph_release(struct graph *g)
     }
     dists_release(&g->dists);
     strvec_release(&g->groups);
+    strvec_release(&g->protocols);
     strvec_release(&g->deferred);
     strvec_release(&g->deferred_by);
     strvec_release(&g->notes);

@@ -94,7 +94,7 @@ struct block {
 
 /* What a function body (or the module's top level) mentions, for
  * SCAN_SELFDIR: its own location, and a call that lists a directory. */
-enum { SEEN_ANCHOR = 1, SEEN_LISTING = 2, SEEN_NAMED = 4 };
+enum { SEEN_ANCHOR = 1, SEEN_LISTING = 2, SEEN_NAMED = 4, SEEN_ANYIMPORT = 8 };
 
 struct parser {
     struct lexer lx;
@@ -124,6 +124,7 @@ struct parser {
     const char *call_at[MAX_NEST + 1]; /* the name called by each open '(' (or NULL) */
     size_t call_len[MAX_NEST + 1];
     int selfdir_done;  /* SCAN_SELFDIR was yielded */
+    int getattr_state; /* tokens of "getattr ( name , 'NAME'" matched */
 
     int next_try;      /* try: headers seen */
     int try_id, fallback_of;          /* of the statement being read (struct block) */
@@ -959,6 +960,27 @@ static int call_done(struct parser *p)
     return add_import(p, s, n, 0, p->call_line, p->flags | SCAN_DIST, 0);
 }
 
+/* SCAN_PROTOCOL: getattr(mod, "NAME") in a function that imported a wholly
+ * computed name before: the plugins it loads define NAME. */
+static int watch_getattr(struct parser *p, const struct tok *t)
+{
+    int st = p->getattr_state;
+    p->getattr_state = 0;
+    if (name_is(t, "getattr"))
+        p->getattr_state = 1;
+    else if (st == 1 && is_op(t, '('))
+        p->getattr_state = 2;
+    else if (st == 2 && t->kind == T_NAME)
+        p->getattr_state = 3;
+    else if (st == 3 && is_op(t, ','))
+        p->getattr_state = 4;
+    else if (st == 4 && t->kind == T_STRING && !t->bytes && t->n > 0 && t->n < 100 && IS_ID_START(t->s[0]) &&
+             dotted_head(t->s, t->n) == t->n && !memchr(t->s, '.', t->n) &&
+             (p->blocks[p->blocks[p->nblocks - 1].defidx].seen & SEEN_ANYIMPORT))
+        return add_import(p, t->s, t->n, 0, t->line, p->flags | SCAN_PROTOCOL, 0);
+    return 0;
+}
+
 /* Watches every token: strings, directory listings, and calls with literal
  * arguments (a name, '(', plain strings separated by ',', then ')').  Runs
  * beside the statement parser because these can sit anywhere in an
@@ -978,6 +1000,8 @@ static int watch(struct parser *p)
         add_prefix(p, p->prev.s, p->prev.n, p->prev.line, p->flags) < 0)
         return -1;
     if (watch_selfdir(p, t) < 0)
+        return -1;
+    if (watch_getattr(p, t) < 0)
         return -1;
     if (p->call_state == 0 && t->kind != T_NAME)
         return 0;
@@ -1012,6 +1036,8 @@ static int watch(struct parser *p)
             p->call_state = 4; /* import_module(__name__ + ".plugins." + x) */
             return 0;
         }
+        if (p->call == CALL_IMPORT && p->nargs == 0 && t->kind == T_NAME) /* import_module(name) */
+            p->blocks[p->blocks[p->nblocks - 1].defidx].seen |= SEEN_ANYIMPORT;
         break;
     case 3:
         if (is_op(t, ',') && p->call == CALL_ENTRY && p->nargs < 3) {
@@ -1306,6 +1332,11 @@ static int parse_header(struct parser *p, unsigned flag)
         /* except ImportError: / except (ImportError, ...): a fallback import */
         if (is_except && (name_is(t, "ImportError") || name_is(t, "ModuleNotFoundError")))
             fallback_of = top->last_try;
+        if (is_except && top->last_try &&
+            (name_is(t, "ImportError") || name_is(t, "ModuleNotFoundError") || name_is(t, "Exception")))
+            /* the body's imports, nested tries' included: ids grow in source order */
+            for (size_t k = p->res.n; k-- > 0 && p->res.imports[k].try_id >= top->last_try;)
+                p->res.imports[k].flags |= SCAN_GUARDED;
         if (is_if && ntoks <= 5) {
             /* tokens 1..4 after "if", then the ':' */
             /* if TYPE_CHECKING: / if typing.TYPE_CHECKING: never runs */

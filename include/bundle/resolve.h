@@ -75,6 +75,7 @@ struct graph {
     struct strvec notes;  /* what the import rules added, one line each, for -v (owned) */
     struct strvec stdlib_tops; /* the stdlib's top-level names, sorted (owned) */
     const struct scan_result *scanning; /* the scan of the module being processed */
+    struct strvec protocols;  /* "top:NAME" of each protocol_rule done */
     bool stdlib_listed;   /* stdlib_tops is filled */
 };
 

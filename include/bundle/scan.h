@@ -52,7 +52,17 @@ enum {
                                function, or __path__[0]); module "", once per module;
                                or module X for an "X.__path__" listed so (a package
                                the module imported as X), once per module */
+    SCAN_GUARDED = 1u << 12, /* an import in the body of a try: whose handlers catch
+                               ImportError (or ModuleNotFoundError, or Exception): the
+                               code goes on, in another way, without the module */
+    SCAN_PROTOCOL = 1u << 11,/* module "NAME" of getattr(m, "NAME") in a function that
+                               imports a wholly computed name (import_module(name)):
+                               a loader of plugins that define NAME (Sphinx's
+                               extensions define setup) */
 };
+
+/* The bits that make a scan_import a hint, not an import statement. */
+#define SCAN_HINTS (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR | SCAN_PROTOCOL)
 
 struct scan_import {
     char *module;   /* dotted name; "" for "from . import x" (owned) */

@@ -14,8 +14,8 @@
 #include "bundle/scan.h"
 #include "fuzz_util.h"
 
-#define CONTEXT_FLAGS (SCAN_IN_TRY | SCAN_IN_IF | SCAN_IN_DEF | SCAN_IN_CLASS | SCAN_IN_SCRIPT | SCAN_IN_MAIN)
-#define HINT_FLAGS (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR)
+#define CONTEXT_FLAGS (SCAN_IN_TRY | SCAN_IN_IF | SCAN_IN_DEF | SCAN_IN_CLASS | SCAN_IN_SCRIPT | SCAN_IN_MAIN | SCAN_GUARDED)
+#define HINT_FLAGS SCAN_HINTS
 #define KNOWN_FLAGS (CONTEXT_FLAGS | SCAN_DYNAMIC | HINT_FLAGS)
 
 static bool identifier(const char *s);
@@ -37,7 +37,8 @@ static void check_hint(const struct scan_import *imp)
         FUZZ_CHECK(imp->flags & SCAN_DYNAMIC);
         kind = SCAN_PREFIX;
     }
-    FUZZ_CHECK(kind == SCAN_STRING || kind == SCAN_PREFIX || kind == SCAN_DIST || kind == SCAN_SELFDIR);
+    FUZZ_CHECK(kind == SCAN_STRING || kind == SCAN_PREFIX || kind == SCAN_DIST || kind == SCAN_SELFDIR ||
+               kind == SCAN_PROTOCOL);
     FUZZ_CHECK(imp->nnames == 0 || (kind == SCAN_DIST && imp->nnames == 2));
     switch (kind) {
     case SCAN_STRING:
@@ -49,6 +50,9 @@ static void check_hint(const struct scan_import *imp)
         break;
     case SCAN_DIST:
         FUZZ_CHECK(imp->level == 0 && imp->module[0] && strlen(imp->module) <= 200);
+        break;
+    case SCAN_PROTOCOL: /* a function's name */
+        FUZZ_CHECK(imp->level == 0 && identifier(imp->module) && strlen(imp->module) < 100);
         break;
     default: /* "" for its own package, or the name it imported one as */
         FUZZ_CHECK(imp->level == 0 && (imp->module[0] == '\0' || identifier(imp->module)));

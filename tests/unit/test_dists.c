@@ -128,6 +128,11 @@ static void test_load(void **state)
     put("junk.dist-info", "a file, not a directory");
     put("a-9.dist-info/METADATA", "Name: a-pkg\n"); /* a second a-pkg: the first wins */
     put("huge-1.dist-info/METADATA", "Name: huge\n");
+    /* a distutils egg-info file: its tops are the modules named like it */
+    put("Comp-0.29.egg-info", "Metadata-Version: 1.1\nName: Comp\nVersion: 0.29\n");
+    put("Comp/__init__.py", "");
+    put("comp.py", "");
+    put("Lone-1.egg-info", "Name: Lone\n");
     const char *roots[] = {root, "/nonexistent"};
     assert_int_equal(dists_load(&d, roots, 2, &err), 0);
     struct dist *a = dists_by_name(&d, "a_pkg"), *b = dists_by_name(&d, "B"), *c = dists_by_name(&d, "c");
@@ -143,6 +148,13 @@ static void test_load(void **state)
     assert_true(dists_requires(&d, a, c));  /* through b */
     assert_false(dists_requires(&d, c, a));
     assert_false(dists_requires(&d, b, dists_by_name(&d, "huge")));
+    struct dist *comp = dists_by_name(&d, "comp"), *lone = dists_by_name(&d, "lone");
+    assert_non_null(comp);
+    assert_non_null(lone);
+    assert_ptr_equal(dists_by_top(&d, "Comp"), comp);
+    assert_ptr_equal(dists_by_top(&d, "comp"), comp);
+    assert_int_equal(lone->tops.n, 0);
+    assert_null(dists_by_name(&d, "junk"));
     dists_release(&d);
     nftw(root, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }

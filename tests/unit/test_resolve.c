@@ -542,6 +542,32 @@ static void test_data_dir(void **state)
     assert_false(in_graph(f, "comp.Plain"));
 }
 
+/* A loader of wholly computed names that takes getattr(mod, "setup"):
+ * the modules and packages of its top-level package that define setup()
+ * come along; others, and tests, do not. */
+static void test_protocol(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import doc.registry\n");
+    put(f, "lib1/doc/__init__.py", "");
+    put(f, "lib1/doc/registry.py", "from importlib import import_module\n"
+                                   "def load(app, name):\n    mod = import_module(name)\n"
+                                   "    getattr(mod, 'setup')(app)\n");
+    put(f, "lib1/doc/ext/__init__.py", "");
+    put(f, "lib1/doc/ext/todo.py", "import os\n\ndef setup(app):\n    pass\n");
+    put(f, "lib1/doc/ext/napoleon/__init__.py", "def setup(app):\n    pass\n");
+    put(f, "lib1/doc/ext/napoleon/docstring.py", "");
+    put(f, "lib1/doc/ext/helper.py", "def util():\n    def setup(app):\n        pass\n");
+    put(f, "lib1/doc/tests/test_x.py", "def setup(app):\n    pass\n");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(in_graph(f, "doc.ext.todo"));
+    assert_true(in_graph(f, "doc.ext.napoleon"));
+    assert_false(in_graph(f, "doc.ext.napoleon.docstring"));
+    assert_false(in_graph(f, "doc.ext.helper"));
+    assert_false(in_graph(f, "doc.tests.test_x"));
+}
+
 /* A module name built by concatenation outside an import call, for a
  * library the module imports (lib2to3's fixers named to RefactoringTool):
  * that package's modules come along; not a package the module never imports. */
@@ -633,7 +659,13 @@ static void test_deferral(void **state)
                                   "def pandas_support():\n    import frames\n"
                                   "    try:\n        from frames import Panel\n"
                                   "    except ImportError:\n        from frames.old import Panel\n"
-                                  "def needed():\n    import dep\n");
+                                  "def needed():\n    import dep\n"
+                                  "def html(code):\n    try:\n        from hilite import fmt\n"
+                                  "    except ImportError:\n        return code\n");
+    put(f, "lib1/hilite/__init__.py", "");
+    put(f, "lib1/hilite/fmt.py", "");
+    put(f, "lib1/hilite-1.dist-info/METADATA", "Name: hilite\n");
+    put(f, "lib1/hilite-1.dist-info/top_level.txt", "hilite\n");
     put(f, "lib1/tq-1.dist-info/METADATA", "Name: tq\nRequires-Dist: dep\nRequires-Dist: frames ; extra == 'pd'\n\n");
     put(f, "lib1/tq-1.dist-info/top_level.txt", "tq\n");
     put(f, "lib1/frames/__init__.py", "");
@@ -656,6 +688,8 @@ static void test_deferral(void **state)
     assert_true(in_graph(f, "dep"));
     assert_true(in_graph(f, "colors")); /* picked at import time, where it is installed */
     assert_true(in_graph(f, "frames2")); /* bar has no metadata: nothing to go on */
+    /* guarded: the code would go on without it, silently otherwise than plain python */
+    assert_true(in_graph(f, "hilite.fmt"));
 }
 
 /* An extension module compiled from the .py beside it (mypyc, Cython):
@@ -937,6 +971,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_string_pairs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concatenated_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_dir, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_protocol, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alias, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefix_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selfdir_rule, setup, teardown),

@@ -143,7 +143,7 @@ struct scan_run {
 
 /* Scans src[0..len) from an exact-size copy; checks the result is empty on
  * failure and, with the allocator hooks, that release frees everything. */
-#define HINTS (SCAN_STRING | SCAN_PREFIX | SCAN_DIST | SCAN_SELFDIR)
+#define HINTS SCAN_HINTS
 
 /* Leaves only the import statements and import calls of a result: the
  * tables below are about those; the hints have tables of their own. */
@@ -235,11 +235,11 @@ static void render(const struct scan_result *res, char *buf, size_t size)
             append(buf, size, &len, ")");
         }
         if (imp->flags) {
-            snprintf(tmp, sizeof tmp, "{%s%s%s%s%s%s%s}",
+            snprintf(tmp, sizeof tmp, "{%s%s%s%s%s%s%s%s}",
                      imp->flags & SCAN_IN_TRY ? "t" : "", imp->flags & SCAN_IN_IF ? "i" : "",
                      imp->flags & SCAN_IN_DEF ? "d" : "", imp->flags & SCAN_IN_CLASS ? "c" : "",
                      imp->flags & SCAN_DYNAMIC ? "y" : "", imp->flags & SCAN_IN_SCRIPT ? "s" : "",
-                     imp->flags & SCAN_IN_MAIN ? "m" : "");
+                     imp->flags & SCAN_IN_MAIN ? "m" : "", imp->flags & SCAN_GUARDED ? "g" : "");
             append(buf, size, &len, tmp);
         }
     }
@@ -539,7 +539,11 @@ static const struct ok_case flag_cases[] = {
     {"try family",
      "try:\n    import a\nexcept ImportError:\n    import b\nelse:\n    import c\n"
      "finally:\n    import d\nimport e\n",
-     "2:a{t} 4:b{t} 6:c{t} 8:d{t} 9:e"},
+     "2:a{tg} 4:b{t} 6:c{t} 8:d{t} 9:e"},
+    {"guarded: nested tries, not another exception",
+     "try:\n    try:\n        import a\n    except KeyError:\n        import b\nexcept Exception:\n    pass\n"
+     "try:\n    import c\nexcept OSError:\n    pass\n",
+     "3:a{tg} 5:b{tg} 9:c{t}"},
     {"except star", "try:\n    pass\nexcept* E:\n    import a\n", "4:a{t}"},
     {"if family", "if x:\n    import a\nelif y:\n    import b\nelse:\n    import c\nimport d\n",
      "2:a{i} 4:b{i} 6:c{i} 7:d"},
@@ -566,7 +570,7 @@ static const struct ok_case flag_cases[] = {
      "try:\n    pass\nexcept E:\n    if x:\n        pass\n    else:\n        import a\n",
      "7:a{ti}"},
     {"one-line if", "if x: import y\nimport z\n", "1:y{i} 2:z"},
-    {"one-line try", "try: import a\nexcept ImportError: import b\n", "1:a{t} 2:b{t}"},
+    {"one-line try", "try: import a\nexcept ImportError: import b\n", "1:a{tg} 2:b{t}"},
     {"one-line class", "class A: import a\n", "1:a{c}"},
     {"one-line def, two statements", "def f(): import a; import b\nimport c\n",
      "1:a{d} 1:b{d} 2:c"},
@@ -624,7 +628,7 @@ static const struct ok_case dynamic_cases[] = {
     {"two in a line", "__import__('a'), __import__('b')\n", "1:a{y} 1:b{y}"},
     {"in try", "try:\n    m = __import__('a')\nexcept ImportError:\n    "
                "m = importlib.import_module('b')\n",
-     "2:a{ty} 4:b{ty}"},
+     "2:a{tyg} 4:b{ty}"},
     {"in header", "if __import__('a'):\n    pass\n", "1:a{y}"},
     {"in one-line def", "def f(): return import_module('x')\n", "1:x{dy}"},
     {"in f-string field", "x = f'{__import__(\"os\").sep}'\n", "1:os{y}"},
@@ -981,7 +985,7 @@ static void check_any(const char *buf, size_t len)
         assert_non_null(imp->module);
         assert_true(imp->level >= 0);
         assert_true(imp->line >= 1 && imp->line <= lines);
-        assert_true((imp->flags & ~31u) == 0);
+        assert_true((imp->flags & ~(31u | SCAN_IN_SCRIPT | SCAN_IN_MAIN | SCAN_GUARDED)) == 0);
         assert_true(imp->names == NULL ? imp->nnames == 0 : imp->nnames > 0);
         if (imp->level == 0 && !(imp->flags & SCAN_DYNAMIC))
             assert_true(imp->module[0] != '\0');
@@ -1055,7 +1059,7 @@ static const char sample[] =
  * sample must give exactly this. */
 /* The hints (scan.h), one per entry: "LINE:KIND:MODULE", KIND S string,
  * P prefix (dots for the level; y: in an import call), D distribution
- * (with its names), F self-listing. */
+ * (with its names), R a plugin protocol, F self-listing. */
 static void render_hints(const struct scan_result *res, char *buf, size_t size)
 {
     size_t len = 0;
@@ -1067,7 +1071,11 @@ static void render_hints(const struct scan_result *res, char *buf, size_t size)
         if (!(f & HINTS))
             continue;
         snprintf(tmp, sizeof tmp, "%s%d:%s:", len ? " " : "", imp->line,
-                 f & SCAN_STRING ? "S" : f & SCAN_PREFIX ? (f & SCAN_DYNAMIC ? "Py" : "P") : f & SCAN_DIST ? "D" : "F");
+                 f & SCAN_STRING     ? "S"
+                 : f & SCAN_PREFIX   ? (f & SCAN_DYNAMIC ? "Py" : "P")
+                 : f & SCAN_DIST     ? "D"
+                 : f & SCAN_PROTOCOL ? "R"
+                                     : "F");
         append(buf, size, &len, tmp);
         for (int k = 0; k < imp->level && k < 8; k++)
             append(buf, size, &len, ".");
@@ -1098,6 +1106,11 @@ static void test_hints(void **state)
         {"computed: relative", "import_module('.' + name, __name__)\n", "1:Py:."},
         {"computed: __name__ +", "import_module(__name__ + '.plugins.' + n)\n", "1:Py:.plugins."},
         {"computed: no package", "import_module('backend_' + n)\n", "1:S:backend_"},
+        {"plugin protocol", "def load(name):\n    mod = import_module(name)\n    return getattr(mod, 'setup', None)\n"
+                            "def other(m):\n    return getattr(m, 'version')\n",
+         "3:S:setup 3:R:setup 5:S:version"},
+        {"protocol needs a computed import first", "def f(m):\n    x = getattr(m, 'setup')\n    import_module('a.b')\n",
+         "2:S:setup 3:S:a.b"},
         {"concatenation anywhere", "fixers = ['lib2to3.fixes.fix_' + n for n in names]\nm = 'bad. ' + x + 'a_' + y\n",
          "1:S:lib2to3.fixes.fix_ 1:P:lib2to3.fixes.fix_ 2:S:a_"},
         {"format string anywhere", "NAME = 'matplotlib.backends.backend_{}'\n", "1:P:matplotlib.backends.backend_"},
@@ -1185,7 +1198,7 @@ static void test_truncations(void **state)
     (void)state;
 
     check_ok_len("full sample", sample, len,
-                 "3:__future__(annotations) 4:os 4:sys 5:.pkg.sub(a,c,d) 8:json{t} 17:re{idc} "
+                 "3:__future__(annotations) 4:os 4:sys 5:.pkg.sub(a,c,d) 8:json{tg} 17:re{idc} "
                  "17:.(y){idc} 18:xml.dom{dcy} 21:email{idy} 24:..up(*){i} 33:lib{i}");
     for (n = 0; n <= len; n++)
         check_any(sample, n);
