@@ -157,6 +157,57 @@ int dists_parse_requires(const char *text, bool egg_requires_txt, struct strvec 
     return rc;
 }
 
+/* Whether an extra's name says it is for developing the package (tests,
+ * docs, linting, building), not a feature of it at run time. */
+static bool dev_extra(const char *name)
+{
+    static const char *const dev[] = {"dev", "doc", "test", "lint", "typ", "check", "build", "release",
+                                      "bench", "format", "style", "cov", "mypy", "pre-commit", "qa", "all"};
+    for (size_t i = 0; i < sizeof dev / sizeof dev[0]; i++)
+        if (strncasecmp(name, dev[i], strlen(dev[i])) == 0)
+            return true;
+    return false;
+}
+
+int dists_parse_extras(const char *text, bool egg_requires_txt, struct strvec *out)
+{
+    char *copy = strdup(text ? text : ""), *rest = copy;
+    bool feature = false;
+    int rc = 0;
+
+    if (!copy)
+        return -1;
+    for (char *l = strsep(&rest, "\n"); l && rc == 0; l = strsep(&rest, "\n")) {
+        char *s = trim(l), name[128] = "", norm[256];
+        if (egg_requires_txt) {
+            if (*s == '[') { /* "[extra]" or "[extra:marker]"; "[:marker]" is no extra */
+                snprintf(name, sizeof name, "%.*s", (int)strcspn(s + 1, ":]"), s + 1);
+                feature = name[0] && !dev_extra(name);
+            } else if (*s && *s != '#' && feature) {
+                dists_normalize(s, norm, sizeof norm);
+                if (norm[0] && strvec_find(out, norm) < 0)
+                    rc = strvec_push(out, norm);
+            }
+            continue;
+        }
+        if (!*s)
+            break; /* the headers end at the first blank line */
+        const char *semi, *ex;
+        if (strncasecmp(s, "Requires-Dist:", 14) != 0 || !(semi = strchr(s, ';')) || !(ex = strstr(semi, "extra")))
+            continue;
+        ex += strspn(ex + 5, " =") + 5;
+        if (*ex == '"' || *ex == '\'')
+            snprintf(name, sizeof name, "%.*s", (int)strcspn(ex + 1, "\"'"), ex + 1);
+        if (!name[0] || dev_extra(name))
+            continue;
+        dists_normalize(trim(s + 14), norm, sizeof norm);
+        if (norm[0] && strvec_find(out, norm) < 0)
+            rc = strvec_push(out, norm);
+    }
+    free(copy);
+    return rc;
+}
+
 /* The top-level module names a distribution installs. */
 static int read_tops(const char *dir, struct strvec *out)
 {
@@ -257,7 +308,8 @@ static int read_dist(const char *root, const char *base, bool egg, struct dist *
                 break;
             }
         }
-        if (!egg && dists_parse_requires(text, false, &d->requires) != 0)
+        if (!egg && (dists_parse_requires(text, false, &d->requires) != 0 ||
+                     dists_parse_extras(text, false, &d->extras) != 0))
             goto out;
     }
     if (!norm[0]) { /* "name-1.0.dist-info": the name is before the first '-' */
@@ -291,7 +343,7 @@ static int read_dist(const char *root, const char *base, bool egg, struct dist *
         if (!(path = util_join(dir, "requires.txt")))
             goto out;
         if (util_read_file(path, META_MAX, &text, NULL, &e) == 0 &&
-            dists_parse_requires(text, true, &d->requires) != 0)
+            (dists_parse_requires(text, true, &d->requires) != 0 || dists_parse_extras(text, true, &d->extras) != 0))
             goto out;
     }
     free(text);
@@ -317,6 +369,7 @@ static void dist_free(struct dist *d)
     free(d->dir);
     strvec_release(&d->tops);
     strvec_release(&d->requires);
+    strvec_release(&d->extras);
     dists_eps_free(d->eps, d->neps);
     memset(d, 0, sizeof *d);
 }

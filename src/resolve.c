@@ -1054,7 +1054,9 @@ static bool defer(struct graph *g, size_t mi, const char *target)
     if (!graph_in_stdlib(g, m)) {
         /* (Debian's stripped requirements come from dpkg: dists.c) */
         dm = dists_by_top(&g->dists, mtop);
-        if (!dm || dm == dt || dists_requires(&g->dists, dm, dt))
+        /* a feature extra's requirement (networkx's numpy, of "default") is
+         * what the package imports to offer that feature */
+        if (!dm || dm == dt || dists_requires(&g->dists, dm, dt) || strvec_find(&dm->extras, dt->name) >= 0)
             return false;
     }
     strvec_push(&g->deferred, target);

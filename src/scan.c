@@ -125,6 +125,8 @@ struct parser {
     size_t call_len[MAX_NEST + 1];
     int selfdir_done;  /* SCAN_SELFDIR was yielded */
     int getattr_state; /* tokens of "getattr ( name , 'NAME'" matched */
+    unsigned char *sniff; /* by try id: its body calls isinstance/issubclass (owned) */
+    size_t sniffcap;
 
     int next_try;      /* try: headers seen */
     int try_id, fallback_of;          /* of the statement being read (struct block) */
@@ -960,6 +962,18 @@ static int call_done(struct parser *p)
     return add_import(p, s, n, 0, p->call_line, p->flags | SCAN_DIST, 0);
 }
 
+/* Whether the body of try id (its nested tries' included) tests types
+ * (isinstance, issubclass, hasattr): an import there that may fail tells whether
+ * the data can be of that library's type at all (networkx's "try: import
+ * pandas; if isinstance(data, pd.DataFrame)"): not the app's feature. */
+static int sniffing(const struct parser *p, int id)
+{
+    for (size_t k = (size_t)id; k < p->sniffcap && k <= (size_t)p->next_try; k++)
+        if (p->sniff[k])
+            return 1;
+    return 0;
+}
+
 /* SCAN_PROTOCOL: getattr(mod, "NAME") in a function that imported a wholly
  * computed name before: the plugins it loads define NAME. */
 static int watch_getattr(struct parser *p, const struct tok *t)
@@ -1003,6 +1017,18 @@ static int watch(struct parser *p)
         return -1;
     if (watch_getattr(p, t) < 0)
         return -1;
+    if (p->try_id > 0 && (name_is(t, "isinstance") || name_is(t, "issubclass") || name_is(t, "hasattr"))) {
+        if ((size_t)p->try_id >= p->sniffcap) {
+            size_t cap = ((size_t)p->try_id + 1) * 2;
+            unsigned char *v = realloc(p->sniff, cap);
+            if (!v)
+                return err_set(p->lx.err, ENOMEM, "out of memory");
+            memset(v + p->sniffcap, 0, cap - p->sniffcap);
+            p->sniff = v;
+            p->sniffcap = cap;
+        }
+        p->sniff[p->try_id] = 1;
+    }
     if (p->call_state == 0 && t->kind != T_NAME)
         return 0;
     switch (p->call_state) {
@@ -1332,7 +1358,7 @@ static int parse_header(struct parser *p, unsigned flag)
         /* except ImportError: / except (ImportError, ...): a fallback import */
         if (is_except && (name_is(t, "ImportError") || name_is(t, "ModuleNotFoundError")))
             fallback_of = top->last_try;
-        if (is_except && top->last_try &&
+        if (is_except && top->last_try && !sniffing(p, top->last_try) &&
             (name_is(t, "ImportError") || name_is(t, "ModuleNotFoundError") || name_is(t, "Exception")))
             /* the body's imports, nested tries' included: ids grow in source order */
             for (size_t k = p->res.n; k-- > 0 && p->res.imports[k].try_id >= top->last_try;)
@@ -1509,6 +1535,7 @@ int scan_source(const char *buf, size_t len, struct scan_result *out,
     names_clear(p);
     free(p->names);
     free(p->sb);
+    free(p->sniff);
     if (rc == 0) {
         *out = p->res;
     } else {

@@ -34,6 +34,9 @@ struct dist {
     char *dir;             /* the metadata directory (owned) */
     struct strvec tops;    /* top-level module names it installs */
     struct strvec requires;/* normalized names it requires, extras left out */
+    struct strvec extras;  /* normalized names its feature extras require ("default",
+                              not "test", "doc", "dev"...): what it may import to
+                              offer a feature */
     struct dist_ep *eps;   /* its entry points (owned, neps) */
     size_t neps;
     bool wanted;           /* resolver: its metadata must be bundled */
@@ -79,6 +82,11 @@ void dists_eps_free(struct dist_ep *eps, size_t n);
  * (egg-info) text, adding the required names without extras to out.
  * Returns 0 or -1 (out of memory).  Exposed for tests. */
 int dists_parse_requires(const char *text, bool egg_requires_txt, struct strvec *out);
+
+/* The requirements of text's feature extras (not those whose name says
+ * tests, docs, development, linting, typing or building), normalized and
+ * appended to out once each.  Returns 0, or -1 out of memory. */
+int dists_parse_extras(const char *text, bool egg_requires_txt, struct strvec *out);
 
 void dists_release(struct dists *d);
 

@@ -91,6 +91,34 @@ static void test_requires(void **state)
     strvec_release(&v);
 }
 
+/* Feature extras' requirements; not those of tests, docs, development. */
+static void test_extras(void **state)
+{
+    struct strvec v = STRVEC_INIT;
+    (void)state;
+    assert_int_equal(dists_parse_extras("Name: x\nRequires-Dist: idna\nRequires-Dist: pandas ; extra == 'pd'\n"
+                                        "Requires-Dist: pytest ; extra == \"test\"\n"
+                                        "Requires-Dist: Sphinx>=5 ; extra == \"docs\"\n"
+                                        "Requires-Dist: numpy ; python_version>'3' and extra=='default'\n"
+                                        "Requires-Dist: broken ; extra ==\n\nRequires-Dist: body ; extra == 'x'\n",
+                                        false, &v),
+                     0);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.v[0], "pandas");
+    assert_string_equal(v.v[1], "numpy");
+    strvec_release(&v);
+    assert_int_equal(dists_parse_extras("six\n[default]\nnumpy>=1.19\nSciPy\n[developer]\nmypy\n[doc]\nsphinx\n"
+                                        "[extra:python_version < \"4\"]\nlxml\n[:python_version < \"3.8\"]\nold\n"
+                                        "[test]\npytest\n[",
+                                        true, &v),
+                     0);
+    assert_int_equal(v.n, 3);
+    assert_string_equal(v.v[0], "numpy");
+    assert_string_equal(v.v[1], "scipy");
+    assert_string_equal(v.v[2], "lxml");
+    strvec_release(&v);
+}
+
 static char root[] = "/tmp/test_dists.XXXXXX";
 
 static void put(const char *rel, const char *text)
@@ -165,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_normalize),
         cmocka_unit_test(test_entry_points),
         cmocka_unit_test(test_requires),
+        cmocka_unit_test(test_extras),
         cmocka_unit_test(test_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
