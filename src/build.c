@@ -1349,7 +1349,8 @@ static void report_missing(struct build *b)
     for (size_t i = 0; i < b->graph.n; i++) {
         const struct module *m = &b->graph.mods[i];
         if (m->kind != MOD_MISSING) {
-            say(b, 3, "module %s (imported by %s, line %d)", m->name, m->importer ? m->importer : "-", m->line);
+            say(b, 3, "module %s (imported by %s, line %d%s)", m->name, m->importer ? m->importer : "-", m->line,
+                m->errpath ? "; on an error path" : "");
             continue;
         }
         if (!m->optional)

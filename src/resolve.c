@@ -1313,6 +1313,39 @@ static void protocol_rule(struct graph *g, size_t mi, const char *name)
     free(dir);
 }
 
+/* Module i (and what it brought off an error path) is followed again. */
+static void redo(struct graph *g, size_t i)
+{
+    if (g->nredo == g->credo) {
+        size_t cap = g->credo ? g->credo * 2 : 16;
+        size_t *v = realloc(g->redo, cap * sizeof *v);
+        if (!v)
+            return;
+        g->redo = v;
+        g->credo = cap;
+    }
+    g->redo[g->nredo++] = i;
+}
+
+/* Module t, just imported by mi (on an error path or not; it is new if its
+ * index is before or later): an error path's new modules of the same
+ * package are on it too; one that an import off any error path reaches is
+ * not, and is followed again. */
+static void on_path(struct graph *g, size_t mi, long t, size_t before, bool errpath)
+{
+    char ttop[256], mtop[256];
+    if (t < 0)
+        return;
+    if (errpath && (size_t)t >= before &&
+        strcmp(top_of(g->mods[t].name, ttop, sizeof ttop), top_of(g->mods[mi].name, mtop, sizeof mtop)) == 0) {
+        g->mods[t].errpath = true;
+    } else if (!errpath && g->mods[t].errpath) {
+        g->mods[t].errpath = false;
+        if (g->mods[t].processed)
+            redo(g, (size_t)t);
+    }
+}
+
 /* Follows one import (or hint) of module mi.  Returns whether it was an
  * import statement whose module is now bundled, for the try: it sits in. */
 static bool follow_import(struct graph *g, size_t mi, const struct scan_import *im, bool keep_fallback,
@@ -1384,13 +1417,14 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
      * brought; not the fallback of a try: that failed for want of a module
      * (aiohttp's charset_normalizer for a missing cchardet), but that of a
      * try whose import was left out here (tqdm's pandas, tried twice) */
-    bool lazy = g->mods[mi].hinted || (im->flags & SCAN_IN_DEF);
+    bool errpath = (im->flags & SCAN_IN_EXCEPT) || g->mods[mi].errpath;
+    bool lazy = g->mods[mi].hinted || (im->flags & SCAN_IN_DEF) || errpath;
     /* nor a guarded import (try: ... except ImportError: go on without it):
      * left out, the app would run, silently, another way than plain python
      * (Cython's annotated HTML without pygments' colours); unless its
      * distribution was left out already, by an import of it that is not
      * guarded (tqdm's pandas) */
-    if ((im->flags & SCAN_GUARDED) && !g->mods[mi].hinted && !deferred_top(g, target))
+    if ((im->flags & SCAN_GUARDED) && !g->mods[mi].hinted && !errpath && !deferred_top(g, target))
         lazy = false;
     if (lazy && !(im->fallback_of && keep_fallback) && defer(g, mi, target)) {
         *deferred = true;
@@ -1398,12 +1432,14 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
         return false;
     }
     bool eager = !(im->flags & (SCAN_IN_DEF | SCAN_IN_SCRIPT | SCAN_DYNAMIC));
+    size_t before = g->n;
     long t = request(g, target, optional, (long)mi, im->line, (im->flags & SCAN_DYNAMIC) != 0);
     /* imported after all; what it imports in turn is no rule's guess.  (A
      * module reached only from inside functions is not speculative: console
      * entry points import the whole app that way, httpie's main.) */
     if (t >= 0)
         g->mods[t].by_string = g->mods[t].hinted = false;
+    on_path(g, mi, t, before, errpath);
     if (eager)
         add_eager(g, mi, t);
     if (t >= 0 && im->names && is_package(&g->mods[t])) {
@@ -1413,7 +1449,9 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
                 continue;
             if (asprintf(&sub, "%s.%s", target, im->names[k]) < 0)
                 continue;
+            size_t before_sub = g->n;
             long st = request(g, sub, optional, (long)mi, im->line, true);
+            on_path(g, mi, st, before_sub, errpath);
             if (eager)
                 add_eager(g, mi, st);
             free(sub);
@@ -1433,6 +1471,7 @@ static int process(struct graph *g, size_t mi, struct err *err)
 
     const char *path = g->mods[mi].path;
     char *twin = NULL;
+    g->mods[mi].processed = true;
     if (g->mods[mi].kind == MOD_EXTENSION && !g->mods[mi].excluded) {
         ext_rule(g, mi);
         /* compiled from the .py beside it (mypyc, Cython's pure-Python
@@ -1539,12 +1578,17 @@ static void apply_hooks(struct graph *g, size_t i)
 
 static int walk(struct graph *g, size_t from, struct err *err)
 {
-    for (size_t i = from; i < g->n; i++) {
-        if (process(g, i, err) != 0)
+    for (size_t i = from;;) {
+        for (; i < g->n; i++) {
+            if (process(g, i, err) != 0)
+                return -1;
+            apply_hooks(g, i);
+        }
+        if (!g->nredo)
+            return 0;
+        if (process(g, g->redo[--g->nredo], err) != 0)
             return -1;
-        apply_hooks(g, i);
     }
-    return 0;
 }
 
 int resolve_add(struct graph *g, const char *name, struct err *err)
@@ -1792,6 +1836,7 @@ void graph_release(struct graph *g)
     dists_release(&g->dists);
     strvec_release(&g->groups);
     strvec_release(&g->protocols);
+    free(g->redo);
     strvec_release(&g->deferred);
     strvec_release(&g->deferred_by);
     strvec_release(&g->notes);

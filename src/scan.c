@@ -1077,8 +1077,12 @@ static int watch(struct parser *p)
         if (p->call == CALL_IMPORT && p->nargs == 1 && (is_op(t, '+') || is_op(t, '%') || is_op(t, '.'))) {
             /* "pkg.sub." + name, "pkg.%s" % name, "pkg.{}".format(name) */
             size_t head = dotted_head(p->arg_s[0], p->arg_n[0]);
+            int whole = head == p->arg_n[0];
+            char next = whole ? '\0' : p->arg_s[0][head];
             p->call_state = 0;
-            if (head == p->arg_n[0] || p->arg_s[0][head] == '{' || p->arg_s[0][head] == '%')
+            /* "a." + x, "a.%s" % x, "a.{}".format(x); not '.'.join(parts) */
+            if ((is_op(t, '+') && (whole || next == '{' || next == '%')) || (is_op(t, '%') && next == '%') ||
+                (is_op(t, '.') && next == '{'))
                 return add_prefix(p, p->arg_s[0], head, p->call_line, p->flags | SCAN_DYNAMIC);
             return 0;
         }
@@ -1343,7 +1347,7 @@ static int parse_header(struct parser *p, unsigned flag)
     struct tok cond[4]; /* the first tokens after "if", for the __main__ guard */
     int is_if = name_is(&p->tok, "if");
     int is_try = name_is(&p->tok, "try"), is_except = name_is(&p->tok, "except");
-    int try_id = p->try_id, fallback_of = p->fallback_of;
+    int try_id = p->try_id, fallback_of = p->fallback_of, import_handler = 0;
     struct block *top = &p->blocks[p->nblocks - 1];
 
     top->last = flag & ~SCAN_IN_SCRIPT;
@@ -1356,8 +1360,10 @@ static int parse_header(struct parser *p, unsigned flag)
         if (at_statement_end(t))
             return 0; /* no ':', no block */
         /* except ImportError: / except (ImportError, ...): a fallback import */
-        if (is_except && (name_is(t, "ImportError") || name_is(t, "ModuleNotFoundError")))
+        if (is_except && (name_is(t, "ImportError") || name_is(t, "ModuleNotFoundError"))) {
             fallback_of = top->last_try;
+            import_handler = 1;
+        }
         if (is_except && top->last_try && !sniffing(p, top->last_try) &&
             (name_is(t, "ImportError") || name_is(t, "ModuleNotFoundError") || name_is(t, "Exception")))
             /* the body's imports, nested tries' included: ids grow in source order */
@@ -1391,6 +1397,8 @@ static int parse_header(struct parser *p, unsigned flag)
     }
     if (advance(p) < 0)
         return -1;
+    if (is_except && !import_handler)
+        flag |= SCAN_IN_EXCEPT; /* an error path */
     /* the body's context: a try: body is that try's; an except body the
      * statement's own, a fallback of the try for ImportError; any other
      * body (else:, finally:, if, def...) the statement's own */

@@ -51,6 +51,11 @@ struct module {
     bool by_string;       /* named only by a string, never imported: an extension
                              module of this kind is a library the package loads
                              by path (ctypes, cffi.dlopen): shipped as a file */
+    bool errpath;         /* reached only through an import in an except: handler (an
+                             error path: pbr.version's fallback to pbr.packaging), and
+                             from there within its package: its imports into other
+                             distributions it does not require are deferred */
+    bool processed;       /* its imports were followed */
     size_t *eager;        /* modules its module-level code imports, which run as
                              soon as it is imported: not in a def, not script-only */
     size_t neager, ceager;
@@ -76,6 +81,8 @@ struct graph {
     struct strvec stdlib_tops; /* the stdlib's top-level names, sorted (owned) */
     const struct scan_result *scanning; /* the scan of the module being processed */
     struct strvec protocols;  /* "top:NAME" of each protocol_rule done */
+    size_t *redo;         /* modules to process again: no longer errpath (owned) */
+    size_t nredo, credo;
     bool stdlib_listed;   /* stdlib_tops is filled */
 };
 

@@ -55,6 +55,8 @@ enum {
     SCAN_GUARDED = 1u << 12, /* an import in the body of a try: whose handlers catch
                                ImportError (or ModuleNotFoundError, or Exception): the
                                code goes on, in another way, without the module */
+    SCAN_IN_EXCEPT = 1u << 13, /* inside an except: handler that does not catch ImportError:
+                               runs only when something went wrong */
     SCAN_PROTOCOL = 1u << 11,/* module "NAME" of getattr(m, "NAME") in a function that
                                imports a wholly computed name (import_module(name)):
                                a loader of plugins that define NAME (Sphinx's

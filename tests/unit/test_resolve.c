@@ -568,6 +568,43 @@ static void test_protocol(void **state)
     assert_false(in_graph(f, "doc.tests.test_x"));
 }
 
+/* A module reached only through an except: handler (pbr.version falls back
+ * to pbr.packaging where its metadata is missing) is on an error path, and
+ * so are its package's modules it brings: their imports into distributions
+ * theirs does not require are left out.  A module that an ordinary import
+ * reaches later is followed again, off the path. */
+static void test_error_path(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import ver\nimport late\n");
+    put(f, "lib1/late.py", "import other\n"); /* other comes after ver.keys was followed */
+    put(f, "lib1/ver/__init__.py", "def version():\n    try:\n        return meta()\n    except NotFound:\n"
+                                   "        from ver import packaging\n        return packaging.guess()\n"
+                                   "    except KeyError:\n        from ver import keys\n");
+    put(f, "lib1/ver/packaging.py", "try:\n    from ver import builddoc\nexcept ImportError:\n    pass\n");
+    put(f, "lib1/ver/builddoc.py", "try:\n    import docs\nexcept ImportError:\n    docs = None\n");
+    put(f, "lib1/ver/keys.py", "import docs2\n");
+    put(f, "lib1/ver-1.dist-info/METADATA", "Name: ver\n");
+    put(f, "lib1/ver-1.dist-info/top_level.txt", "ver\n");
+    put(f, "lib1/other/__init__.py", "def later():\n    import ver.keys\n");
+    put(f, "lib1/other-1.dist-info/METADATA", "Name: other\nRequires-Dist: ver\n");
+    put(f, "lib1/other-1.dist-info/top_level.txt", "other\n");
+    put(f, "lib1/docs.py", "");
+    put(f, "lib1/docs-1.dist-info/METADATA", "Name: docs\n");
+    put(f, "lib1/docs-1.dist-info/top_level.txt", "docs\n");
+    put(f, "lib1/docs2.py", "");
+    put(f, "lib1/docs2-1.dist-info/METADATA", "Name: docs2\n");
+    put(f, "lib1/docs2-1.dist-info/top_level.txt", "docs2\n");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(in_graph(f, "ver.builddoc"));
+    assert_true(mod(f, "ver.builddoc")->errpath);
+    assert_false(in_graph(f, "docs"));
+    assert_true(strvec_find(&f->g.deferred, "docs") >= 0);
+    assert_false(mod(f, "ver.keys")->errpath); /* other imports it too */
+    assert_true(in_graph(f, "docs2"));
+}
+
 /* A module name built by concatenation outside an import call, for a
  * library the module imports (lib2to3's fixers named to RefactoringTool):
  * that package's modules come along; not a package the module never imports. */
@@ -660,13 +697,18 @@ static void test_deferral(void **state)
                                   "    try:\n        from frames import Panel\n"
                                   "    except ImportError:\n        from frames.old import Panel\n"
                                   "def needed():\n    import dep\n"
+                                  "def plot():\n    import feat\n"
                                   "def html(code):\n    try:\n        from hilite import fmt\n"
                                   "    except ImportError:\n        return code\n");
     put(f, "lib1/hilite/__init__.py", "");
     put(f, "lib1/hilite/fmt.py", "");
     put(f, "lib1/hilite-1.dist-info/METADATA", "Name: hilite\n");
     put(f, "lib1/hilite-1.dist-info/top_level.txt", "hilite\n");
-    put(f, "lib1/tq-1.dist-info/METADATA", "Name: tq\nRequires-Dist: dep\nRequires-Dist: frames ; extra == 'pd'\n\n");
+    put(f, "lib1/tq-1.dist-info/METADATA", "Name: tq\nRequires-Dist: dep\nRequires-Dist: frames ; extra == 'test'\n"
+                                           "Requires-Dist: feat ; extra == 'plots'\n\n");
+    put(f, "lib1/feat.py", "");
+    put(f, "lib1/feat-1.dist-info/METADATA", "Name: feat\n");
+    put(f, "lib1/feat-1.dist-info/top_level.txt", "feat\n");
     put(f, "lib1/tq-1.dist-info/top_level.txt", "tq\n");
     put(f, "lib1/frames/__init__.py", "");
     put(f, "lib1/frames/old.py", "");
@@ -686,6 +728,7 @@ static void test_deferral(void **state)
     assert_false(in_graph(f, "frames.old")); /* the fallback of a try that was left out */
     assert_true(strvec_find(&f->g.deferred, "frames") >= 0);
     assert_true(in_graph(f, "dep"));
+    assert_true(in_graph(f, "feat")); /* what a feature extra requires */
     assert_true(in_graph(f, "colors")); /* picked at import time, where it is installed */
     assert_true(in_graph(f, "frames2")); /* bar has no metadata: nothing to go on */
     /* guarded: the code would go on without it, silently otherwise than plain python */
@@ -972,6 +1015,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concatenated_prefix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protocol, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alias, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefix_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selfdir_rule, setup, teardown),

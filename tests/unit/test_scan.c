@@ -235,11 +235,12 @@ static void render(const struct scan_result *res, char *buf, size_t size)
             append(buf, size, &len, ")");
         }
         if (imp->flags) {
-            snprintf(tmp, sizeof tmp, "{%s%s%s%s%s%s%s%s}",
+            snprintf(tmp, sizeof tmp, "{%s%s%s%s%s%s%s%s%s}",
                      imp->flags & SCAN_IN_TRY ? "t" : "", imp->flags & SCAN_IN_IF ? "i" : "",
                      imp->flags & SCAN_IN_DEF ? "d" : "", imp->flags & SCAN_IN_CLASS ? "c" : "",
                      imp->flags & SCAN_DYNAMIC ? "y" : "", imp->flags & SCAN_IN_SCRIPT ? "s" : "",
-                     imp->flags & SCAN_IN_MAIN ? "m" : "", imp->flags & SCAN_GUARDED ? "g" : "");
+                     imp->flags & SCAN_IN_MAIN ? "m" : "", imp->flags & SCAN_GUARDED ? "g" : "",
+                     imp->flags & SCAN_IN_EXCEPT ? "e" : "");
             append(buf, size, &len, tmp);
         }
     }
@@ -540,11 +541,14 @@ static const struct ok_case flag_cases[] = {
      "try:\n    import a\nexcept ImportError:\n    import b\nelse:\n    import c\n"
      "finally:\n    import d\nimport e\n",
      "2:a{tg} 4:b{t} 6:c{t} 8:d{t} 9:e"},
+    {"error path", "try:\n    x()\nexcept pkg.NotFound:\n    import a\nexcept (ImportError, OSError):\n    import b\n"
+                   "def f():\n    try:\n        pass\n    except Exception as e:\n        if e:\n            import c\n",
+     "4:a{te} 6:b{t} 12:c{tide}"},
     {"guarded: nested tries, not another exception",
      "try:\n    try:\n        import a\n    except KeyError:\n        import b\nexcept Exception:\n    pass\n"
      "try:\n    import c\nexcept OSError:\n    pass\n",
-     "3:a{tg} 5:b{tg} 9:c{t}"},
-    {"except star", "try:\n    pass\nexcept* E:\n    import a\n", "4:a{t}"},
+     "3:a{tg} 5:b{tge} 9:c{t}"},
+    {"except star", "try:\n    pass\nexcept* E:\n    import a\n", "4:a{te}"},
     {"if family", "if x:\n    import a\nelif y:\n    import b\nelse:\n    import c\nimport d\n",
      "2:a{i} 4:b{i} 6:c{i} 7:d"},
     {"for else", "for x in y:\n    import a\nelse:\n    import b\n", "2:a{i} 4:b{i}"},
@@ -568,7 +572,7 @@ static const struct ok_case flag_cases[] = {
      "7:a{ti} 9:b{i}"},
     {"else after if inside except",
      "try:\n    pass\nexcept E:\n    if x:\n        pass\n    else:\n        import a\n",
-     "7:a{ti}"},
+     "7:a{tie}"},
     {"one-line if", "if x: import y\nimport z\n", "1:y{i} 2:z"},
     {"one-line try", "try: import a\nexcept ImportError: import b\n", "1:a{tg} 2:b{t}"},
     {"one-line class", "class A: import a\n", "1:a{c}"},
@@ -1106,6 +1110,8 @@ static void test_hints(void **state)
         {"computed: relative", "import_module('.' + name, __name__)\n", "1:Py:."},
         {"computed: __name__ +", "import_module(__name__ + '.plugins.' + n)\n", "1:Py:.plugins."},
         {"computed: no package", "import_module('backend_' + n)\n", "1:S:backend_"},
+        {"computed: a join is no prefix", "__import__('.'.join(parts), fromlist=[a])\n"
+                                          "import_module('a.b.%s'.lower() + x)\n", "2:P:a.b."},
         {"plugin protocol", "def load(name):\n    mod = import_module(name)\n    return getattr(mod, 'setup', None)\n"
                             "def other(m):\n    return getattr(m, 'version')\n",
          "3:S:setup 3:R:setup 5:S:version"},
