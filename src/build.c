@@ -28,6 +28,7 @@
 #include "bundle/pyz.h"
 #include "bundle/resolve.h"
 #include "bundle/sha256.h"
+#include "bundle/temp.h"
 #include "bundle/trace.h"
 #include "bundle/util.h"
 
@@ -92,7 +93,6 @@ struct build {
     bool tty;           /* progress on stderr */
     double step_t;      /* when the current step started */
     uint8_t archive_sha[32]; /* the trailer's hash */
-    bool json_written;
 };
 
 static void say(const struct build *b, int level, const char *fmt, ...)
@@ -182,13 +182,6 @@ static char *strdupf(const char *fmt, ...)
     return s;
 }
 
-/* Where temp files go: $TMPDIR, else /tmp. */
-static const char *tmp_dir(void)
-{
-    const char *t = getenv("TMPDIR");
-    return t && t[0] == '/' ? t : "/tmp";
-}
-
 /* Writes the entry script that runs MOD:FUNC (FUNC NULL: MOD as __main__,
  * as python -m does) into a private temp dir, under a name without ".py"
  * so it shadows no module.  mod and func are dotted names (checked). */
@@ -197,11 +190,11 @@ static int make_entry_script(struct build *b, const char *mod, size_t modlen, co
     struct buf src = {0};
     int fd = -1, rc = -1;
 
-    b->entry_dir = strdupf("%s/bundle-entry-XXXXXX", tmp_dir());
-    if (!b->entry_dir || !mkdtemp(b->entry_dir)) {
+    b->entry_dir = strdupf("%s/bundle-entry-XXXXXX", temp_dir());
+    if (!b->entry_dir || !temp_make_dir(b->entry_dir)) {
         free(b->entry_dir);
         b->entry_dir = NULL;
-        return err_set(b->err, errno, "cannot create a temp dir in %s", tmp_dir());
+        return err_set(b->err, errno, "cannot create a temp dir in %s", temp_dir());
     }
     if (!(b->entry_file = util_join(b->entry_dir, name)) || !(b->entry_name = strdup(name)))
         return err_set(b->err, ENOMEM, "out of memory");
@@ -319,6 +312,9 @@ static int plan_outputs(struct build *b)
         return err_set(b->err, ENOMEM, "out of memory");
     if (!b->name[0] || strchr(b->name, '/') || strcmp(b->name, ".") == 0 || strcmp(b->name, "..") == 0)
         return err_usage(b->err, "'%s' cannot be used as the app's name (use -n NAME)", b->name);
+    if (cli_has_control(b->name)) /* not shown: it would break the line */
+        return err_usage(b->err, "the app's name, from the %s, has a control character (use -n NAME)",
+                         o->output ? "output's file name" : "script's file name");
     b->output = o->output ? strdup(o->output) : strdupf("dist/%s", b->name);
     if (!b->output)
         return err_set(b->err, ENOMEM, "out of memory");
@@ -339,11 +335,15 @@ static int plan_outputs(struct build *b)
     int rc = 0;
     if (slash) {
         *slash = '\0';
-        if (dir[0] && !util_is_dir(dir))
-            b->made_dir = strdup(dir); /* removed again if the build fails */
-        if (dir[0] && util_mkdirs(dir, 0777, b->err) != 0)
+        if (dir[0] && !util_is_dir(dir)) {
+            /* removed again if the build fails (only if empty): registered
+             * before it exists, so a signal cannot come between */
+            if (!(b->made_dir = strdup(dir)) || temp_add(b->made_dir, TEMP_EMPTY_DIR) != 0)
+                rc = err_set(b->err, b->made_dir ? errno : ENOMEM, "cannot register '%s' as a temp dir", dir);
+        }
+        if (rc == 0 && dir[0] && util_mkdirs(dir, 0777, b->err) != 0)
             rc = -1;
-        else if (access(dir[0] ? dir : "/", W_OK) != 0)
+        else if (rc == 0 && access(dir[0] ? dir : "/", W_OK) != 0)
             rc = err_set(b->err, errno, "cannot write to '%s/'", dir);
     } else if (access(".", W_OK) != 0) {
         rc = err_set(b->err, errno, "cannot write to the current directory");
@@ -390,11 +390,11 @@ static int make_boot(struct build *b)
 {
     int fd;
 
-    b->boot_file = strdupf("%s/bundle-boot-XXXXXX.py", tmp_dir());
-    if (!b->boot_file || (fd = mkstemps(b->boot_file, 3)) < 0) {
+    b->boot_file = strdupf("%s/bundle-boot-XXXXXX.py", temp_dir());
+    if (!b->boot_file || (fd = temp_make_file(b->boot_file, 3, O_CLOEXEC)) < 0) {
         free(b->boot_file);
         b->boot_file = NULL;
-        return err_set(b->err, errno, "cannot create a temp file in %s", tmp_dir());
+        return err_set(b->err, errno, "cannot create a temp file in %s", temp_dir());
     }
     if (util_write_all(fd, bundle_boot_source, bundle_boot_source_len) != 0) {
         close(fd);
@@ -464,12 +464,12 @@ out:
         buf_release(&src);
         return err_set(b->err, ENOMEM, "out of memory");
     }
-    b->absent_file = strdupf("%s/bundle-absent-XXXXXX.py", tmp_dir());
-    if (!b->absent_file || (fd = mkstemps(b->absent_file, 3)) < 0) {
+    b->absent_file = strdupf("%s/bundle-absent-XXXXXX.py", temp_dir());
+    if (!b->absent_file || (fd = temp_make_file(b->absent_file, 3, O_CLOEXEC)) < 0) {
         free(b->absent_file);
         b->absent_file = NULL;
         buf_release(&src);
-        return err_set(b->err, errno, "cannot create a temp file in %s", tmp_dir());
+        return err_set(b->err, errno, "cannot create a temp file in %s", temp_dir());
     }
     rc = util_write_all(fd, src.data, src.len) == 0 ? 0 : err_set(b->err, errno, "cannot write '%s'", b->absent_file);
     close(fd);
@@ -686,11 +686,11 @@ static int start_link(struct build *b)
 {
     if (b->o->shared_libpython)
         return 0;
-    b->link_dir = strdupf("%s/bundle-link-XXXXXX", tmp_dir());
-    if (!b->link_dir || !mkdtemp(b->link_dir)) {
+    b->link_dir = strdupf("%s/bundle-link-XXXXXX", temp_dir());
+    if (!b->link_dir || !temp_make_dir(b->link_dir)) {
         free(b->link_dir);
         b->link_dir = NULL;
-        return err_set(b->err, errno, "cannot create a temp dir in %s", tmp_dir());
+        return err_set(b->err, errno, "cannot create a temp dir in %s", temp_dir());
     }
     if (pthread_create(&b->link_tid, NULL, link_thread, b) == 0)
         b->linking = true;
@@ -915,11 +915,11 @@ static int strip_natives(struct build *b)
     struct err e2 = {0};
     int status = 0, rc = -1;
 
-    b->strip_dir = strdupf("%s/bundle-strip-XXXXXX", tmp_dir());
-    if (!b->strip_dir || !mkdtemp(b->strip_dir)) {
+    b->strip_dir = strdupf("%s/bundle-strip-XXXXXX", temp_dir());
+    if (!b->strip_dir || !temp_make_dir(b->strip_dir)) {
         free(b->strip_dir);
         b->strip_dir = NULL;
-        return err_set(b->err, errno, "cannot create a temp dir in %s", tmp_dir());
+        return err_set(b->err, errno, "cannot create a temp dir in %s", temp_dir());
     }
     if (strvec_push(&argv, "strip") != 0 || strvec_push(&argv, "--strip-unneeded") != 0)
         goto oom;
@@ -1240,17 +1240,18 @@ static int write_json(struct build *b, const char *path, const char *json)
     int fd;
     if (!tmp)
         return err_set(b->err, ENOMEM, "out of memory");
-    fd = mkostemp(tmp, O_CLOEXEC);
+    fd = temp_make_file(tmp, 0, O_CLOEXEC);
     if (fd < 0) {
         free(tmp);
         return err_set(b->err, errno, "cannot write '%s'", path);
     }
     mode_t um = umask(0);
     umask(um);
+    /* path stays registered as a temp until the whole build is done */
     if (fchmod(fd, 0666 & ~um) != 0 || util_write_all(fd, json, strlen(json)) != 0 || fsync(fd) != 0 ||
-        close(fd) != 0 || rename(tmp, path) != 0) {
+        close(fd) != 0 || temp_rename(tmp, path) != 0) {
         int e = errno;
-        unlink(tmp);
+        temp_remove(tmp);
         free(tmp);
         return err_set(b->err, e, "cannot write '%s'", path);
     }
@@ -1286,7 +1287,6 @@ static int emit_marathon(struct build *b, const uint8_t file_sha[32], uint64_t s
     free(json);
     if (rc != 0)
         return -1;
-    b->json_written = true;
     if (b->metro_path) {
         if (marathon_metronome_json(&app, &json, b->err) != 0)
             return -1;
@@ -1337,7 +1337,16 @@ static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
         if (rc != 0)
             return -1; /* pack_* already dropped the temp file */
     }
-    if (pack_commit(&p, sha, file_sha, b->err) != 0)
+    /* the output is a temp until the whole build is done (its JSON too):
+     * registered as it takes the temp file's place, no signal in between */
+    temp_hold(NULL);
+    rc0 = pack_commit(&p, sha, file_sha, b->err);
+    if (rc0 == 0 && temp_add(b->output, TEMP_FILE) != 0) {
+        rc0 = err_set(b->err, errno, "cannot register '%s' as a temp file", b->output);
+        unlink(b->output);
+    }
+    temp_unhold();
+    if (rc0 != 0)
         return -1;
     memcpy(b->archive_sha, sha, sizeof sha);
     *size = p.size;
@@ -1548,39 +1557,22 @@ static void build_release(struct build *b)
     free(b->entries);
     buf_release(&b->manifest);
     buf_release(&b->pyz);
-    if (b->boot_file)
-        unlink(b->boot_file);
-    if (b->absent_file)
-        unlink(b->absent_file);
+    /* the temp files and dirs (temp.h), a dir with what is in it */
+    const char *temps[] = {b->boot_file, b->absent_file, b->entry_dir, b->strip_dir, b->link_dir};
+    for (size_t i = 0; i < sizeof temps / sizeof temps[0]; i++)
+        if (temps[i])
+            temp_remove(temps[i]);
     free(b->absent_file);
-    if (b->entry_file)
-        unlink(b->entry_file);
-    if (b->entry_dir)
-        rmdir(b->entry_dir);
     free(b->entry_file);
     free(b->entry_dir);
     free(b->entry_name);
     free(b->entry_module);
     free(b->entry_target);
-    for (size_t i = 0; i < b->stripped.n; i++)
-        unlink(b->stripped.v[i]);
     strvec_release(&b->stripped);
     strvec_release(&b->paths);
     strvec_release(&b->traced_files);
     strvec_release(&b->warnings);
-    if (b->strip_dir)
-        rmdir(b->strip_dir);
     free(b->strip_dir);
-    if (b->link_dir) {
-        static const char *const made[] = {"stub.a", "lz4.a", "stub"};
-        for (size_t i = 0; i < sizeof made / sizeof made[0]; i++) {
-            char *f = util_join(b->link_dir, made[i]);
-            if (f)
-                unlink(f);
-            free(f);
-        }
-        rmdir(b->link_dir);
-    }
     free(b->link_dir);
     free(b->linked_stub);
     free(b->link_why);
@@ -1598,13 +1590,15 @@ int build_run(const struct cli_opts *o, struct err *err)
     double t0 = util_now();
     uint8_t file_sha[32];
     uint64_t size = 0;
-    bool wrote = false;
     int rc = -1;
 
     /* a command name (no file of that name, no '/'): looked up once the
      * interpreter is known */
     struct stat st;
     bool command = !o->entry && command_name(o->script) && stat(o->script, &st) != 0 && errno == ENOENT;
+    /* from here every temp file and helper process is registered: a
+     * signal removes and stops them (temp.h) */
+    temp_catch_signals();
     b.script = o->script;
     if (o->entry && entry_of_option(&b) != 0)
         goto out;
@@ -1677,7 +1671,6 @@ int build_run(const struct cli_opts *o, struct err *err)
         goto out;
     step_done(&b, "writing");
     progress(&b, NULL);
-    wrote = true;
     if (emit_marathon(&b, file_sha, size) != 0)
         goto out;
     if (o->json)
@@ -1688,15 +1681,18 @@ int build_run(const struct cli_opts *o, struct err *err)
     rc = 0;
 out:
     progress(&b, NULL);
-    if (rc != 0 && wrote) {
-        /* all or nothing: no bundle without its JSON */
-        unlink(b.output);
-        if (b.json_written)
-            unlink(b.json_path);
+    if (rc == 0) {
+        /* done: the outputs (and their dir) are no temp files any more */
+        const char *outs[] = {b.output, b.json_path, b.metro_path, b.made_dir};
+        for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
+            if (outs[i])
+                temp_forget(outs[i]);
     }
-    if (rc != 0 && b.made_dir)
-        rmdir(b.made_dir); /* only if empty: it was ours */
     free(b.made_dir);
     build_release(&b);
+    /* all or nothing: a failed build leaves no output (no bundle without
+     * its JSON), then not the output dir it made, if empty */
+    temp_remove_all();
+    temp_restore_signals();
     return rc;
 }

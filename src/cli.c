@@ -153,6 +153,33 @@ static int check_module(const char *v, const char *flag, struct err *err)
     return 0;
 }
 
+bool cli_has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            return true;
+    return false;
+}
+
+/* --name: a control character would break the binary's file name and the
+ * one-line messages it prints under that name.  The value is shown with
+ * '?' for each, so the error stays one line. */
+static int check_name(const char *v, struct err *err)
+{
+    if (!cli_has_control(v))
+        return 0;
+    char *shown = strdup(v);
+    if (!shown)
+        return err_set(err, ENOMEM, "out of memory");
+    for (unsigned char *p = (unsigned char *)shown; *p; p++)
+        if (*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    err_usage(err, "--name '%s' has a control character (shown as '?'); give a name of printable characters",
+              shown);
+    free(shown);
+    return -1;
+}
+
 /* A dotted Python name: identifier parts (ASCII) joined by single dots.
  * --entry's parts go into the generated entry script, so nothing else. */
 bool cli_dotted_name(const char *v, size_t n)
@@ -248,7 +275,10 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
         case OPT_ONEFILE: o->onefile = true; break;
         case OPT_PYTHON: rc = set_string(&o->python, optarg, "--python", err); break;
         case 'o': rc = set_string(&o->output, optarg, "--output", err); break;
-        case 'n': rc = set_string(&o->name, optarg, "--name", err); break;
+        case 'n':
+            if ((rc = set_string(&o->name, optarg, "--name", err)) == 0)
+                rc = check_name(o->name, err);
+            break;
         case 'q': o->verbosity = -1; break;
         case 'v': o->verbosity = o->verbosity < 0 ? 1 : o->verbosity + 1; break;
         case 'h': o->action = CLI_HELP; return 0;

@@ -14,6 +14,7 @@
 #include "bundle/crc32c.h"
 #include "bundle/payload.h"
 #include "bundle/sha256.h"
+#include "bundle/temp.h"
 #include "bundle/util.h"
 
 static int lib_fail(struct pack *p, struct err *err, const char *what)
@@ -42,7 +43,7 @@ int pack_open(struct pack *p, const char *final_path, const void *stub, size_t s
         pack_abort(p);
         return err_set(err, ENOMEM, "out of memory");
     }
-    p->fd = mkostemp(p->tmp_path, O_CLOEXEC);
+    p->fd = temp_make_file(p->tmp_path, 0, O_CLOEXEC);
     if (p->fd < 0) {
         int e = errno;
         free(p->tmp_path);
@@ -208,6 +209,7 @@ int pack_commit(struct pack *p, uint8_t sha256[32], uint8_t file_sha256[32], str
         return -1;
     }
     memcpy(sha256, t.sha256, 32);
+    temp_forget(p->tmp_path);
     free(p->tmp_path);
     p->tmp_path = NULL;
     pack_abort(p);
@@ -229,7 +231,7 @@ void pack_abort(struct pack *p)
         p->fd = -1;
     }
     if (p->tmp_path) {
-        unlink(p->tmp_path);
+        temp_remove(p->tmp_path);
         free(p->tmp_path);
         p->tmp_path = NULL;
     }

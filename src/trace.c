@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bundle/temp.h"
 #include "bundle/util.h"
 
 extern char **environ;
@@ -110,23 +111,25 @@ static const char trace_boot[] =
  * child's stdio takes. */
 static int open_record(int *fd, struct err *err)
 {
-    const char *dir = getenv("TMPDIR");
+    const char *dir = temp_dir();
     char *tmpl = NULL;
     int rc = -1, f = -1;
 
-    if (!dir || !*dir)
-        dir = "/tmp";
     tmpl = util_join(dir, "bundle-trace-XXXXXX");
     if (!tmpl) {
         err_set(err, ENOMEM, "out of memory");
         goto cleanup;
     }
+    /* no signal between the two: the name is never left behind */
+    temp_hold(NULL);
     f = mkostemp(tmpl, O_CLOEXEC);
+    if (f >= 0)
+        unlink(tmpl);
+    temp_unhold();
     if (f < 0) {
         err_set(err, errno, "cannot create a temporary file in '%s'", dir);
         goto cleanup;
     }
-    unlink(tmpl);
     if (f <= 2) {
         int g = fcntl(f, F_DUPFD_CLOEXEC, 3);
         if (g < 0) {
@@ -177,8 +180,15 @@ static int spawn_app(char *const argv[], int fd, pid_t *pid, struct err *err)
         rc = posix_spawnattr_setsigdefault(&attr, &def);
     if (rc == 0)
         rc = posix_spawnattr_setsigmask(&attr, &none);
-    if (rc == 0)
+    if (rc == 0) {
+        /* registered (temp.h) with no signal in between: an interrupted
+         * build passes the signal on and waits for it */
+        temp_hold(NULL);
         rc = posix_spawnp(pid, argv[0], &fa, &attr, argv, environ);
+        if (rc == 0)
+            temp_child_add(*pid, false);
+        temp_unhold();
+    }
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
@@ -203,14 +213,23 @@ static int wait_app(pid_t pid, const char *name, double seconds, int *status, bo
     int wst = 0;
 
     for (;;) {
-        /* once SIGKILL is sent nothing can delay the exit: just wait */
-        pid_t r = waitpid(pid, &wst, stage < 3 ? WNOHANG : 0);
-        if (r == pid)
+        /* once SIGKILL is sent nothing can delay the exit: just wait; not
+         * reaped before it is unregistered (temp.h), so its pid names no
+         * other process meanwhile */
+        siginfo_t si;
+        si.si_pid = 0;
+        int r = waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT | (stage < 3 ? WNOHANG : 0));
+        if (r == 0 && si.si_pid == pid) {
+            temp_child_del(pid);
+            while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+                ;
             break;
+        }
         if (r < 0) {
             if (errno == EINTR)
                 continue;
             int e = errno;
+            temp_child_del(pid);
             if (e != ECHILD) {
                 kill(pid, SIGKILL);
                 while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)

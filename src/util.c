@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bundle/temp.h"
+
 extern char **environ;
 
 int buf_reserve(struct buf *b, size_t extra)
@@ -201,6 +203,9 @@ int util_run(char *const argv[], const void *in, size_t in_len, struct buf *out,
 {
     int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1};
     posix_spawn_file_actions_t fa;
+    posix_spawnattr_t attr;
+    sigset_t mask;
+    siginfo_t si;
     pid_t pid;
     int rc, wst;
     size_t in_off = 0;
@@ -218,7 +223,19 @@ int util_run(char *const argv[], const void *in, size_t in_len, struct buf *out,
     posix_spawn_file_actions_adddup2(&fa, pin[0], 0);
     posix_spawn_file_actions_adddup2(&fa, pout[1], 1);
     posix_spawn_file_actions_adddup2(&fa, perr[1], 2);
-    rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+    /* a process group of its own, which an interrupted build stops whole
+     * (temp.h): cc's collect2 and ld too.  Registered with no signal in
+     * between; the child gets the mask of before. */
+    temp_hold(&mask);
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setsigmask(&attr, &mask);
+    rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
+    if (rc == 0)
+        temp_child_add(pid, true);
+    temp_unhold();
+    posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(pin[0]);
     close(pout[1]);
@@ -280,6 +297,11 @@ int util_run(char *const argv[], const void *in, size_t in_len, struct buf *out,
         close(pin[1]);
     close(pout[0]);
     close(perr[0]);
+    /* unregistered once it has exited, before it is reaped: its pid names
+     * no other process meanwhile */
+    while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+        ;
+    temp_child_del(pid);
     while (waitpid(pid, &wst, 0) < 0)
         if (errno != EINTR)
             return err_set(err, errno, "cannot wait for '%s'", argv[0]);

@@ -68,6 +68,10 @@ void cli_opts_release(struct cli_opts *opts);
 /* Whether v[0..n) is a dotted Python name (ASCII identifiers joined by dots). */
 bool cli_dotted_name(const char *v, size_t n);
 
+/* Whether s has a control character (below 0x20, or 0x7f): never in the
+ * app's name, which names the binary and heads its messages. */
+bool cli_has_control(const char *s);
+
 /* The --help text. */
 extern const char cli_usage[];
 

@@ -2,7 +2,9 @@
  *
  * The output is written to a temp file beside its final name, fsync'ed and
  * renamed into place by pack_commit; pack_abort (or any failure) unlinks it,
- * so no half-written bundle is ever left under the final name.
+ * so no half-written bundle is ever left under the final name.  While it
+ * exists the temp file is registered with temp.h, which removes it when a
+ * signal ends the build.
  * Entries are written in the order given: callers add them sorted, with a
  * fixed mtime, so the same inputs give the same bytes.
  */

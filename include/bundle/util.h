@@ -47,7 +47,9 @@ bool util_is_dir(const char *path);
 /* Runs argv[0] (searched in PATH if it has no '/') with stdin fed from in
  * (in_len bytes, may be NULL), collecting stdout into *out and stderr into
  * *errout (either may be NULL to discard).  *status is the exit status, or
- * 128+signal.  Returns 0 if it ran, -1 with err if it could not start. */
+ * 128+signal.  Returns 0 if it ran, -1 with err if it could not start.
+ * The process leads a process group of its own and is registered with
+ * temp.h while it runs: an interrupted build stops it and what it started. */
 int util_run(char *const argv[], const void *in, size_t in_len, struct buf *out,
              struct buf *errout, int *status, struct err *err);
 

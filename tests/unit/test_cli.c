@@ -79,6 +79,7 @@ static const struct ok_case ok_cases[] = {
     {{"-oz", "app.py", NULL}, CLI_BUILD, "app.py", false, NULL, "z", NULL, 0},
     {{"-n", "svc", "app.py", NULL}, CLI_BUILD, "app.py", false, NULL, NULL, "svc", 0},
     {{"--name", "svc", "app.py", NULL}, CLI_BUILD, "app.py", false, NULL, NULL, "svc", 0},
+    {{"--name", "caf\xc3\xa9 app-1.0", "app.py", NULL}, CLI_BUILD, "app.py", false, NULL, NULL, "caf\xc3\xa9 app-1.0", 0},
     {{"--python", "/opt/py/bin/python3", "app.py", NULL}, CLI_BUILD, "app.py", false,
      "/opt/py/bin/python3", NULL, NULL, 0},
     {{"--python=python3.11", "app.py", NULL}, CLI_BUILD, "app.py", false, "python3.11", NULL, NULL, 0},
@@ -280,6 +281,11 @@ static const struct bad_case bad_cases[] = {
     {{"--python=", "app.py", NULL}, "--python"},
     {{"-o", "", "app.py", NULL}, "--output"},
     {{"-n", "", "app.py", NULL}, "--name"},
+    /* a control character: shown as '?', so the message stays one line */
+    {{"-n", "app\nx", "app.py", NULL}, "--name 'app?x' has a control character"},
+    {{"--name", "a\tb", "app.py", NULL}, "--name 'a?b'"},
+    {{"--name=x\x7f", "app.py", NULL}, "--name 'x?'"},
+    {{"--name", "\x1b[31mred", "app.py", NULL}, "--name '?[31mred'"},
     {{"--url", "", "app.py", NULL}, "--url"},
     {{"--marathon-id", "", "app.py", NULL}, "--marathon-id"},
 };
