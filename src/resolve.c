@@ -1055,8 +1055,10 @@ static bool defer(struct graph *g, size_t mi, const char *target)
         /* (Debian's stripped requirements come from dpkg: dists.c) */
         dm = dists_by_top(&g->dists, mtop);
         /* a feature extra's requirement (networkx's numpy, of "default") is
-         * what the package imports to offer that feature */
-        if (!dm || dm == dt || dists_requires(&g->dists, dm, dt) || strvec_find(&dm->extras, dt->name) >= 0)
+         * what the package imports to offer that feature; not where a rule
+         * brought the importer (SQLAlchemy's dialects: the driver of each) */
+        if (!dm || dm == dt || dists_requires(&g->dists, dm, dt) ||
+            (!m->hinted && strvec_find(&dm->extras, dt->name) >= 0))
             return false;
     }
     strvec_push(&g->deferred, target);

@@ -90,11 +90,12 @@ struct block {
     unsigned seen;  /* of a def block or the module: SEEN_* bits of its code */
     const char *named; /* SEEN_NAMED: the X of an "X.__path__" there */
     size_t named_n;
+    size_t first_import; /* the index in res of its first import */
 };
 
 /* What a function body (or the module's top level) mentions, for
  * SCAN_SELFDIR: its own location, and a call that lists a directory. */
-enum { SEEN_ANCHOR = 1, SEEN_LISTING = 2, SEEN_NAMED = 4, SEEN_ANYIMPORT = 8 };
+enum { SEEN_ANCHOR = 1, SEEN_LISTING = 2, SEEN_NAMED = 4, SEEN_ANYIMPORT = 8, SEEN_SNIFF = 16 };
 
 struct parser {
     struct lexer lx;
@@ -125,8 +126,6 @@ struct parser {
     size_t call_len[MAX_NEST + 1];
     int selfdir_done;  /* SCAN_SELFDIR was yielded */
     int getattr_state; /* tokens of "getattr ( name , 'NAME'" matched */
-    unsigned char *sniff; /* by try id: its body calls isinstance/issubclass (owned) */
-    size_t sniffcap;
 
     int next_try;      /* try: headers seen */
     int try_id, fallback_of;          /* of the statement being read (struct block) */
@@ -962,16 +961,17 @@ static int call_done(struct parser *p)
     return add_import(p, s, n, 0, p->call_line, p->flags | SCAN_DIST, 0);
 }
 
-/* Whether the body of try id (its nested tries' included) tests types
- * (isinstance, issubclass, hasattr): an import there that may fail tells whether
- * the data can be of that library's type at all (networkx's "try: import
- * pandas; if isinstance(data, pd.DataFrame)"): not the app's feature. */
-static int sniffing(const struct parser *p, int id)
+/* Closes block i (its body ended).  A function that tests types
+ * (isinstance, issubclass, hasattr) and imports a module that may fail
+ * ("try: import pandas ... isinstance(data, pd.DataFrame)", networkx's
+ * convert) asks whether data can be of that library's type at all: its
+ * imports there are not the app's features, and not SCAN_GUARDED. */
+static void close_block(struct parser *p, int i)
 {
-    for (size_t k = (size_t)id; k < p->sniffcap && k <= (size_t)p->next_try; k++)
-        if (p->sniff[k])
-            return 1;
-    return 0;
+    const struct block *b = &p->blocks[i];
+    if (i > 0 && b->defidx == i && (b->seen & SEEN_SNIFF))
+        for (size_t k = b->first_import; k < p->res.n; k++)
+            p->res.imports[k].flags &= ~(unsigned)SCAN_GUARDED;
 }
 
 /* SCAN_PROTOCOL: getattr(mod, "NAME") in a function that imported a wholly
@@ -1017,18 +1017,10 @@ static int watch(struct parser *p)
         return -1;
     if (watch_getattr(p, t) < 0)
         return -1;
-    if (p->try_id > 0 && (name_is(t, "isinstance") || name_is(t, "issubclass") || name_is(t, "hasattr"))) {
-        if ((size_t)p->try_id >= p->sniffcap) {
-            size_t cap = ((size_t)p->try_id + 1) * 2;
-            unsigned char *v = realloc(p->sniff, cap);
-            if (!v)
-                return err_set(p->lx.err, ENOMEM, "out of memory");
-            memset(v + p->sniffcap, 0, cap - p->sniffcap);
-            p->sniff = v;
-            p->sniffcap = cap;
-        }
-        p->sniff[p->try_id] = 1;
-    }
+    /* a function that tests types: its guarded imports may only tell
+     * whether data can be of that library's type (close_block) */
+    if (name_is(t, "isinstance") || name_is(t, "issubclass") || name_is(t, "hasattr"))
+        p->blocks[p->blocks[p->nblocks - 1].defidx].seen |= SEEN_SNIFF;
     if (p->call_state == 0 && t->kind != T_NAME)
         return 0;
     switch (p->call_state) {
@@ -1364,7 +1356,7 @@ static int parse_header(struct parser *p, unsigned flag)
             fallback_of = top->last_try;
             import_handler = 1;
         }
-        if (is_except && top->last_try && !sniffing(p, top->last_try) &&
+        if (is_except && top->last_try &&
             (name_is(t, "ImportError") || name_is(t, "ModuleNotFoundError") || name_is(t, "Exception")))
             /* the body's imports, nested tries' included: ids grow in source order */
             for (size_t k = p->res.n; k-- > 0 && p->res.imports[k].try_id >= top->last_try;)
@@ -1445,11 +1437,12 @@ static int open_line(struct parser *p, int col)
         p->blocks[p->nblocks].try_id = p->pending_try;
         p->blocks[p->nblocks].fallback_of = p->pending_fallback;
         p->blocks[p->nblocks].last_try = 0;
+        p->blocks[p->nblocks].first_import = p->res.n;
         p->nblocks++;
     } else {
         /* lenient on bad indentation: Python reports it, we need not */
         while (p->nblocks > 1 && p->blocks[p->nblocks - 1].indent > col)
-            p->nblocks--;
+            close_block(p, --p->nblocks);
     }
     p->pending = 0;
     p->flags = p->blocks[p->nblocks - 1].flags;
@@ -1539,11 +1532,12 @@ int scan_source(const char *buf, size_t len, struct scan_result *out,
     p->nblocks = 1; /* module level: indent 0, no flags */
 
     rc = parse(p);
+    while (rc == 0 && p->nblocks > 1)
+        close_block(p, --p->nblocks);
 
     names_clear(p);
     free(p->names);
     free(p->sb);
-    free(p->sniff);
     if (rc == 0) {
         *out = p->res;
     } else {

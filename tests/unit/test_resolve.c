@@ -698,6 +698,7 @@ static void test_deferral(void **state)
                                   "    except ImportError:\n        from frames.old import Panel\n"
                                   "def needed():\n    import dep\n"
                                   "def plot():\n    import feat\n"
+                                  "DIALECTS = ['dial']\n"
                                   "def html(code):\n    try:\n        from hilite import fmt\n"
                                   "    except ImportError:\n        return code\n");
     put(f, "lib1/hilite/__init__.py", "");
@@ -705,8 +706,13 @@ static void test_deferral(void **state)
     put(f, "lib1/hilite-1.dist-info/METADATA", "Name: hilite\n");
     put(f, "lib1/hilite-1.dist-info/top_level.txt", "hilite\n");
     put(f, "lib1/tq-1.dist-info/METADATA", "Name: tq\nRequires-Dist: dep\nRequires-Dist: frames ; extra == 'test'\n"
-                                           "Requires-Dist: feat ; extra == 'plots'\n\n");
+                                           "Requires-Dist: feat ; extra == 'plots'\n"
+                                           "Requires-Dist: feat2 ; extra == 'db'\n\n");
     put(f, "lib1/feat.py", "");
+    put(f, "lib1/tq/dial.py", "def dbapi():\n    import feat2\n"); /* brought by a string */
+    put(f, "lib1/feat2.py", "");
+    put(f, "lib1/feat2-1.dist-info/METADATA", "Name: feat2\n");
+    put(f, "lib1/feat2-1.dist-info/top_level.txt", "feat2\n");
     put(f, "lib1/feat-1.dist-info/METADATA", "Name: feat\n");
     put(f, "lib1/feat-1.dist-info/top_level.txt", "feat\n");
     put(f, "lib1/tq-1.dist-info/top_level.txt", "tq\n");
@@ -729,6 +735,8 @@ static void test_deferral(void **state)
     assert_true(strvec_find(&f->g.deferred, "frames") >= 0);
     assert_true(in_graph(f, "dep"));
     assert_true(in_graph(f, "feat")); /* what a feature extra requires */
+    assert_true(in_graph(f, "tq.dial"));
+    assert_false(in_graph(f, "feat2")); /* ...but not for a module that a rule brought */
     assert_true(in_graph(f, "colors")); /* picked at import time, where it is installed */
     assert_true(in_graph(f, "frames2")); /* bar has no metadata: nothing to go on */
     /* guarded: the code would go on without it, silently otherwise than plain python */

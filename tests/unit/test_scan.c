@@ -541,6 +541,11 @@ static const struct ok_case flag_cases[] = {
      "try:\n    import a\nexcept ImportError:\n    import b\nelse:\n    import c\n"
      "finally:\n    import d\nimport e\n",
      "2:a{tg} 4:b{t} 6:c{t} 8:d{t} 9:e"},
+    {"a type test is no guarded feature",
+     "def f(d):\n    try:\n        import pandas\n    except ImportError:\n        return\n    else:\n"
+     "        return isinstance(d, pandas.DataFrame)\n"
+     "def g(code):\n    try:\n        from pygments import highlight\n    except ImportError:\n        return code\n",
+     "3:pandas{td} 10:pygments(highlight){tdg}"},
     {"error path", "try:\n    x()\nexcept pkg.NotFound:\n    import a\nexcept (ImportError, OSError):\n    import b\n"
                    "def f():\n    try:\n        pass\n    except Exception as e:\n        if e:\n            import c\n",
      "4:a{te} 6:b{t} 12:c{tide}"},
