@@ -1420,7 +1420,9 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
      * (aiohttp's charset_normalizer for a missing cchardet), but that of a
      * try whose import was left out here (tqdm's pandas, tried twice) */
     bool errpath = (im->flags & SCAN_IN_EXCEPT) || g->mods[mi].errpath;
-    bool lazy = g->mods[mi].hinted || (im->flags & SCAN_IN_DEF) || errpath;
+    /* find_spec("m") only asks whether m is there (dill's numpy support;
+     * in a bundle the path-based finder never finds it anyway) */
+    bool lazy = g->mods[mi].hinted || (im->flags & (SCAN_IN_DEF | SCAN_PROBE)) || errpath;
     /* nor a guarded import (try: ... except ImportError: go on without it):
      * left out, the app would run, silently, another way than plain python
      * (Cython's annotated HTML without pygments' colours); unless its

@@ -109,6 +109,7 @@ struct parser {
      * __import__("m"), import_module("a." + x), distribution("d"),
      * load_entry_point("d==1", "group", "name") */
     int call;          /* CALL_* of the call being matched */
+    int call_probe;    /* ...and it is find_spec (SCAN_PROBE) */
     int call_state;    /* tokens matched */
     int call_line;
     int nargs;         /* string arguments read */
@@ -937,7 +938,7 @@ static int call_done(struct parser *p)
 {
     const char *s = p->arg_s[0];
     size_t n = p->arg_n[0];
-    unsigned flags = p->flags | SCAN_DYNAMIC;
+    unsigned flags = p->flags | SCAN_DYNAMIC | (p->call_probe ? SCAN_PROBE : 0);
     int level = 0;
 
     if (p->call == CALL_IMPORT) {
@@ -962,10 +963,12 @@ static int call_done(struct parser *p)
 }
 
 /* Closes block i (its body ended).  A function that tests types
- * (isinstance, issubclass, hasattr) and imports a module that may fail
- * ("try: import pandas ... isinstance(data, pd.DataFrame)", networkx's
- * convert) asks whether data can be of that library's type at all: its
- * imports there are not the app's features, and not SCAN_GUARDED. */
+ * (isinstance, issubclass, hasattr) or reads versions (__version__,
+ * x.version) and imports a module that may fail ("try: import pandas ...
+ * isinstance(data, pd.DataFrame)", networkx's convert; astroid's numpy
+ * version) asks whether data can be of that library's type, or which
+ * version is there: its imports there are not the app's features, and not
+ * SCAN_GUARDED. */
 static void close_block(struct parser *p, int i)
 {
     const struct block *b = &p->blocks[i];
@@ -1002,6 +1005,7 @@ static int watch_getattr(struct parser *p, const struct tok *t)
 static int watch(struct parser *p)
 {
     const struct tok *t = &p->tok;
+    int after_dot = p->prev_dot; /* watch_selfdir moves it on */
 
     if (t->kind == T_STRING && watch_string(p, t) < 0)
         return -1;
@@ -1019,7 +1023,8 @@ static int watch(struct parser *p)
         return -1;
     /* a function that tests types: its guarded imports may only tell
      * whether data can be of that library's type (close_block) */
-    if (name_is(t, "isinstance") || name_is(t, "issubclass") || name_is(t, "hasattr"))
+    if (name_is(t, "isinstance") || name_is(t, "issubclass") || name_is(t, "hasattr") ||
+        name_is(t, "__version__") || (after_dot && name_is(t, "version")))
         p->blocks[p->blocks[p->nblocks - 1].defidx].seen |= SEEN_SNIFF;
     if (p->call_state == 0 && t->kind != T_NAME)
         return 0;
@@ -1098,6 +1103,7 @@ static int watch(struct parser *p)
     p->call_state = 0;
     p->nargs = 0;
     p->call = call_kind(t);
+    p->call_probe = name_is(t, "find_spec");
     if (p->call != CALL_NONE) {
         p->call_state = 1;
         p->call_line = t->line;

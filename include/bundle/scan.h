@@ -57,6 +57,7 @@ enum {
                                code goes on, in another way, without the module */
     SCAN_IN_EXCEPT = 1u << 13, /* inside an except: handler that does not catch ImportError:
                                runs only when something went wrong */
+    SCAN_PROBE = 1u << 14,   /* find_spec("m"): asks whether m is there, imports nothing */
     SCAN_PROTOCOL = 1u << 11,/* module "NAME" of getattr(m, "NAME") in a function that
                                imports a wholly computed name (import_module(name)):
                                a loader of plugins that define NAME (Sphinx's

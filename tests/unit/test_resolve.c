@@ -519,6 +519,7 @@ static void test_prefix_rule(void **state)
     assert_false(in_graph(f, "other.backend_x"));
 }
 
+
 /* A bare string naming a sibling package that holds files other than
  * modules (Cython's Utility, read by path from Cython.Compiler.Code): that
  * package goes to disk; a sibling package of modules only does not come. */
@@ -699,6 +700,7 @@ static void test_deferral(void **state)
                                   "def needed():\n    import dep\n"
                                   "def plot():\n    import feat\n"
                                   "DIALECTS = ['dial']\n"
+                                  "HAS_NP = importlib.machinery.PathFinder().find_spec('probed') is not None\n"
                                   "def html(code):\n    try:\n        from hilite import fmt\n"
                                   "    except ImportError:\n        return code\n");
     put(f, "lib1/hilite/__init__.py", "");
@@ -709,6 +711,9 @@ static void test_deferral(void **state)
                                            "Requires-Dist: feat ; extra == 'plots'\n"
                                            "Requires-Dist: feat2 ; extra == 'db'\n\n");
     put(f, "lib1/feat.py", "");
+    put(f, "lib1/probed.py", "");
+    put(f, "lib1/probed-1.dist-info/METADATA", "Name: probed\n");
+    put(f, "lib1/probed-1.dist-info/top_level.txt", "probed\n");
     put(f, "lib1/tq/dial.py", "def dbapi():\n    import feat2\n"); /* brought by a string */
     put(f, "lib1/feat2.py", "");
     put(f, "lib1/feat2-1.dist-info/METADATA", "Name: feat2\n");
@@ -737,6 +742,7 @@ static void test_deferral(void **state)
     assert_true(in_graph(f, "feat")); /* what a feature extra requires */
     assert_true(in_graph(f, "tq.dial"));
     assert_false(in_graph(f, "feat2")); /* ...but not for a module that a rule brought */
+    assert_false(in_graph(f, "probed")); /* find_spec asks whether it is there */
     assert_true(in_graph(f, "colors")); /* picked at import time, where it is installed */
     assert_true(in_graph(f, "frames2")); /* bar has no metadata: nothing to go on */
     /* guarded: the code would go on without it, silently otherwise than plain python */

@@ -235,12 +235,12 @@ static void render(const struct scan_result *res, char *buf, size_t size)
             append(buf, size, &len, ")");
         }
         if (imp->flags) {
-            snprintf(tmp, sizeof tmp, "{%s%s%s%s%s%s%s%s%s}",
+            snprintf(tmp, sizeof tmp, "{%s%s%s%s%s%s%s%s%s%s}",
                      imp->flags & SCAN_IN_TRY ? "t" : "", imp->flags & SCAN_IN_IF ? "i" : "",
                      imp->flags & SCAN_IN_DEF ? "d" : "", imp->flags & SCAN_IN_CLASS ? "c" : "",
                      imp->flags & SCAN_DYNAMIC ? "y" : "", imp->flags & SCAN_IN_SCRIPT ? "s" : "",
                      imp->flags & SCAN_IN_MAIN ? "m" : "", imp->flags & SCAN_GUARDED ? "g" : "",
-                     imp->flags & SCAN_IN_EXCEPT ? "e" : "");
+                     imp->flags & SCAN_IN_EXCEPT ? "e" : "", imp->flags & SCAN_PROBE ? "p" : "");
             append(buf, size, &len, tmp);
         }
     }
@@ -546,6 +546,12 @@ static const struct ok_case flag_cases[] = {
      "        return isinstance(d, pandas.DataFrame)\n"
      "def g(code):\n    try:\n        from pygments import highlight\n    except ImportError:\n        return code\n",
      "3:pandas{td} 10:pygments(highlight){tdg}"},
+    {"find_spec is a probe", "if importlib.util.find_spec('numpy'):\n    import_module('numpy')\n",
+     "1:numpy{yp} 2:numpy{iy}"},
+    {"a version read is no guarded feature",
+     "def v():\n    try:\n        import numpy\n        return numpy.version.version\n    except ImportError:\n"
+     "        return None\n",
+     "3:numpy{td}"},
     {"error path", "try:\n    x()\nexcept pkg.NotFound:\n    import a\nexcept (ImportError, OSError):\n    import b\n"
                    "def f():\n    try:\n        pass\n    except Exception as e:\n        if e:\n            import c\n",
      "4:a{te} 6:b{t} 12:c{tide}"},
@@ -994,7 +1000,8 @@ static void check_any(const char *buf, size_t len)
         assert_non_null(imp->module);
         assert_true(imp->level >= 0);
         assert_true(imp->line >= 1 && imp->line <= lines);
-        assert_true((imp->flags & ~(31u | SCAN_IN_SCRIPT | SCAN_IN_MAIN | SCAN_GUARDED)) == 0);
+        assert_true((imp->flags & ~(31u | SCAN_IN_SCRIPT | SCAN_IN_MAIN | SCAN_GUARDED | SCAN_IN_EXCEPT | SCAN_PROBE)) ==
+                    0);
         assert_true(imp->names == NULL ? imp->nnames == 0 : imp->nnames > 0);
         if (imp->level == 0 && !(imp->flags & SCAN_DYNAMIC))
             assert_true(imp->module[0] != '\0');
