@@ -12,6 +12,7 @@
 #include "bundle/crc32c.h"
 #include "bundle/payload.h"
 #include "bundle/sha256.h"
+#include "bundle/strvec.h"
 #include "bundle/util.h"
 
 /* An open bundle: its trailer, central directory and module index. */
@@ -80,6 +81,7 @@ bad:
 
 struct pyz_entry {
     char name[512];
+    char path[PAYLOAD_PATH_MAX + 1]; /* an extension module's path in the cache entry, else "" */
     uint32_t off, size, flags;
 };
 
@@ -119,6 +121,7 @@ static int index_next(const uint8_t *ix, uint32_t len, uint32_t *pos, struct pyz
         ix[p + 12] != 'i')
         return -1;
     uint32_t skip = 0; /* an extension module's path: a string */
+    e->path[0] = '\0';
     if (ix[p + 1] == 4) {
         const uint8_t *q = ix + p + 17;
         uint32_t left = len - p - 17, sl;
@@ -133,6 +136,10 @@ static int index_next(const uint8_t *ix, uint32_t len, uint32_t *pos, struct pyz
         }
         if (sl > left - skip)
             return -1;
+        if (sl < sizeof e->path) {
+            memcpy(e->path, q + skip, sl);
+            e->path[sl] = '\0';
+        }
         skip += sl;
     }
     uint32_t v[3];
@@ -181,11 +188,65 @@ static const char *manifest_get(const char *m, const char *key, char *buf, size_
     return buf;
 }
 
+/* What each part of a bundle is, for the per-file kind and the totals. */
+enum kind {
+    K_STUB, K_MODULES, K_LIBPYTHON, K_EXTENSION, K_LIBRARY, K_DATA, K_MANIFEST, K_DIRECTORY, K_OVERHEAD, K_COUNT
+};
+static const char *const kind_json[K_COUNT] = {"stub", "modules", "libpython", "extension", "library",
+                                               "data", "manifest", "directory", "overhead"};
+static const char *const kind_text[K_COUNT] = {
+    "stub", "modules", "libpython", "extension module", "shared library", "data", "manifest", "directory",
+    "zip headers, trailer"};
+
+struct tally {
+    uint64_t count, stored, unpacked;
+};
+
+/* The name of a zip compression method (APPNOTE 4.4.5). */
+static const char *method_name(uint16_t m, char *buf, size_t len)
+{
+    switch (m) {
+    case 0: return "stored";
+    case 8: return "deflate";
+    case 9: return "deflate64";
+    case 12: return "bzip2";
+    case 14: return "lzma";
+    case 93: return "zstd";
+    case 95: return "xz";
+    default: snprintf(buf, len, "method-%u", (unsigned)m); return buf;
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static enum kind kind_of(const char *ename, const char *libpy_entry, const struct strvec *ext)
+{
+    size_t n = strlen(ename);
+    const char *key = ename;
+    if (strcmp(ename, PAYLOAD_MANIFEST) == 0)
+        return K_MANIFEST;
+    if (n && ename[n - 1] == '/')
+        return K_DIRECTORY;
+    if (libpy_entry[0] && strcmp(ename, libpy_entry) == 0)
+        return K_LIBPYTHON;
+    if (ext->n && bsearch(&key, ext->v, ext->n, sizeof *ext->v, cmp_str))
+        return K_EXTENSION;
+    if (strncmp(ename, PAYLOAD_NATIVE_PREFIX "lib/", strlen(PAYLOAD_NATIVE_PREFIX "lib/")) == 0)
+        return K_LIBRARY;
+    return K_DATA;
+}
+
 int inspect_run(const char *path, bool json, FILE *out, struct err *err)
 {
     struct opened b;
-    char hex[65], py[32], name[256], glibc[32], libpy[256];
+    char hex[65], py[32], name[256], glibc[32], libpy[256], libpy_entry[300] = "", mbuf[24];
     struct payload_entry e;
+    struct strvec ext = STRVEC_INIT;
+    struct tally tally[K_COUNT] = {{0}};
+    uint64_t files_stored = 0, files_unpacked = 0;
     size_t pos = 0, nmods = 0, nnative = 0;
     uint32_t ipos = 0;
     char *manifest = NULL;
@@ -207,9 +268,14 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
     manifest_get(manifest, "name", name, sizeof name);
     manifest_get(manifest, "glibc", glibc, sizeof glibc);
     manifest_get(manifest, "libpython", libpy, sizeof libpy);
+    if (libpy[0])
+        snprintf(libpy_entry, sizeof libpy_entry, "%s%s", PAYLOAD_NATIVE_PREFIX, libpy);
     char linked[8];
-    if (!libpy[0] && strcmp(manifest_get(manifest, "linked", linked, sizeof linked), "1") == 0)
+    bool linked_in = false;
+    if (!libpy[0] && strcmp(manifest_get(manifest, "linked", linked, sizeof linked), "1") == 0) {
         snprintf(libpy, sizeof libpy, "linked into the executable");
+        linked_in = true;
+    }
     if (json) {
         fprintf(out, "{\"file\": ");
         util_json_str(out, path);
@@ -248,32 +314,95 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
                     : pe.flags & PYZ_EXTENSION ? " (extension module, unpacked on first import)" : "");
         }
         nmods++;
+        if ((pe.flags & PYZ_EXTENSION) && pe.path[0]) {
+            char *full;
+            if (asprintf(&full, "%s%s", PAYLOAD_NATIVE_PREFIX, pe.path) < 0 ||
+                strvec_push_owned(&ext, full) != 0) {
+                err_set(err, ENOMEM, "out of memory");
+                goto out;
+            }
+        }
+        /* a module's code: u32 LE size once inflated, then its LZ4 block */
+        uint8_t h[4];
+        if (pe.size >= 4 && pe.off <= b.t.pyz_size && pe.size <= b.t.pyz_size - pe.off &&
+            pread(b.fd, h, 4, (off_t)(b.t.pyz_offset + pe.off)) == 4) {
+            tally[K_MODULES].count++;
+            tally[K_MODULES].unpacked +=
+                (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+        }
     }
     if (b.index && r < 0) {
         err_set(err, 0, "'%s' is corrupt (malformed module index)", path);
         goto out;
     }
-    fprintf(out, json ? "], \"files\": [" : "\n%10s  %s\n", "size", "file (unpacked into the cache)");
+    if (ext.n)
+        qsort(ext.v, ext.n, sizeof *ext.v, cmp_str);
+    fprintf(out, json ? "], \"files\": [" : "\n%10s  %10s  %s\n", "stored", "unpacked",
+            "file (unpacked into the cache)");
     pos = 0;
     while ((r = payload_cd_next(b.cdbuf, &b.cd, &b.t, &pos, &e, &why)) == 1) {
         char ename[PAYLOAD_PATH_MAX + 1];
         snprintf(ename, sizeof ename, "%.*s", (int)e.name_len, e.name);
+        enum kind k = kind_of(ename, libpy_entry, &ext);
+        const char *method = method_name(e.method, mbuf, sizeof mbuf);
         if (json) {
             fprintf(out, "%s{\"name\": ", nnative ? ", " : "");
             util_json_str(out, ename);
-            fprintf(out, ", \"size\": %llu}", (unsigned long long)e.usize);
+            fprintf(out, ", \"size\": %llu", (unsigned long long)e.usize);
+            fprintf(out, ", \"stored_size\": %llu, \"unpacked_size\": %llu, \"compression\": \"%s\", "
+                         "\"kind\": \"%s\"}",
+                    (unsigned long long)e.csize, (unsigned long long)e.usize, method, kind_json[k]);
         } else {
-            fprintf(out, "%10llu  %s\n", (unsigned long long)e.usize, ename);
+            fprintf(out, "%10llu  %10llu  %s (%s%s%s)\n", (unsigned long long)e.csize, (unsigned long long)e.usize,
+                    ename, kind_text[k], e.method ? ", " : "", e.method ? method : "");
         }
+        tally[k].count++;
+        tally[k].stored += e.csize;
+        tally[k].unpacked += e.usize;
+        files_stored += e.csize;
+        files_unpacked += e.usize;
         nnative++;
     }
-    if (json)
-        fprintf(out, "], \"module_count\": %zu, \"file_count\": %zu}\n", nmods, nnative);
-    else
+    /* where the bytes go: every byte of the file in exactly one part */
+    tally[K_STUB].count = 1;
+    tally[K_STUB].stored = tally[K_STUB].unpacked = b.t.pyz_offset;
+    tally[K_MODULES].stored = b.t.pyz_size;
+    uint64_t known = 0;
+    for (int k = 0; k < K_OVERHEAD; k++)
+        known += tally[k].stored;
+    tally[K_OVERHEAD].stored = known < b.size ? b.size - known : 0;
+    if (json) {
+        fprintf(out, "], \"module_count\": %zu, \"file_count\": %zu", nmods, nnative);
+        fprintf(out, ", \"stub_size\": %llu, \"pyz_size\": %llu, \"archive_size\": %llu"
+                     ", \"files_stored_size\": %llu, \"files_unpacked_size\": %llu, \"by_kind\": {",
+                (unsigned long long)b.t.pyz_offset, (unsigned long long)b.t.pyz_size,
+                (unsigned long long)b.t.archive_size, (unsigned long long)files_stored,
+                (unsigned long long)files_unpacked);
+        for (int k = 0; k < K_COUNT; k++)
+            fprintf(out, "%s\"%s\": {\"count\": %llu, \"stored_size\": %llu, \"unpacked_size\": %llu}",
+                    k ? ", " : "", kind_json[k], (unsigned long long)tally[k].count,
+                    (unsigned long long)tally[k].stored, (unsigned long long)tally[k].unpacked);
+        fprintf(out, "}}\n");
+    } else {
         fprintf(out, "\n%zu modules, %zu files\n", nmods, nnative);
+        fprintf(out, "\n%-22s %12s %12s %6s\n", "where the bytes go", "stored", "unpacked", "count");
+        for (int k = 0; k < K_COUNT; k++) {
+            if (!tally[k].count && !tally[k].stored && k != K_STUB && k != K_MODULES)
+                continue;
+            fprintf(out, "%-22s %12llu %12llu %6llu", kind_text[k], (unsigned long long)tally[k].stored,
+                    (unsigned long long)tally[k].unpacked, (unsigned long long)tally[k].count);
+            if (k == K_STUB)
+                fprintf(out, "  (the bootloader%s)", linked_in ? ", libpython linked in" : "");
+            else if (k == K_MODULES)
+                fprintf(out, "  (pure Python, read in place; unpacked: inflated in memory)");
+            fputc('\n', out);
+        }
+        fprintf(out, "%-22s %12llu\n", "total", (unsigned long long)b.size);
+    }
     rc = 0;
 out:
     free(manifest);
+    strvec_release(&ext);
     close_bundle(&b);
     return rc;
 }

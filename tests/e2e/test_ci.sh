@@ -89,7 +89,33 @@ d = json.load(sys.stdin)
 names = {m["name"] for m in d["modules"]}
 assert {"__bundle_main__", "helper", "json"} <= names, names
 assert d["name"] == "main" and d["python"].startswith("3.")
+# per native entry: stored (compressed) and unpacked size, compression, kind
+files = d["files"]
+assert files and all(f["unpacked_size"] == f["size"] for f in files), files
+assert all(f["stored_size"] == f["size"] for f in files if f["compression"] == "stored"), files
+kinds = {f["name"]: f["kind"] for f in files}
+assert kinds["_native/manifest"] == "manifest", kinds
+assert set(kinds.values()) <= {"libpython", "extension", "library", "data", "manifest", "directory"}, kinds
+ext = sum(m["extension"] for m in d["modules"])
+assert sum(k == "extension" for k in kinds.values()) == ext, (kinds, ext)
+# where the bytes go: every byte of the file in one part
+parts = d["by_kind"]
+assert sum(p["stored_size"] for p in parts.values()) == d["size"], parts
+assert parts["stub"]["stored_size"] == d["stub_size"] and parts["modules"]["stored_size"] == d["pyz_size"]
+assert parts["modules"]["unpacked_size"] > d["pyz_size"]  # LZ4
+assert d["files_stored_size"] == sum(f["stored_size"] for f in files)
+assert d["files_unpacked_size"] == sum(f["unpacked_size"] for f in files)
+assert parts["extension"]["count"] == ext and parts["libpython"]["count"] == (d["libpython"] != "linked into the executable")
 ' || fail "inspect --json is wrong"
+assert_contains "$(cat inspect.out)" "where the bytes go"
+assert_contains "$(cat inspect.out)" "_native/manifest (manifest)"
+"$BUNDLE" inspect --json shared/main | "$PY" -I -c '
+import json, sys
+d = json.load(sys.stdin)
+lp = [f for f in d["files"] if f["kind"] == "libpython"]
+assert len(lp) == 1 and lp[0]["name"] == "_native/" + d["libpython"], lp
+assert d["by_kind"]["libpython"]["stored_size"] == lp[0]["stored_size"] > 1000000
+' || fail "inspect --json of a shared-libpython bundle is wrong"
 
 # verify: ok, corrupt, foreign
 out=$("$BUNDLE" verify "$bin") || fail "verify of a good bundle failed"
