@@ -77,6 +77,18 @@ static void put(const struct fx *f, const char *rel, const char *text)
     free(path);
 }
 
+/* A distribution X with no requirements whose one top-level name is X. */
+static void put_dist(const struct fx *f, const char *name)
+{
+    char meta[128], top[128], mtext[128], ttext[128];
+    snprintf(meta, sizeof meta, "lib1/%s-1.dist-info/METADATA", name);
+    snprintf(top, sizeof top, "lib1/%s-1.dist-info/top_level.txt", name);
+    snprintf(mtext, sizeof mtext, "Name: %s\n", name);
+    snprintf(ttext, sizeof ttext, "%s\n", name);
+    put(f, meta, mtext);
+    put(f, top, ttext);
+}
+
 static int setup(void **state)
 {
     struct fx *f = calloc(1, sizeof *f);
@@ -585,17 +597,14 @@ static void test_error_path(void **state)
     put(f, "lib1/ver/packaging.py", "try:\n    from ver import builddoc\nexcept ImportError:\n    pass\n");
     put(f, "lib1/ver/builddoc.py", "try:\n    import docs\nexcept ImportError:\n    docs = None\n");
     put(f, "lib1/ver/keys.py", "import docs2\n");
-    put(f, "lib1/ver-1.dist-info/METADATA", "Name: ver\n");
-    put(f, "lib1/ver-1.dist-info/top_level.txt", "ver\n");
+    put_dist(f, "ver");
     put(f, "lib1/other/__init__.py", "def later():\n    import ver.keys\n");
     put(f, "lib1/other-1.dist-info/METADATA", "Name: other\nRequires-Dist: ver\n");
     put(f, "lib1/other-1.dist-info/top_level.txt", "other\n");
     put(f, "lib1/docs.py", "");
-    put(f, "lib1/docs-1.dist-info/METADATA", "Name: docs\n");
-    put(f, "lib1/docs-1.dist-info/top_level.txt", "docs\n");
+    put_dist(f, "docs");
     put(f, "lib1/docs2.py", "");
-    put(f, "lib1/docs2-1.dist-info/METADATA", "Name: docs2\n");
-    put(f, "lib1/docs2-1.dist-info/top_level.txt", "docs2\n");
+    put_dist(f, "docs2");
     resolve(f, NULL, 0);
     check_invariants(f);
     assert_true(in_graph(f, "ver.builddoc"));
@@ -705,32 +714,25 @@ static void test_deferral(void **state)
                                   "    except ImportError:\n        return code\n");
     put(f, "lib1/hilite/__init__.py", "");
     put(f, "lib1/hilite/fmt.py", "");
-    put(f, "lib1/hilite-1.dist-info/METADATA", "Name: hilite\n");
-    put(f, "lib1/hilite-1.dist-info/top_level.txt", "hilite\n");
+    put_dist(f, "hilite");
     put(f, "lib1/tq-1.dist-info/METADATA", "Name: tq\nRequires-Dist: dep\nRequires-Dist: frames ; extra == 'test'\n"
                                            "Requires-Dist: feat ; extra == 'plots'\n"
                                            "Requires-Dist: feat2 ; extra == 'db'\n\n");
     put(f, "lib1/feat.py", "");
     put(f, "lib1/probed.py", "");
-    put(f, "lib1/probed-1.dist-info/METADATA", "Name: probed\n");
-    put(f, "lib1/probed-1.dist-info/top_level.txt", "probed\n");
+    put_dist(f, "probed");
     put(f, "lib1/tq/dial.py", "def dbapi():\n    import feat2\n"); /* brought by a string */
     put(f, "lib1/feat2.py", "");
-    put(f, "lib1/feat2-1.dist-info/METADATA", "Name: feat2\n");
-    put(f, "lib1/feat2-1.dist-info/top_level.txt", "feat2\n");
-    put(f, "lib1/feat-1.dist-info/METADATA", "Name: feat\n");
-    put(f, "lib1/feat-1.dist-info/top_level.txt", "feat\n");
+    put_dist(f, "feat2");
+    put_dist(f, "feat");
     put(f, "lib1/tq-1.dist-info/top_level.txt", "tq\n");
     put(f, "lib1/frames/__init__.py", "");
     put(f, "lib1/frames/old.py", "");
-    put(f, "lib1/frames-1.dist-info/top_level.txt", "frames\n");
-    put(f, "lib1/frames-1.dist-info/METADATA", "Name: frames\n");
+    put_dist(f, "frames");
     put(f, "lib1/dep.py", "");
-    put(f, "lib1/dep-1.dist-info/METADATA", "Name: dep\n");
-    put(f, "lib1/dep-1.dist-info/top_level.txt", "dep\n");
+    put_dist(f, "dep");
     put(f, "lib1/colors.py", "");
-    put(f, "lib1/colors-1.dist-info/METADATA", "Name: colors\n");
-    put(f, "lib1/colors-1.dist-info/top_level.txt", "colors\n");
+    put_dist(f, "colors");
     put(f, "lib1/bar/__init__.py", "def f():\n    import frames2\n");
     put(f, "lib1/frames2.py", "");
     resolve(f, NULL, 0);
