@@ -376,9 +376,10 @@ static void dist_free(struct dist *d)
 
 static int index_tops(struct dists *d);
 
-/* The Depends of python3-* packages in a dpkg status file, as
- * "python3-x\tpython3-a python3-b" lines in out, and their Provides as
- * "python3-x\tpython3-virtual..." lines in provides (for debian_requires). */
+/* The python3-* Depends of every package in a dpkg status file, as
+ * "pkg\tpython3-a python3-b" lines in out, and the Provides of python3-*
+ * packages as "python3-x\tpython3-virtual..." lines in provides (for
+ * debian_requires). */
 static int read_dpkg(const char *status, struct strvec *out, struct strvec *provides)
 {
     FILE *f = fopen(status, "r");
@@ -391,8 +392,8 @@ static int read_dpkg(const char *status, struct strvec *out, struct strvec *prov
         if (strncmp(line, "Package: ", 9) == 0) {
             snprintf(pkg, sizeof pkg, "%s", line + 9);
             pkg[strcspn(pkg, "\n")] = '\0';
-        } else if ((strncmp(line, "Depends: ", 9) == 0 || strncmp(line, "Provides: ", 10) == 0) &&
-                   strncmp(pkg, "python3-", 8) == 0) {
+        } else if ((strncmp(line, "Depends: ", 9) == 0 && pkg[0]) ||
+                   (strncmp(line, "Provides: ", 10) == 0 && strncmp(pkg, "python3-", 8) == 0)) {
             struct buf b = {0};
             bool prov = line[0] == 'P';
             if (prov)
@@ -453,15 +454,21 @@ static int debian_requires(struct dists *d)
     int rc = 0;
     for (size_t i = 0; i < d->n && rc == 0; i++) {
         struct dist *di = &d->v[i];
-        if (di->requires.n || !strstr(di->dir, "/dist-packages/"))
+        /* Debian strips requirements, sometimes all but a platform's
+         * (httpie keeps only Windows' colorama): its Depends are added */
+        if (!strstr(di->dir, "/dist-packages/"))
             continue;
         if (!deps.n && (rc = read_dpkg("/var/lib/dpkg/status", &deps, &provides)) != 0)
             break;
         for (size_t k = 0; k < deps.n; k++) {
+            /* python3-NAME, or an application packaged under its own name
+             * (httpie, radon), whose Depends name its libraries */
             char *tab = strchr(deps.v[k], '\t'), name[256];
-            dists_normalize(deps.v[k] + 8, name, sizeof name); /* after "python3-" */
+            bool py = strncmp(deps.v[k], "python3-", 8) == 0;
+            const char *stem = py ? deps.v[k] + 8 : deps.v[k];
             *tab = '\0';
-            bool mine = strcmp(name, di->name) == 0 || strvec_find(&di->tops, deps.v[k] + 8) >= 0;
+            dists_normalize(stem, name, sizeof name);
+            bool mine = strcmp(name, di->name) == 0 || (py && strvec_find(&di->tops, stem) >= 0);
             *tab = '\t';
             if (!mine)
                 continue;

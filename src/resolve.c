@@ -1329,17 +1329,22 @@ static void redo(struct graph *g, size_t i)
     g->redo[g->nredo++] = i;
 }
 
-/* Module t, just imported by mi (on an error path or not; it is new if its
+/* Whether two dotted names share their top-level name. */
+static bool same_top(const char *a, const char *b)
+{
+    size_t n = strcspn(a, ".");
+    return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '.');
+}
+
+/* Module t, just imported by mi (on an optional path or not; it is new if its
  * index is before or later): an error path's new modules of the same
  * package are on it too; one that an import off any error path reaches is
  * not, and is followed again. */
 static void on_path(struct graph *g, size_t mi, long t, size_t before, bool errpath)
 {
-    char ttop[256], mtop[256];
     if (t < 0)
         return;
-    if (errpath && (size_t)t >= before &&
-        strcmp(top_of(g->mods[t].name, ttop, sizeof ttop), top_of(g->mods[mi].name, mtop, sizeof mtop)) == 0) {
+    if (errpath && (size_t)t >= before && same_top(g->mods[t].name, g->mods[mi].name)) {
         g->mods[t].errpath = true;
     } else if (!errpath && g->mods[t].errpath) {
         g->mods[t].errpath = false;
@@ -1419,7 +1424,10 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
      * brought; not the fallback of a try: that failed for want of a module
      * (aiohttp's charset_normalizer for a missing cchardet), but that of a
      * try whose import was left out here (tqdm's pandas, tried twice) */
-    bool errpath = (im->flags & SCAN_IN_EXCEPT) || g->mods[mi].errpath;
+    /* an optional path: an error path, or a feature that the package
+     * imports from its own functions (mypy.report, dill._objects) */
+    bool errpath = (im->flags & SCAN_IN_EXCEPT) || g->mods[mi].errpath ||
+                   ((im->flags & SCAN_IN_DEF) && !g->mods[mi].is_app && same_top(target, g->mods[mi].name));
     /* find_spec("m") only asks whether m is there (dill's numpy support;
      * in a bundle the path-based finder never finds it anyway) */
     bool lazy = g->mods[mi].hinted || (im->flags & (SCAN_IN_DEF | SCAN_PROBE)) || errpath;

@@ -51,10 +51,12 @@ struct module {
     bool by_string;       /* named only by a string, never imported: an extension
                              module of this kind is a library the package loads
                              by path (ctypes, cffi.dlopen): shipped as a file */
-    bool errpath;         /* reached only through an import in an except: handler (an
-                             error path: pbr.version's fallback to pbr.packaging), and
-                             from there within its package: its imports into other
-                             distributions it does not require are deferred */
+    bool errpath;         /* on an optional path: reached only through an import in an
+                             except: handler (an error path: pbr.version's fallback to
+                             pbr.packaging) or from a function of its own package (a
+                             feature: mypy.report), and from there within its package:
+                             its imports into other distributions that its own does
+                             not require are deferred, module-level ones included */
     bool processed;       /* its imports were followed */
     size_t *eager;        /* modules its module-level code imports, which run as
                              soon as it is imported: not in a def, not script-only */

@@ -615,6 +615,30 @@ static void test_error_path(void **state)
     assert_true(in_graph(f, "docs2"));
 }
 
+/* A module that only its own package imports, from inside a function (an
+ * optional feature: mypy.report, dill._objects), is on an optional path too:
+ * its module-level imports into distributions its own does not require are
+ * left out; those it requires come. */
+static void test_lazy_feature(void **state)
+{
+    struct fx *f = *state;
+    put(f, "app/app.py", "import tool\n");
+    put(f, "lib1/tool/__init__.py", "def report():\n    from tool import xml\n");
+    put(f, "lib1/tool/xml.py", "try:\n    import fancyxml\nexcept ImportError:\n    fancyxml = None\nimport base\n");
+    put(f, "lib1/tool-1.dist-info/METADATA", "Name: tool\nRequires-Dist: base\n");
+    put(f, "lib1/tool-1.dist-info/top_level.txt", "tool\n");
+    put(f, "lib1/fancyxml.py", "");
+    put_dist(f, "fancyxml");
+    put(f, "lib1/base.py", "");
+    put_dist(f, "base");
+    resolve(f, NULL, 0);
+    check_invariants(f);
+    assert_true(in_graph(f, "tool.xml"));
+    assert_true(mod(f, "tool.xml")->errpath);
+    assert_false(in_graph(f, "fancyxml"));
+    assert_true(in_graph(f, "base"));
+}
+
 /* A module name built by concatenation outside an import call, for a
  * library the module imports (lib2to3's fixers named to RefactoringTool):
  * that package's modules come along; not a package the module never imports. */
@@ -1032,6 +1056,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_data_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(test_protocol, setup, teardown),
         cmocka_unit_test_setup_teardown(test_error_path, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lazy_feature, setup, teardown),
         cmocka_unit_test_setup_teardown(test_alias, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefix_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_selfdir_rule, setup, teardown),
