@@ -3,21 +3,38 @@
  * <base>/<sha256>/ holds libpython, the shared libraries and the extension
  * modules.  It is filled in a private temp dir and renamed into place, so a
  * concurrent first run or a SIGKILL half-way can never leave a half entry
- * that is used: an entry that exists is complete.  The base is the user's
- * own: created 0700, refused when another user owns it or can write it.
+ * that is used: an entry that exists is complete.
+ *
+ * No other user can change what the stub loads.  The base is reached one
+ * name at a time from / (base_open): every directory on the way and every
+ * symlink followed is root's or ours, and no directory on the way can be
+ * written by another user unless it is sticky (as /tmp is: there only an
+ * entry's owner can rename it); the base itself is ours and private.  A
+ * base under a directory that others can write (TMPDIR=/srv/shared, mode
+ * 0777) is refused: whoever can write there can rename the base away and
+ * put their own in its place after any check, and sys._MEIPASS is a path
+ * that Python itself follows (data files, and its path finder, which would
+ * run a planted module for an import the bundle lacks).  The entry is then
+ * held open (entry.fd) and every file the stub loads is opened through it,
+ * checked (a regular file of ours, private, of the size the manifest gives)
+ * and loaded as that very file, by its /proc/self/fd name.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -61,76 +78,294 @@ static void free_bases(char *bases[], size_t n)
         free(bases[i]);
 }
 
-/* A base directory of this user's that nobody else can write, not on a
- * noexec mount. */
-static int base_usable(const char *base)
+static uid_t my_uid(void)
 {
-    struct stat st;
+    static uid_t uid;
+    static int known;
+    if (!known) {
+        uid = geteuid();
+        known = 1;
+    }
+    return uid;
+}
+
+/* What makes a directory on the way to a base one whose names someone
+ * other than root and this user could change, or NULL. */
+static const char *dir_unsafe(const struct stat *st)
+{
+    if (st->st_uid != 0 && st->st_uid != my_uid())
+        return "is another user's";
+    if ((st->st_mode & 022) != 0 && (st->st_mode & S_ISVTX) == 0)
+        return "can be written by other users and is not sticky";
+    return NULL;
+}
+
+#define MAX_LINKS 40
+
+/* Opens directory base (absolute) the way no other user can redirect: each
+ * directory on the way checked (dir_unsafe) before a name is looked up in
+ * it, each symlink on the way root's or ours (then followed), base itself
+ * ours, writable by nobody else, not a symlink, not on a noexec mount.
+ * Checking by path is enough: a directory that passed can be changed by no
+ * one but root and this user, so what was checked stays what the path
+ * leads to.  create: missing directories are made, 0700.  Returns an
+ * O_RDONLY fd, or -1 with why set. */
+static int base_open(const char *base, int create, char *why, size_t whylen)
+{
+    char rest[PATH_MAX], link[PATH_MAX], at[PATH_MAX] = "";
+    struct stat st, fst;
     struct statvfs vfs;
-    if (lstat(base, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
-        (st.st_mode & 022) != 0) {
-        stub_debug("cache base %s refused: not a private directory of this user", base);
-        return 0;
+    const char *bad = NULL, *p = rest;
+    int fd, links = 0;
+    size_t len = strlen(base);
+
+    if (base[0] != '/' || len >= sizeof rest) {
+        snprintf(why, whylen, "cache base %s refused: not an absolute path", base);
+        return -1;
     }
-    if (statvfs(base, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC)) {
-        stub_debug("cache base %s refused: on a noexec mount", base);
-        return 0;
+    memcpy(rest, base, len + 1);
+    if (lstat("/", &st) != 0)
+        goto sys;
+    if ((bad = dir_unsafe(&st)) != NULL)
+        goto refused;
+    /* at: the path resolved so far, no symlink in it; p: what is left */
+    for (;;) {
+        size_t n, alen = strlen(at);
+        while (*p == '/')
+            p++;
+        if (!*p)
+            break;
+        n = strcspn(p, "/");
+        int last = p[n + strspn(p + n, "/")] == '\0';
+        if (n == 1 && p[0] == '.') {
+            p += n;
+            continue;
+        }
+        if (n == 2 && p[0] == '.' && p[1] == '.') { /* at holds no symlink: .. is its parent */
+            p += n;
+            *(strrchr(at, '/') ? strrchr(at, '/') : at) = '\0';
+            if (lstat(at[0] ? at : "/", &st) != 0)
+                goto sys;
+            continue;
+        }
+        if (n > NAME_MAX || alen + 1 + n >= sizeof at) {
+            errno = ENAMETOOLONG;
+            goto sys;
+        }
+        at[alen] = '/';
+        memcpy(at + alen + 1, p, n);
+        at[alen + 1 + n] = '\0';
+        p += n;
+        if (lstat(at, &st) != 0) {
+            if (errno != ENOENT || !create || (mkdir(at, 0700) != 0 && errno != EEXIST) || lstat(at, &st) != 0)
+                goto sys;
+        }
+        if (S_ISLNK(st.st_mode)) {
+            /* the base itself is never a symlink: the entry goes where it was asked */
+            if (last) {
+                bad = "is a symlink";
+                goto refused;
+            }
+            if (st.st_uid != 0 && st.st_uid != my_uid()) {
+                bad = "is another user's symlink";
+                goto refused;
+            }
+            ssize_t t = readlink(at, link, sizeof link - 1);
+            if (t <= 0 || ++links > MAX_LINKS) {
+                errno = t <= 0 ? (t == 0 ? ENOENT : errno) : ELOOP;
+                goto sys;
+            }
+            if ((size_t)t + strlen(p) >= sizeof link) {
+                errno = ENAMETOOLONG;
+                goto sys;
+            }
+            memcpy(link + t, p, strlen(p) + 1); /* p is "" or starts with '/' */
+            memcpy(rest, link, strlen(link) + 1);
+            p = rest;
+            if (rest[0] == '/')
+                at[0] = '\0'; /* "/" was checked */
+            else
+                at[alen] = '\0';
+            continue;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+            bad = "is not a directory";
+            goto refused;
+        }
+        if ((bad = dir_unsafe(&st)) != NULL)
+            goto refused;
     }
-    return 1;
+    /* st: the base's */
+    if (st.st_uid != my_uid() || (st.st_mode & 022) != 0) {
+        bad = "is not a private directory of this user";
+        goto refused;
+    }
+    if ((fd = open(at[0] ? at : "/", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        goto sys;
+    if (fstat(fd, &fst) != 0 || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+        close(fd);
+        snprintf(why, whylen, "cache base %s refused: it changed while it was checked", base);
+        return -1;
+    }
+    if (fstatvfs(fd, &vfs) == 0 && (vfs.f_flag & ST_NOEXEC)) {
+        close(fd);
+        snprintf(why, whylen, "cache base %s refused: on a noexec mount", base);
+        return -1;
+    }
+    return fd;
+sys:
+    snprintf(why, whylen, "cache base %s refused: %s: %s", base, at[0] ? at : "/", strerror(errno));
+    return -1;
+refused:
+    snprintf(why, whylen, "cache base %s refused: %s %s", base, at[0] ? at : "/", bad);
+    return -1;
+}
+
+/* The cache entry in use, from cache_find or cache_fill on. */
+static struct {
+    char *base;     /* its base, as found (absolute) */
+    char *path;     /* base/hash */
+    const char *hex; /* in path */
+    int bfd;        /* the base, from base_open; until cache_prune is done */
+    int fd;         /* the entry, held open: every file is opened through it */
+    dev_t dev;
+    ino_t ino;
+    int starting;   /* start-up (until cache_prune): nobody can have closed fd yet */
+} entry = {NULL, NULL, NULL, -1, -1, 0, 0, 0};
+
+/* A directory of ours that nobody else can write: an entry. */
+static int entry_ok(const struct stat *st)
+{
+    return S_ISDIR(st->st_mode) && st->st_uid == my_uid() && (st->st_mode & 022) == 0;
+}
+
+/* Makes fd (open on base/hex, as st says; base open as bfd) the entry in
+ * use.  Takes bfd and fd. */
+static int entry_set(int bfd, const char *base, const char *hex, int fd, const struct stat *st)
+{
+    char *b = strdup(base), *path = NULL;
+
+    if (!b || asprintf(&path, "%s/%s", base, hex) < 0) {
+        free(b);
+        close(fd);
+        close(bfd);
+        return -1;
+    }
+    cache_forget();
+    entry.base = b;
+    entry.path = path;
+    entry.hex = strrchr(path, '/') + 1;
+    entry.bfd = bfd;
+    entry.fd = fd;
+    entry.dev = st->st_dev;
+    entry.ino = st->st_ino;
+    entry.starting = 1;
+    return 0;
+}
+
+/* Opens entry hex under the base bfd.  Returns the fd (stat in *st), or -1
+ * with why set. */
+static int entry_open_dir(int bfd, const char *base, const char *hex, struct stat *st, char *why,
+                          size_t whylen)
+{
+    int fd = openat(bfd, hex, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+    if (fd < 0 || fstat(fd, st) != 0) {
+        snprintf(why, whylen, "cache entry %s/%s: %s", base, hex, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    if (!entry_ok(st)) {
+        snprintf(why, whylen, "cache entry %s/%s refused: not a private directory of this user", base, hex);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+void cache_forget(void)
+{
+    if (entry.fd >= 0)
+        close(entry.fd);
+    if (entry.bfd >= 0)
+        close(entry.bfd);
+    free(entry.base);
+    free(entry.path);
+    memset(&entry, 0, sizeof entry);
+    entry.fd = entry.bfd = -1;
+}
+
+int cache_entry_fd(void)
+{
+    char why[STUB_WHY_MAX];
+    struct stat st;
+    int bfd, fd;
+
+    if (entry.starting && entry.fd >= 0)
+        return entry.fd;
+    if (entry.fd >= 0 && fstat(entry.fd, &st) == 0 && st.st_dev == entry.dev && st.st_ino == entry.ino) {
+        if (st.st_nlink > 0)
+            return entry.fd;
+        close(entry.fd); /* ours, and removed */
+        stub_debug("the cache entry %s was removed", entry.path);
+    }
+    /* closed (a daemon closes every descriptor: the number may be the app's
+     * now, and is left alone) or removed: opened again as at the start,
+     * through checked directories; an entry filled again in its place
+     * holds the same files */
+    entry.fd = -1;
+    if (!entry.path)
+        return -1;
+    if ((bfd = base_open(entry.base, 0, why, sizeof why)) < 0) {
+        stub_debug("%s", why);
+        return -1;
+    }
+    fd = entry_open_dir(bfd, entry.base, entry.hex, &st, why, sizeof why);
+    close(bfd);
+    if (fd < 0) {
+        stub_debug("%s", why);
+        return -1;
+    }
+    entry.fd = fd;
+    entry.dev = st.st_dev;
+    entry.ino = st.st_ino;
+    return fd;
 }
 
 int cache_find(const struct stub_self *self, char **dir, time_t *used)
 {
-    char *bases[MAX_BASES];
+    char *bases[MAX_BASES], why[STUB_WHY_MAX];
     size_t n = cache_bases(bases);
     int found = -1;
 
     for (size_t i = 0; i < n && found < 0; i++) {
         char *d = NULL;
         struct stat st;
+        int bfd, fd;
         if (asprintf(&d, "%s/%s", bases[i], self->hex) < 0)
             continue;
-        /* the entry is complete iff it exists: it is renamed into place
-         * whole; and it is used only while its base is still private and
-         * can map code */
-        if (lstat(d, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
-            base_usable(bases[i])) {
+        /* a miss costs one lstat; a hit is then checked all the way, and
+         * the entry is complete iff it exists: it is renamed into place
+         * whole */
+        if (lstat(d, &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != my_uid()) {
+            stub_debug("cache miss: %s", d);
+        } else if ((bfd = base_open(bases[i], 0, why, sizeof why)) < 0) {
+            stub_debug("%s", why);
+        } else if ((fd = entry_open_dir(bfd, bases[i], self->hex, &st, why, sizeof why)) < 0) {
+            stub_debug("%s", why);
+            close(bfd);
+        } else if (entry_set(bfd, bases[i], self->hex, fd, &st) == 0) {
             stub_debug("cache hit: %s", d);
             *dir = d;
+            d = NULL;
             *used = st.st_mtime;
             found = 0;
-        } else {
-            stub_debug("cache miss: %s", d);
-            free(d);
         }
+        free(d);
     }
     free_bases(bases, n);
     return found;
-}
-
-/* mkdir -p with 0700 for what it creates; then insists the base is ours. */
-static int make_base(const char *base)
-{
-    char path[PAYLOAD_PATH_MAX * 4];
-    size_t len = strlen(base);
-
-    if (len == 0 || len >= sizeof path)
-        return -1;
-    memcpy(path, base, len + 1);
-    for (size_t i = 1; i <= len; i++) {
-        if (path[i] != '/' && path[i] != '\0')
-            continue;
-        char c = path[i];
-        path[i] = '\0';
-        if (mkdir(path, 0700) != 0 && errno != EEXIST)
-            return -1;
-        path[i] = c;
-    }
-    if (!base_usable(base)) {
-        errno = EPERM;
-        return -1;
-    }
-    return 0;
 }
 
 /* Checks the CRC-32Cs of the file (all of it but the check itself). */
@@ -208,13 +443,67 @@ int write_full(int fd, const void *data, size_t n)
     return 0;
 }
 
+/* Names given to the dynamic loader.  glibc takes a name it has loaded
+ * before for that same library (dlopen compares names before it opens
+ * anything), so no /proc/self/fd/N name is ever given twice, whatever file
+ * descriptor N is now: an app that closed its descriptors would otherwise
+ * get a library loaded earlier under the number instead of the new one. */
+static struct {
+    unsigned char *bits;
+    size_t cap; /* bytes */
+    int top;    /* the highest number given, or -1 */
+} names = {NULL, 0, -1};
+
+static int name_given(int n)
+{
+    return (size_t)n / 8 < names.cap && (names.bits[n / 8] >> (n % 8) & 1);
+}
+
+char *fd_path(int *fd)
+{
+    char *path = NULL;
+    int n = *fd;
+
+    if (name_given(n)) {
+        /* past every number given: never given */
+        int d = fcntl(n, F_DUPFD_CLOEXEC, names.top + 1);
+        if (d < 0)
+            return NULL;
+        close(n);
+        *fd = n = d;
+    }
+    if ((size_t)n / 8 >= names.cap) {
+        size_t cap = ((size_t)n / 8 + 1) * 2;
+        unsigned char *b = realloc(names.bits, cap);
+        if (!b)
+            return NULL;
+        memset(b + names.cap, 0, cap - names.cap);
+        names.bits = b;
+        names.cap = cap;
+    }
+    if (asprintf(&path, "/proc/self/fd/%d", n) < 0)
+        return NULL;
+    names.bits[n / 8] |= (unsigned char)(1u << (n % 8));
+    if (n > names.top)
+        names.top = n;
+    return path;
+}
+
+void fd_path_reset(void)
+{
+    free(names.bits);
+    names.bits = NULL;
+    names.cap = 0;
+    names.top = -1;
+}
+
 #ifdef HAVE_MEMFD_CREATE
 char *memfd_copy(int in, uint64_t off, uint64_t len, const char *name)
 {
     char *path = NULL;
     int fd = memfd_create(name, MFD_CLOEXEC);
 
-    if (fd < 0 || copy_range(in, off, len, fd) != 0 || asprintf(&path, "/proc/self/fd/%d", fd) < 0) {
+    if (fd < 0 || copy_range(in, off, len, fd) != 0 || !(path = fd_path(&fd))) {
         int e = errno;
         if (fd >= 0)
             close(fd);
@@ -231,6 +520,119 @@ char *memfd_copy(int in, uint64_t off, uint64_t len, const char *name)
     return NULL;
 }
 #endif
+
+static void remove_tree(int parent, const char *name);
+
+int cache_open(const char *rel, uint64_t size, int elf, const char **bad)
+{
+    struct stat st;
+    char magic[4];
+    int dfd = cache_entry_fd(), fd;
+
+    *bad = NULL;
+    if (dfd < 0) {
+        errno = ESTALE;
+        return -1;
+    }
+    /* a FIFO must not block the open, a symlink is not followed */
+    fd = openat(dfd, rel, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT)
+            *bad = errno == ELOOP ? "a symlink" : strerror(errno);
+        return -1;
+    }
+    if (fstat(fd, &st) != 0)
+        *bad = strerror(errno);
+    else if (!S_ISREG(st.st_mode))
+        *bad = S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" : "not a regular file";
+    else if (st.st_uid != my_uid())
+        *bad = "another user's file";
+    else if ((st.st_mode & 022) != 0)
+        *bad = "writable by other users";
+    else if (size && (uint64_t)st.st_size != size)
+        *bad = st.st_size < (off_t)size ? "shorter than it should be" : "longer than it should be";
+    else if (elf && (pread(fd, magic, sizeof magic, 0) != (ssize_t)sizeof magic || memcmp(magic, "\177ELF", 4) != 0))
+        *bad = "not an ELF file";
+    if (*bad) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    return fd;
+}
+
+int cache_remove(const char *rel)
+{
+    char parent[PAYLOAD_PATH_MAX + 1];
+    const char *slash = strrchr(rel, '/');
+    int dfd = cache_entry_fd(), pfd;
+    struct stat st;
+
+    if (dfd < 0) {
+        errno = ESTALE;
+        return -1;
+    }
+    if (unlinkat(dfd, rel, 0) == 0 || errno == ENOENT)
+        return 0;
+    if (errno != EISDIR)
+        return -1;
+    snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - rel) : 1, slash ? rel : ".");
+    if ((pfd = openat(dfd, parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+        return -1;
+    remove_tree(pfd, slash ? slash + 1 : rel);
+    close(pfd);
+    if (fstatat(dfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        errno = ENOTEMPTY;
+        return -1;
+    }
+    return 0;
+}
+
+int cache_place(const char *rel, const void *data, size_t size)
+{
+    char parent[PAYLOAD_PATH_MAX + 1], proc[64], *tmp = NULL;
+    const char *slash = strrchr(rel, '/');
+    int dfd = cache_entry_fd(), fd, rc = -1, e;
+
+    if (dfd < 0) {
+        errno = ESTALE;
+        return -1;
+    }
+    snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - rel) : 1, slash ? rel : ".");
+    if (make_parents(dfd, rel) != 0)
+        return -1;
+    /* No name until whole: a start killed half-way leaves nothing.  Not
+     * flushed (an fdatasync per file would add 40 ms to a numpy app's first
+     * start), nor allocated up front: on ext4, XFS and btrfs the size on
+     * disk grows only as the data gets there, so a power cut leaves a short
+     * file, which cache_open() finds at its next use, and the stub replaces;
+     * a whole one that fails to load is checked against its CRC-32C. */
+    if ((fd = openat(dfd, parent, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0700)) >= 0) {
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        if (write_full(fd, data, size) == 0 && linkat(AT_FDCWD, proc, dfd, rel, AT_SYMLINK_FOLLOW) == 0)
+            rc = 0;
+        e = errno;
+        close(fd);
+        errno = e;
+        if (rc == 0 || errno != ENOENT) /* EEXIST: another start linked its copy first */
+            return rc;
+        /* ENOENT: no /proc, the named way */
+    }
+    if (asprintf(&tmp, "%s.tmp-%ld", rel, (long)getpid()) < 0)
+        return -1;
+    if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0700)) >= 0) {
+        int ok = write_full(fd, data, size) == 0;
+        /* whole or absent: a concurrent start may rename its own copy too */
+        if (close(fd) == 0 && ok && renameat(dfd, tmp, dfd, rel) == 0)
+            rc = 0;
+        e = errno;
+        if (rc != 0)
+            unlinkat(dfd, tmp, 0);
+        errno = e;
+    }
+    free(tmp);
+    return rc;
+}
 
 /* Calls fn for every _native/ entry of the bundle (relative name without
  * the prefix, absolute data offset, size), after checking it.  Returns 0,
@@ -370,9 +772,9 @@ void table_release(struct stub_table *t)
     memset(t, 0, sizeof *t);
 }
 
-/* Writes one entry under the directory dfd. */
-static int extract_one(int dfd, const struct stub_self *self, const struct stub_file *f, char *why,
-                       size_t whylen)
+/* Writes one entry under the directory dfd, then extra (extralen bytes). */
+static int extract_one(int dfd, const struct stub_self *self, const struct stub_file *f, const char *extra,
+                       size_t extralen, char *why, size_t whylen)
 {
     int out;
 
@@ -380,11 +782,13 @@ static int extract_one(int dfd, const struct stub_self *self, const struct stub_
         snprintf(why, whylen, "cannot create '%s' in the cache: %s", f->rel, strerror(errno));
         return -1;
     }
+    /* Not flushed, and no blocks allocated up front: on ext4, XFS and btrfs
+     * the size on disk then grows only as the data gets there, so a power
+     * cut leaves a short file, never a whole one of zeros, and the first
+     * start after a reboot finds it (cache_check_boot). */
     out = openat(dfd, f->rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
-    /* the blocks in one go: cheaper than growing the file page by page */
-    if (out >= 0 && f->size > 0)
-        (void)fallocate(out, 0, 0, (off_t)f->size);
-    if (out < 0 || copy_range(self->fd, f->off, f->size, out) != 0) {
+    if (out < 0 || copy_range(self->fd, f->off, f->size, out) != 0 ||
+        (extralen && write_full(out, extra, extralen) != 0)) {
         snprintf(why, whylen, "cannot write '%s' in the cache: %s", f->rel, strerror(errno));
         if (out >= 0)
             close(out);
@@ -430,23 +834,123 @@ int manifest_of(struct stub_self *self, struct stub_manifest *m, char *why, size
     return rc;
 }
 
+/* The id of this boot (36 characters and a newline), or -1. */
+static int boot_id(char id[40])
+{
+    int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, id, 39) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    if (n <= 0)
+        return -1;
+    id[n] = '\0';
+    return 0;
+}
+
+/* The name of the file that records, in an entry, that its files were
+ * whole in this boot (written in it, or checked): "boot-ID". */
+static int boot_mark(char name[48])
+{
+    char id[40];
+    size_t n;
+
+    if (boot_id(id) != 0)
+        return -1;
+    n = strcspn(id, "\n");
+    if (n == 0 || n > 36 || id[strspn(id, "0123456789abcdef-")] != '\n')
+        return -1;
+    snprintf(name, 48, "boot-%.*s", (int)n, id);
+    return 0;
+}
+
+/* Records in the entry dfd that its files are whole as of this boot: they
+ * are, as long as the machine has not restarted since, whatever reached
+ * the disk.  Marks of other boots go. */
+static int write_boot(int dfd)
+{
+    char name[48];
+    int fd;
+    DIR *d;
+    struct dirent *de;
+
+    if (boot_mark(name) != 0)
+        return 0; /* no id: every start checks */
+    if ((fd = openat(dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+        return -1;
+    close(fd);
+    if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 && (d = fdopendir(fd))) {
+        while ((de = readdir(d)) != NULL)
+            if (strncmp(de->d_name, "boot-", 5) == 0 && strcmp(de->d_name, name) != 0)
+                unlinkat(dfd, de->d_name, 0);
+        closedir(d);
+    } else if (fd >= 0) {
+        close(fd);
+    }
+    return 0;
+}
+
+/* What the stub adds to the entry's copy of the manifest: the size of each
+ * file it loads (libpython, the preloaded libraries, the lazy files), which
+ * later starts check before they use one.  malloc'ed, or NULL. */
+static char *size_lines(const struct stub_table *t, const struct stub_manifest *m, size_t *len)
+{
+    char *buf = NULL;
+    FILE *f = open_memstream(&buf, len);
+    const struct stub_file *x;
+
+    if (!f)
+        return NULL;
+    fputc('\n', f); /* whatever the bundle's manifest ends with */
+    if (m->libpython && (x = table_find(t, m->libpython)))
+        fprintf(f, "size %llu %s\n", (unsigned long long)x->size, x->rel);
+    for (size_t i = 0; i < m->npreload; i++)
+        if ((x = table_find(t, m->preload[i])))
+            fprintf(f, "size %llu %s\n", (unsigned long long)x->size, x->rel);
+    for (size_t i = 0; i < m->nlazy; i++)
+        if ((x = table_find(t, m->lazy[i].rel)))
+            fprintf(f, "size %llu %s\n", (unsigned long long)x->size, x->rel);
+    fputs("sized 1\n", f); /* last: a manifest cut short by a power cut lacks it */
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
 /* Unpacks what a start needs into dfd: all but the lazy files. */
 static int extract_eager(int dfd, struct stub_self *self, char *why, size_t whylen, int *corrupt)
 {
     struct stub_manifest m;
     const struct stub_table *t;
+    char *extra;
+    size_t extralen = 0;
     int rc = 0;
 
     if (manifest_of(self, &m, why, whylen, corrupt) != 0)
         return -1;
     t = &self->files;
-    for (size_t i = 0; i < t->n && rc == 0; i++)
-        if (!manifest_lazy(&m, t->files[i].rel))
-            rc = extract_one(dfd, self, &t->files[i], why, whylen);
+    if (!(extra = size_lines(t, &m, &extralen))) {
+        manifest_release(&m);
+        snprintf(why, whylen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < t->n && rc == 0; i++) {
+        const struct stub_file *f = &t->files[i];
+        if (strcmp(f->rel, "manifest") == 0)
+            rc = extract_one(dfd, self, f, extra, extralen, why, whylen);
+        else if (!manifest_lazy(&m, f->rel))
+            rc = extract_one(dfd, self, f, NULL, 0, why, whylen);
+    }
+    free(extra);
     manifest_release(&m);
     /* sys._MEIPASS exists even when all it will hold is unpacked later */
     if (rc == 0 && mkdirat(dfd, "site", 0700) != 0 && errno != EEXIST) {
         snprintf(why, whylen, "cannot create 'site' in the cache: %s", strerror(errno));
+        rc = -1;
+    }
+    if (rc == 0 && write_boot(dfd) != 0) {
+        snprintf(why, whylen, "cannot write in the cache: %s", strerror(errno));
         rc = -1;
     }
     return rc;
@@ -474,38 +978,55 @@ static void remove_tree(int parent, const char *name)
     unlinkat(parent, name, AT_REMOVEDIR);
 }
 
+/* Makes a temp dir under bfd named .tmp-HEX16-XXXXXX (name, namelen). */
+static int make_temp(int bfd, const char *hex, char *name, size_t namelen)
+{
+    static const char set[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    struct timespec ts;
+
+    for (unsigned tries = 0; tries < 100; tries++) {
+        unsigned char r[6];
+        char suffix[7];
+        if (getrandom(r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t x = (uint64_t)ts.tv_nsec * 2654435761u ^ (uint64_t)getpid() << 20 ^ tries;
+            memcpy(r, &x, sizeof r);
+        }
+        for (size_t i = 0; i < sizeof r; i++)
+            suffix[i] = set[r[i] % (sizeof set - 1)];
+        suffix[6] = '\0';
+        snprintf(name, namelen, ".tmp-%.16s-%s", hex, suffix);
+        if (mkdirat(bfd, name, 0700) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    return -1;
+}
+
 static int fill_in(const struct stub_self *self, const char *base, char **dir, char *why,
                    size_t whylen, int *corrupt)
 {
-    char *tmp = NULL, *final = NULL;
-    int dfd = -1, rc = -1;
+    char tmp[64] = "";
+    struct stat st;
+    int bfd, dfd = -1, fd, rc = -1;
 
-    if (make_base(base) != 0) {
-        snprintf(why, whylen, "cannot use cache directory '%s': %s", base, strerror(errno));
+    if ((bfd = base_open(base, 1, why, whylen)) < 0)
         return -1;
-    }
-    if (asprintf(&tmp, "%s/.tmp-%.16s-XXXXXX", base, self->hex) < 0 ||
-        asprintf(&final, "%s/%s", base, self->hex) < 0) {
-        snprintf(why, whylen, "out of memory");
-        goto out;
-    }
-    /* the base is locked shared from mkdtemp() until the temp dir is
-     * locked: cache_prune, which takes it exclusively, never sees a temp
-     * dir that is nobody's yet and would remove it */
-    int lockfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (lockfd >= 0)
-        flock(lockfd, LOCK_SH);
-    if (!mkdtemp(tmp) || (dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+    /* the base is locked shared from the temp dir's making until the temp
+     * dir is locked: cache_prune, which takes it exclusively, never sees a
+     * temp dir that is nobody's yet and would remove it */
+    flock(bfd, LOCK_SH);
+    if (make_temp(bfd, self->hex, tmp, sizeof tmp) != 0 ||
+        (dfd = openat(bfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
         snprintf(why, whylen, "cannot create a directory in '%s': %s", base, strerror(errno));
-        if (lockfd >= 0)
-            close(lockfd);
+        flock(bfd, LOCK_UN);
         goto out;
     }
     /* held while extracting: a temp dir nobody holds is a killed run's */
     flock(dfd, LOCK_EX);
-    if (lockfd >= 0)
-        close(lockfd);
-    stub_debug("extracting into %s", tmp);
+    flock(bfd, LOCK_UN);
+    stub_debug("extracting into %s/%s", base, tmp);
     if (extract_eager(dfd, (struct stub_self *)self, why, whylen, corrupt) != 0)
         goto out;
     /* nothing of a corrupt bundle becomes a cache entry */
@@ -514,39 +1035,48 @@ static int fill_in(const struct stub_self *self, const char *base, char **dir, c
         snprintf(why, whylen, "checksum mismatch");
         goto out;
     }
-    if (rename(tmp, final) != 0) {
-        struct stat st;
+    if (renameat(bfd, tmp, bfd, self->hex) == 0) {
+        tmp[0] = '\0';
+        flock(dfd, LOCK_UN);
+        if (fstat(dfd, &st) != 0) {
+            snprintf(why, whylen, "cannot read the cache entry: %s", strerror(errno));
+            goto out;
+        }
+        if (entry_set(bfd, base, self->hex, dfd, &st) != 0) {
+            snprintf(why, whylen, "out of memory");
+            bfd = dfd = -1; /* closed by entry_set */
+            goto out;
+        }
+    } else if (errno == ENOTEMPTY || errno == EEXIST) {
         /* another first run won the race: its entry is as good as ours */
-        if ((errno == ENOTEMPTY || errno == EEXIST) && lstat(final, &st) == 0 && S_ISDIR(st.st_mode)) {
-            stub_debug("another process filled %s first", final);
-        } else {
-            snprintf(why, whylen, "cannot rename '%s': %s", tmp, strerror(errno));
+        stub_debug("another process filled %s/%s first", base, self->hex);
+        if ((fd = entry_open_dir(bfd, base, self->hex, &st, why, whylen)) < 0)
+            goto out;
+        remove_tree(bfd, tmp);
+        tmp[0] = '\0';
+        close(dfd);
+        if (entry_set(bfd, base, self->hex, fd, &st) != 0) {
+            snprintf(why, whylen, "out of memory");
+            bfd = dfd = -1;
             goto out;
         }
     } else {
-        free(tmp);
-        tmp = NULL;
+        snprintf(why, whylen, "cannot rename '%s/%s': %s", base, tmp, strerror(errno));
+        goto out;
     }
-    stub_debug("cache entry ready: %s", final);
-    *dir = final;
-    final = NULL;
-    rc = 0;
+    bfd = dfd = -1; /* the entry's now */
+    stub_debug("cache entry ready: %s", entry.path);
+    if ((*dir = strdup(entry.path)))
+        rc = 0;
+    else
+        snprintf(why, whylen, "out of memory");
 out:
+    if (tmp[0] && bfd >= 0)
+        remove_tree(bfd, tmp);
     if (dfd >= 0)
         close(dfd);
-    if (tmp) {
-        char *slash = strrchr(tmp, '/');
-        if (slash && tmp[0]) {
-            *slash = '\0';
-            int bfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            if (bfd >= 0) {
-                remove_tree(bfd, slash + 1);
-                close(bfd);
-            }
-        }
-    }
-    free(tmp);
-    free(final);
+    if (bfd >= 0)
+        close(bfd);
     return rc;
 }
 
@@ -677,9 +1207,40 @@ bad:
     return -1;
 }
 
+/* "size BYTES PATH" (the stub's own lines in an entry's manifest): BYTES
+ * and PATH (in place), or -1. */
+static int parse_size(char *val, uint64_t *size, char **path)
+{
+    char *sp = strchr(val, ' ');
+    size_t n = sp ? (size_t)(sp - val) : 0;
+
+    if (n == 0 || n > 19 || strspn(val, "0123456789") != n || !manifest_path_ok(sp + 1))
+        return -1;
+    *size = strtoull(val, NULL, 10);
+    *path = sp + 1;
+    return 0;
+}
+
+/* The sizes the manifest gives, to their files. */
+static void assign_sizes(struct stub_manifest *m, char **paths, const uint64_t *sizes, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct stub_lazy *l = manifest_lazy(m, paths[i]);
+        if (l)
+            l->size = sizes[i];
+        if (m->libpython && strcmp(m->libpython, paths[i]) == 0)
+            m->libpython_size = sizes[i];
+        for (size_t k = 0; k < m->npreload && m->preload_size; k++)
+            if (strcmp(m->preload[k], paths[i]) == 0)
+                m->preload_size[k] = sizes[i];
+    }
+}
+
 int manifest_parse(char *text, struct stub_manifest *m)
 {
-    char *line, *save = NULL;
+    char *line, *save = NULL, **paths = NULL;
+    uint64_t *sizes = NULL;
+    size_t nsizes = 0;
 
     memset(m, 0, sizeof *m);
     for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -715,6 +1276,22 @@ int manifest_parse(char *text, struct stub_manifest *m)
         } else if (strcmp(line, "lazy") == 0) {
             if (parse_lazy(val, m) != 0)
                 goto bad;
+        } else if (strcmp(line, "sized") == 0) {
+            m->sized = strcmp(val, "1") == 0;
+        } else if (strcmp(line, "size") == 0) {
+            uint64_t size;
+            char *path, **p;
+            uint64_t *z;
+            if (parse_size(val, &size, &path) != 0)
+                goto bad;
+            if (!(p = realloc(paths, (nsizes + 1) * sizeof *p)))
+                goto bad;
+            paths = p;
+            if (!(z = realloc(sizes, (nsizes + 1) * sizeof *z)))
+                goto bad;
+            sizes = z;
+            paths[nsizes] = path;
+            sizes[nsizes++] = size;
         }
     }
     if (!m->libpython == !m->linked || m->py_major != 3) /* one of the two */
@@ -724,42 +1301,180 @@ int manifest_parse(char *text, struct stub_manifest *m)
     for (size_t i = 1; i < m->nlazy; i++)
         if (strcmp(m->lazy[i - 1].rel, m->lazy[i].rel) == 0)
             goto bad;
+    if (nsizes) {
+        if (m->npreload && !(m->preload_size = calloc(m->npreload, sizeof *m->preload_size)))
+            goto bad;
+        assign_sizes(m, paths, sizes, nsizes);
+    }
+    free(paths);
+    free(sizes);
     return 0;
 bad:
+    free(paths);
+    free(sizes);
     manifest_release(m);
     return -1;
 }
 
-int manifest_load(const char *dir, struct stub_manifest *m, char *why, size_t whylen)
+int cache_replace(const struct stub_self *self, const struct stub_file *f)
 {
-    char *path = NULL, *text = NULL;
-    int fd = -1, rc = -1;
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t start = f->off - f->off % (uint64_t)(page > 0 ? page : 4096);
+    size_t maplen = (size_t)(f->off + f->size - start);
+    void *map = mmap(NULL, maplen ? maplen : 1, PROT_READ, MAP_PRIVATE, self->fd, (off_t)start);
+    int rc = -1, e;
+
+    if (map == MAP_FAILED)
+        return -1;
+    if (cache_remove(f->rel) == 0 &&
+        (cache_place(f->rel, (const uint8_t *)map + (f->off - start), (size_t)f->size) == 0 || errno == EEXIST))
+        rc = 0;
+    e = errno;
+    munmap(map, maplen ? maplen : 1);
+    errno = e;
+    return rc;
+}
+
+int cache_check_boot(struct stub_self *self, const struct stub_manifest *m, char *why, size_t whylen, int *corrupt)
+{
+    char mark[48];
+    const struct stub_table *t;
+    struct stat st;
+    int dfd = cache_entry_fd(), checked = 0;
+
+    if (dfd < 0) {
+        snprintf(why, whylen, "the cache entry is gone");
+        return -1;
+    }
+    if (boot_mark(mark) == 0 && fstatat(dfd, mark, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        return 0;
+    stub_debug("the cache entry %s was filled before this boot: checking its files", entry.path);
+    if (!(t = self_files(self, why, whylen, corrupt)))
+        return -1;
+    for (size_t i = 0; i < t->n; i++) {
+        const struct stub_file *f = &t->files[i];
+        /* lazy files are checked at each use; the manifest ends with "sized" */
+        if (manifest_lazy(m, f->rel) || strcmp(f->rel, "manifest") == 0)
+            continue;
+        if (fstatat(dfd, f->rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) && st.st_uid == my_uid() &&
+            (st.st_mode & 022) == 0 && (uint64_t)st.st_size == f->size)
+            continue;
+        stub_debug("%s in the cache entry is damaged: replacing it", f->rel);
+        /* an eager file has no checksum of its own: the whole bundle's */
+        if (!checked && check_verdict(self) != 0) {
+            *corrupt = 1;
+            snprintf(why, whylen, "checksum mismatch");
+            return -1;
+        }
+        checked = 1;
+        if (cache_replace(self, f) != 0) {
+            snprintf(why, whylen, "cannot replace '%s' in the cache entry: %s", f->rel, strerror(errno));
+            return -1;
+        }
+    }
+    if (write_boot(dfd) != 0)
+        stub_debug("cannot record the check in the cache entry: %s", strerror(errno));
+    return 0;
+}
+
+static int entry_mapped(int bfd, const char *name, int mfd);
+
+/* 1 if a running start holds or maps the entry in use (mfd: its manifest,
+ * then locked exclusively if not). */
+static int entry_busy(int mfd)
+{
+    if (flock(mfd, LOCK_EX | LOCK_NB) != 0)
+        return errno == EWOULDBLOCK;
+    return entry.bfd < 0 || entry_mapped(entry.bfd, entry.hex, mfd);
+}
+
+/* Sets the entry in use aside (renamed, then removed): it is damaged. */
+static void entry_discard(void)
+{
+    char dead[96];
+
+    if (entry.bfd < 0 || !entry.hex)
+        return;
+    snprintf(dead, sizeof dead, ".tmp-dead-%.16s-%ld", entry.hex, (long)getpid());
+    if (renameat(entry.bfd, entry.hex, entry.bfd, dead) == 0) {
+        stub_debug("removing the damaged cache entry %s", entry.path);
+        remove_tree(entry.bfd, dead);
+    }
+}
+
+int manifest_load(struct stub_manifest *m, char *why, size_t whylen, int *retry)
+{
+    struct stat st;
+    char *text = NULL;
+    const char *bad = NULL;
+    int dfd = cache_entry_fd(), fd = -1, rc = -1;
     ssize_t len;
 
     memset(m, 0, sizeof *m);
-    if (asprintf(&path, "%s/manifest", dir) < 0 || !(text = malloc(PAYLOAD_MANIFEST_MAX + 1))) {
-        snprintf(why, whylen, "out of memory");
+    *retry = 1;
+    if (dfd < 0) {
+        snprintf(why, whylen, "the cache entry is gone");
+        return -1;
+    }
+    fd = openat(dfd, "manifest", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        bad = errno == ENOENT ? "missing" : errno == ELOOP ? "a symlink" : strerror(errno);
+    else if (fstat(fd, &st) != 0)
+        bad = strerror(errno);
+    else if (!S_ISREG(st.st_mode) || st.st_uid != my_uid() || (st.st_mode & 022) != 0)
+        bad = "not a private file of this user";
+    else if (st.st_size > 2 * PAYLOAD_MANIFEST_MAX)
+        bad = "too large";
+    else if (!(text = malloc((size_t)st.st_size + 1)))
+        bad = "out of memory";
+    else if ((len = pread(fd, text, (size_t)st.st_size, 0)) != (ssize_t)st.st_size)
+        bad = "short";
+    else if ((text[len] = '\0', manifest_parse(text, m)) != 0)
+        bad = "malformed";
+    /* an entry an older stub filled has no sizes to check files against:
+     * filled again, unless in use (then its files are checked without) */
+    int stale = !bad && !m->sized && (m->libpython || m->npreload || m->nlazy);
+    if (bad || stale) {
+        int busy = fd >= 0 && entry_busy(fd);
+        if (!(stale && busy)) {
+            snprintf(why, whylen, "the cache entry %s is %s (its manifest: %s)", entry.path,
+                     stale ? "an older stub's" : "damaged", stale ? "no sizes" : bad);
+            /* set aside and filled again, unless a running start holds it */
+            if (busy)
+                *retry = 0;
+            else
+                entry_discard();
+            goto out;
+        }
+    }
+    /* shared while running: a pruning start, which takes it exclusively,
+     * removes no entry in use; one removing this entry now is waited for */
+    for (int i = 0; flock(fd, LOCK_SH | LOCK_NB) != 0; i++) {
+        struct timespec ms2 = {0, 2000000};
+        if (errno != EWOULDBLOCK || i == 50) {
+            snprintf(why, whylen, "cannot lock the cache entry %s: %s", entry.path, strerror(errno));
+            goto out;
+        }
+        nanosleep(&ms2, NULL);
+    }
+    if (entry.bfd >= 0 && (fstatat(entry.bfd, entry.hex, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                           st.st_dev != entry.dev || st.st_ino != entry.ino)) {
+        snprintf(why, whylen, "the cache entry %s was removed by another start", entry.path);
         goto out;
     }
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    if (fd < 0 || (len = read(fd, text, PAYLOAD_MANIFEST_MAX)) < 0) {
-        snprintf(why, whylen, "cannot read '%s': %s", path, strerror(errno));
-        goto out;
-    }
-    text[len] = '\0';
-    if (manifest_parse(text, m) != 0) {
-        snprintf(why, whylen, "malformed manifest '%s'", path);
-        goto out;
-    }
-    /* held until exit: a pruning start never removes an entry in use */
-    flock(fd, LOCK_SH | LOCK_NB);
-    m->lock_fd = fd;
+    /* The lock lasts as long as the process, whatever it closes: a mapping
+     * holds the open file, and so its lock, when the fd is closed (daemons
+     * close every descriptor; none unmaps what it did not map).  The fd
+     * stays open too: where flock is emulated with POSIX locks (NFS), only
+     * an open fd holds one, for other hosts to see. */
+    (void)mmap(NULL, 1, PROT_READ, MAP_PRIVATE, fd, 0);
     fd = -1;
     rc = 0;
 out:
+    if (rc != 0)
+        manifest_release(m);
     if (fd >= 0)
         close(fd);
-    free(path);
     free(text);
     return rc;
 }
@@ -771,6 +1486,7 @@ void manifest_release(struct stub_manifest *m)
     for (size_t i = 0; i < m->npreload; i++)
         free(m->preload[i]);
     free(m->preload);
+    free(m->preload_size);
     for (size_t i = 0; i < m->nlazy; i++)
         lazy_release(&m->lazy[i]);
     free(m->lazy);
@@ -789,16 +1505,65 @@ static int is_hex64(const char *s)
     return i == 64;
 }
 
+/* 1 if a process maps a file of entry name (a dir under bfd): its manifest,
+ * whose mapping holds a running start's lock, or a library.  That finds a
+ * start whose lock is gone all the same (where flock is emulated with POSIX
+ * locks, which any close drops) and an older stub's that kept no mapping.
+ * mfd: the entry's manifest. */
+static int entry_mapped(int bfd, const char *name, int mfd)
+{
+    char proc[64], base[PATH_MAX], prefix[PATH_MAX + 80], *line = NULL;
+    struct stat ms;
+    size_t cap = 0;
+    int plen, found = 0;
+    ssize_t n;
+    DIR *d;
+    struct dirent *de;
+
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", bfd);
+    if ((n = readlink(proc, base, sizeof base - 1)) <= 0 || fstat(mfd, &ms) != 0 || !(d = opendir("/proc")))
+        return 1; /* cannot tell: in use */
+    base[n] = '\0';
+    plen = snprintf(prefix, sizeof prefix, "%s/%s/", base, name);
+    if (plen < 0 || (size_t)plen >= sizeof prefix) {
+        closedir(d);
+        return 1;
+    }
+    while (!found && (de = readdir(d)) != NULL) {
+        FILE *f;
+        if (!isdigit((unsigned char)de->d_name[0]))
+            continue;
+        snprintf(proc, sizeof proc, "/proc/%.20s/maps", de->d_name);
+        if (!(f = fopen(proc, "re")))
+            continue; /* gone, or another user's: entries are per user */
+        while (!found && getline(&line, &cap, f) > 0) {
+            unsigned maj, min;
+            unsigned long long ino;
+            const char *path = strchr(line, '/');
+            if (path && strncmp(path, prefix, (size_t)plen) == 0)
+                found = 1;
+            else if (sscanf(line, "%*s %*s %*s %x:%x %llu", &maj, &min, &ino) == 3 && ino == ms.st_ino &&
+                     makedev(maj, min) == ms.st_dev)
+                found = 1;
+        }
+        fclose(f);
+    }
+    free(line);
+    closedir(d);
+    return found;
+}
+
 /* 1 if entry (a dir under bfd) is one of app name's and no process has it
- * locked; then it stays locked (returned in *lock) until the caller closes. */
-static int same_app_unused(int bfd, const char *entry, const char *name, int *lock)
+ * locked or mapped; then it stays locked (returned in *lock) until the
+ * caller closes. */
+static int same_app_unused(int bfd, const char *entry_name, const char *name, int *lock)
 {
     char path[80], text[4096];
     ssize_t n;
     int fd, same = 0;
 
-    snprintf(path, sizeof path, "%s/manifest", entry);
-    fd = openat(bfd, path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    snprintf(path, sizeof path, "%s/manifest", entry_name);
+    fd = openat(bfd, path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0)
         return 0;
     n = read(fd, text, sizeof text - 1);
@@ -809,7 +1574,8 @@ static int same_app_unused(int bfd, const char *entry, const char *name, int *lo
                 (l[5 + strlen(name)] == '\n' || l[5 + strlen(name)] == '\0'))
                 same = 1;
     }
-    if (same && flock(fd, LOCK_EX | LOCK_NB) == 0) {
+    /* locked first: a start that begins now waits (manifest_load) */
+    if (same && flock(fd, LOCK_EX | LOCK_NB) == 0 && !entry_mapped(bfd, entry_name, fd)) {
         *lock = fd;
         return 1;
     }
@@ -817,37 +1583,28 @@ static int same_app_unused(int bfd, const char *entry, const char *name, int *lo
     return 0;
 }
 
-void cache_prune(const struct stub_self *self, const char *dir, const struct stub_manifest *m, int fresh,
-                 time_t used)
+void cache_prune(const struct stub_self *self, const struct stub_manifest *m, int fresh, time_t used)
 {
     struct stat st;
     time_t now = time(NULL);
-    char *base;
     DIR *d;
     struct dirent *de;
-    int bfd;
+    int bfd = entry.bfd;
 
-    if (!fresh) {
-        if (now - used < TOUCH_AGE) /* cache_find's lstat: no second one */
-            return;
-        utimensat(AT_FDCWD, dir, NULL, AT_SYMLINK_NOFOLLOW); /* used today */
-    }
-    if (!(base = strdup(dir)) || !strrchr(base, '/')) {
-        free(base);
-        return;
-    }
-    *strrchr(base, '/') = '\0';
-    bfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(base);
     if (bfd < 0)
         return;
+    if (!fresh) {
+        if (now - used < TOUCH_AGE) /* cache_find's fstat: no second one */
+            goto out;
+        futimens(entry.fd, NULL); /* used today */
+    }
     /* temp dirs are judged only with the base locked: see fill_in() */
     int may_sweep = flock(bfd, LOCK_EX | LOCK_NB) == 0;
     d = fdopendir(dup(bfd));
     while (d && (de = readdir(d)) != NULL) {
         int lock = -1;
         if (fstatat(bfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
-            st.st_uid != geteuid())
+            st.st_uid != my_uid())
             continue;
         if (strncmp(de->d_name, ".tmp-", 5) == 0) {
             if (!may_sweep)
@@ -872,5 +1629,8 @@ void cache_prune(const struct stub_self *self, const char *dir, const struct stu
     }
     if (d)
         closedir(d);
-    close(bfd);
+out:
+    close(bfd); /* and its lock */
+    entry.bfd = -1;
+    entry.starting = 0; /* the app may close the entry's fd from now on */
 }

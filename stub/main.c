@@ -102,14 +102,35 @@ int main(int argc, char **argv)
         goto fail;
     }
     time_t used = 0;
-    int hit = cache_find(&self, &dir, &used) == 0;
-    if (hit || cache_fill(&self, &dir, why, sizeof why, &corrupt) == 0) {
-        if (manifest_load(dir, &man, why, sizeof why) != 0 || plan_from_dir(dir, &man, &plan) != 0)
+    int hit = cache_find(&self, &dir, &used) == 0, ready = 0, retry = 1;
+    /* an entry found damaged (or removed under us) is filled again, once;
+     * whatever the cache cannot do, memory does */
+    for (int round = 0; round < 2 && retry && !ready; round++) {
+        if (!hit && cache_fill(&self, &dir, why, sizeof why, &corrupt) != 0) {
+            if (corrupt)
+                goto fail;
+            break;
+        }
+        if (manifest_load(&man, why, sizeof why, &retry) == 0) {
+            if (cache_check_boot(&self, &man, why, sizeof why, &corrupt) == 0 &&
+                plan_from_dir(&self, dir, &man, &plan, why, sizeof why, &corrupt) == 0) {
+                cache_prune(&self, &man, !hit, used);
+                ready = 1;
+                break;
+            }
+            retry = 0; /* what a new entry would hold is in memory too */
+        }
+        if (corrupt)
             goto fail;
-        cache_prune(&self, dir, &man, !hit, used);
-    } else if (corrupt || plan_from_memory(&self, &man, &plan, why, sizeof why, &corrupt) != 0) {
-        goto fail;
+        stub_debug("%s", why);
+        manifest_release(&man);
+        free(dir);
+        dir = NULL;
+        cache_forget();
+        hit = 0;
     }
+    if (!ready && plan_from_memory(&self, &man, &plan, why, sizeof why, &corrupt) != 0)
+        goto fail;
     if (native_init(&self, &man, &plan, why, sizeof why) != 0)
         goto fail;
     close(self.fd); /* the app must not inherit it */

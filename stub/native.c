@@ -8,8 +8,19 @@
  * and linked into the cache entry when whole (a concurrent start sees all
  * of it or nothing; a killed one leaves nothing), after its CRC-32C is
  * checked: a damaged copy of the bundle cannot leave a bad file in the
- * cache that a good copy would then use.  With no cache directory, the
- * file goes to a memfd instead.
+ * cache that a good copy would then use.
+ *
+ * A file found in the entry is opened through the entry's held fd and
+ * checked before it is used (cache_open: type, owner, mode, size, ELF
+ * header; a FIFO cannot block it), and what was checked is what is loaded.
+ * What is wrong there is replaced with the bundle's copy.  Whatever the
+ * cache cannot do (no space left, a read-only file system, the entry
+ * removed, a damaged file that cannot be removed), the file goes to a memfd
+ * instead and the app goes on; BUNDLE_DEBUG says why.  With no cache
+ * directory at all, every such file goes to a memfd.  A library in a memfd
+ * is loaded by its /proc/self/fd name before what needs it, so that glibc
+ * finds it by soname (the extension module's DT_NEEDED), whichever way its
+ * neighbours were loaded.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -109,134 +120,244 @@ int native_code(uint64_t off, uint64_t size, const uint8_t **out, size_t *outlen
     return 0;
 }
 
-/* Writes lazy file l (its bytes at data) into the cache entry at l->rel.
- * A file with no name until it is whole (O_TMPFILE) is linked into place:
- * a start killed half-way leaves nothing behind; where the filesystem or
- * /proc has no way to do that, a temp name and rename().  Returns 0 or -1
- * with errno. */
-static int unpack(const struct stub_lazy *l, const uint8_t *data, size_t size)
-{
-    char parent[PAYLOAD_PATH_MAX + 1], proc[64], *tmp = NULL;
-    const char *slash = strrchr(l->rel, '/');
-    int dfd, fd, rc = -1, e;
+/* A lazy file's bytes in the bundle. */
+struct bytes {
+    int fd;                 /* the bundle file, open again */
+    const struct stub_file *f;
+    void *map;
+    size_t maplen;
+    const uint8_t *data;    /* f->size bytes */
+};
 
-    snprintf(parent, sizeof parent, "%.*s", slash ? (int)(slash - l->rel) : 1, slash ? l->rel : ".");
-    if ((dfd = open(st.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-        return -1;
-    if (make_parents(dfd, l->rel) != 0)
-        goto out;
-    if ((fd = openat(dfd, parent, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0700)) >= 0) {
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-        if (write_full(fd, data, size) == 0 &&
-            /* EEXIST: a concurrent start linked its whole copy first */
-            (linkat(AT_FDCWD, proc, dfd, l->rel, AT_SYMLINK_FOLLOW) == 0 || errno == EEXIST))
-            rc = 0;
-        e = errno;
-        close(fd);
-        errno = e;
-        if (rc == 0 || errno != ENOENT) /* ENOENT: no /proc, the named way */
-            goto out;
-    }
-    if (asprintf(&tmp, "%s.tmp-%ld", l->rel, (long)getpid()) < 0) {
-        tmp = NULL;
-        goto out;
-    }
-    if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0700)) < 0)
-        goto out;
-    int ok = write_full(fd, data, size) == 0;
-    /* whole or absent: a concurrent start may rename its own copy too */
-    if (close(fd) == 0 && ok && renameat(dfd, tmp, dfd, l->rel) == 0) {
-        rc = 0;
-        goto out;
-    }
-    e = errno;
-    unlinkat(dfd, tmp, 0);
-    errno = e;
-out:
-    e = errno;
-    close(dfd);
-    free(tmp);
-    errno = e;
-    return rc;
+static void bytes_release(struct bytes *b)
+{
+    if (b->map)
+        munmap(b->map, b->maplen ? b->maplen : 1);
+    if (b->fd >= 0)
+        close(b->fd);
 }
 
-/* Lazy file l, from the bundle file, checked against its CRC-32C, then
- * unpacked into the cache entry (path) or copied into a memfd. */
-static int unpack_from_bundle(struct stub_lazy *l, char *path, char *why, size_t whylen)
+/* The bytes of lazy file l in the bundle, checked against its CRC-32C.
+ * Returns 0, or -1 with why set (the bundle is corrupt, or unreadable). */
+static int lazy_bytes(const struct stub_lazy *l, struct bytes *b, char *why, size_t whylen)
 {
     const struct stub_table *t;
-    const struct stub_file *f;
-    int corrupt = 0, fd, rc = -1;
+    int corrupt = 0;
     char reason[STUB_WHY_MAX] = "";
 
+    memset(b, 0, sizeof *b);
     /* the bundle file again: the app may have closed the stub's fd */
-    fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
+    if ((b->fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0) {
         snprintf(why, whylen, "cannot open the bundle: %s", strerror(errno));
         return -1;
     }
     int saved = st.self->fd;
-    st.self->fd = fd;
+    st.self->fd = b->fd;
     t = self_files(st.self, reason, sizeof reason, &corrupt);
-    f = t ? table_find(t, l->rel) : NULL;
-    if (t && !f)
-        snprintf(why, whylen, "bundle is corrupt ('%s' is missing); download it again", l->rel);
-    else if (!t)
-        snprintf(why, whylen, corrupt ? "bundle is corrupt (%s); download it again" : "%s", reason);
-    if (f) {
-        long page = sysconf(_SC_PAGESIZE);
-        uint64_t start = f->off - f->off % (uint64_t)(page > 0 ? page : 4096);
-        size_t maplen = (size_t)(f->off + f->size - start);
-        void *map = mmap(NULL, maplen ? maplen : 1, PROT_READ, MAP_PRIVATE, fd, (off_t)start);
-        if (map == MAP_FAILED) {
-            snprintf(why, whylen, "cannot read '%s' from the bundle: %s", l->rel, strerror(errno));
-        } else {
-            const uint8_t *data = (const uint8_t *)map + (f->off - start);
-            if (crc32c(0, data, (size_t)f->size) != l->crc) {
-                snprintf(why, whylen, "bundle is corrupt ('%s' does not match its checksum); download it again",
-                         l->rel);
-            } else if (!path) {
-                /* no cache directory: a memfd */
-                if ((l->path = memfd_copy(fd, f->off, f->size, l->rel)) != NULL)
-                    rc = 0;
-                else
-                    snprintf(why, whylen, "cannot load '%s' into memory: %s", l->rel, strerror(errno));
-            } else if (unpack(l, data, (size_t)f->size) == 0) {
-                l->path = path;
-                path = NULL;
-                rc = 0;
-            } else {
-                snprintf(why, whylen, "cannot unpack '%s' into the cache: %s", path, strerror(errno));
-            }
-            munmap(map, maplen ? maplen : 1);
-        }
-    }
     st.self->fd = saved;
-    close(fd);
-    free(path);
-    if (rc == 0)
-        stub_debug("unpacked %s", l->rel);
-    return rc;
+    b->f = t ? table_find(t, l->rel) : NULL;
+    if (!t) {
+        snprintf(why, whylen, corrupt ? "bundle is corrupt (%s); download it again" : "%s", reason);
+        goto fail;
+    }
+    if (!b->f) {
+        snprintf(why, whylen, "bundle is corrupt ('%s' is missing); download it again", l->rel);
+        goto fail;
+    }
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t start = b->f->off - b->f->off % (uint64_t)(page > 0 ? page : 4096);
+    b->maplen = (size_t)(b->f->off + b->f->size - start);
+    b->map = mmap(NULL, b->maplen ? b->maplen : 1, PROT_READ, MAP_PRIVATE, b->fd, (off_t)start);
+    if (b->map == MAP_FAILED) {
+        b->map = NULL;
+        snprintf(why, whylen, "cannot read '%s' from the bundle: %s", l->rel, strerror(errno));
+        goto fail;
+    }
+    b->data = (const uint8_t *)b->map + (b->f->off - start);
+    if (crc32c(0, b->data, (size_t)b->f->size) != l->crc) {
+        snprintf(why, whylen, "bundle is corrupt ('%s' does not match its checksum); download it again", l->rel);
+        goto fail;
+    }
+    return 0;
+fail:
+    bytes_release(b);
+    return -1;
 }
 
-/* Makes lazy file l available: found in the cache entry, or unpacked. */
-static int ensure(struct stub_lazy *l, char *why, size_t whylen)
+/* 1 if the file open as fd holds what lazy file l should (its CRC-32C). */
+static int holds(int fd, const struct stub_lazy *l)
 {
-    char *path = NULL;
+    struct stat sb;
+    void *map;
+    int ok;
 
-    if (l->path)
+    if (fstat(fd, &sb) != 0 || sb.st_size <= 0)
         return 0;
-    if (st.dir) {
-        if (asprintf(&path, "%s/%s", st.dir, l->rel) < 0) {
-            snprintf(why, whylen, "out of memory");
+    if ((map = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0)) == MAP_FAILED)
+        return 0;
+    ok = crc32c(0, map, (size_t)sb.st_size) == l->crc;
+    munmap(map, (size_t)sb.st_size);
+    return ok;
+}
+
+/* Loads lazy file l from fd, a checked file of the cache entry: by the
+ * fd's /proc name, so what is loaded is the very file that was checked.  A
+ * library is then found by its soname by what needs it.  Python's import
+ * loads an extension module by its path, which is its __file__: the stub
+ * gives that path to the loaded module as a name of its own (dlopen with
+ * RTLD_NOLOAD resolves it once, and must find that same module), so that
+ * Python's load finds the module by name and opens nothing.  Returns 0
+ * (fd closed), -1 with why set, or 2: what the file holds is not the
+ * bundle's (replace it). */
+static int load_checked(struct stub_lazy *l, int lib, int fd, char *why, size_t whylen)
+{
+    char *name = fd_path(&fd), *path = NULL;
+    void *h;
+
+    if (!name) {
+        snprintf(why, whylen, "cannot load %s/%s: %s", st.dir, l->rel, strerror(errno));
+        close(fd);
+        return -1;
+    }
+    h = dlopen(name, lib ? RTLD_LAZY | RTLD_LOCAL : RTLD_NOW | RTLD_LOCAL);
+    if (!h) {
+        /* a copy that is not the bundle's heals; a real error stays */
+        char err[STUB_WHY_MAX];
+        snprintf(err, sizeof err, "%s", dlerror());
+        int damaged = !holds(fd, l);
+        close(fd);
+        free(name);
+        if (damaged)
+            return 2;
+        if (lib) {
+            snprintf(why, whylen, "cannot load %s/%s: %s", st.dir, l->rel, err);
             return -1;
         }
-        if (access(path, F_OK) == 0) { /* there, so whole: renamed into place */
-            l->path = path;
+        /* Python's import loads it by its path, and says why it cannot */
+        stub_debug("%s: %s", l->rel, err);
+    } else {
+        l->loaded = 1;
+        if (lib) {
+            close(fd);
+            free(name);
             return 0;
         }
     }
-    return unpack_from_bundle(l, path, why, whylen); /* takes path */
+    if (asprintf(&path, "%s/%s", st.dir, l->rel) < 0) {
+        path = NULL;
+        snprintf(why, whylen, "out of memory");
+    } else if (h && dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD) != h) {
+        /* the path leads elsewhere now: Python gets the fd's name (kept open) */
+        stub_debug("%s changed after it was checked: loaded by its fd", path);
+        free(path);
+        l->path = name;
+        return 0;
+    }
+    if (h) {
+        close(fd);
+        free(name);
+    }
+    l->path = path;
+    return path ? 0 : -1;
+}
+
+/* Lazy file l from the bundle (checked) into the cache entry.  Returns 0
+ * (placed, or another start placed its copy), -1 with why set, or 1 with
+ * reason set: it cannot be written there. */
+static int unpack(const struct stub_lazy *l, char *reason, size_t rlen, char *why, size_t whylen)
+{
+    struct bytes b;
+    int r;
+
+    if (lazy_bytes(l, &b, why, whylen) != 0)
+        return -1;
+    r = cache_place(l->rel, b.data, (size_t)b.f->size) == 0 || errno == EEXIST ? 0 : 1;
+    if (r)
+        snprintf(reason, rlen, "cannot unpack it into the cache: %s", strerror(errno));
+    else
+        stub_debug("unpacked %s", l->rel);
+    bytes_release(&b);
+    return r;
+}
+
+/* Lazy file l from the cache entry: there and checked, or (absent, or
+ * damaged: a FIFO, a directory, a symlink, short, not what the bundle
+ * holds...) unpacked there anew.  Returns 0 (loaded; l->path set for an
+ * extension module), -1 with why set, or 1 with reason set: the cache
+ * cannot serve it. */
+static int from_cache(struct stub_lazy *l, int lib, char *reason, size_t rlen, char *why, size_t whylen)
+{
+    for (int round = 0;; round++) {
+        const char *bad = NULL;
+        /* no header check: a file that fails to load is checked against its CRC */
+        int fd = cache_open(l->rel, l->size, 0, &bad), r;
+        if (fd >= 0) {
+            if ((r = load_checked(l, lib, fd, why, whylen)) != 2)
+                return r;
+            bad = "not what the bundle holds";
+        } else if (!bad && errno != ENOENT) {
+            snprintf(reason, rlen, "%s", errno == ESTALE ? "the cache entry is gone" : strerror(errno));
+            return 1;
+        }
+        if (round > 0) {
+            snprintf(reason, rlen, "the copy unpacked into the cache is %s", bad ? bad : "gone");
+            return 1;
+        }
+        if (bad) {
+            stub_debug("%s in the cache entry is %s: replacing it", l->rel, bad);
+            if (cache_remove(l->rel) != 0) {
+                snprintf(reason, rlen, "it is %s in the cache, and cannot be removed: %s", bad, strerror(errno));
+                return 1;
+            }
+        }
+        if ((r = unpack(l, reason, rlen, why, whylen)) != 0)
+            return r;
+    }
+}
+
+/* Lazy file l from the bundle into a memfd. */
+static int from_memory(struct stub_lazy *l, int lib, char *why, size_t whylen)
+{
+    struct bytes b;
+    char *path;
+
+    if (lazy_bytes(l, &b, why, whylen) != 0)
+        return -1;
+    path = memfd_copy(b.fd, b.f->off, b.f->size, l->rel);
+    bytes_release(&b);
+    if (!path) {
+        snprintf(why, whylen, "cannot load '%s' into memory: %s", l->rel, strerror(errno));
+        return -1;
+    }
+    if (lib && !dlopen(path, RTLD_LAZY | RTLD_LOCAL)) {
+        snprintf(why, whylen, "cannot load %s: %s", l->rel, dlerror());
+        free(path);
+        return -1;
+    }
+    stub_debug("loaded %s from memory", l->rel);
+    free(l->path);
+    l->path = path; /* the memfd stays open: Python loads it by this name */
+    l->loaded = lib;
+    return 0;
+}
+
+/* Makes lazy file l available: a library loaded, an extension module's
+ * path in l->path.  From the cache entry, and whatever goes wrong there
+ * (no space left, a read-only file system, the entry removed...), from
+ * memory. */
+static int ensure(struct stub_lazy *l, int lib, char *why, size_t whylen)
+{
+    char reason[STUB_WHY_MAX] = "";
+    int r;
+
+    if (lib ? l->loaded : l->path != NULL)
+        return 0;
+    if (st.dir) {
+        if ((r = from_cache(l, lib, reason, sizeof reason, why, whylen)) <= 0)
+            return r;
+        stub_debug("%s: %s; loading it from memory", l->rel, reason);
+    }
+    return from_memory(l, lib, why, whylen);
 }
 
 int native_path(const char *rel, const char **path, char *why, size_t whylen)
@@ -253,18 +374,10 @@ int native_path(const char *rel, const char **path, char *why, size_t whylen)
             snprintf(why, whylen, "'%s' is not a native file of this bundle", l->deps[i]);
             return -1;
         }
-        if (d->loaded)
-            continue;
-        if (ensure(d, why, whylen) != 0)
+        if (ensure(d, 1, why, whylen) != 0)
             return -1;
-        /* loaded by path: what asks for it by soname later gets this copy */
-        if (!dlopen(d->path, RTLD_LAZY | RTLD_LOCAL)) {
-            snprintf(why, whylen, "cannot load %s: %s", d->path, dlerror());
-            return -1;
-        }
-        d->loaded = 1;
     }
-    if (ensure(l, why, whylen) != 0)
+    if (ensure(l, 0, why, whylen) != 0)
         return -1;
     *path = l->path;
     return 0;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "stub.h"
@@ -242,14 +243,21 @@ int pyrun(const struct stub_plan *plan, const struct stub_manifest *m, const cha
         snprintf(why, whylen, "this stub cannot run Python %d.%d", m->py_major, m->py_minor);
         return -1;
     }
-    for (size_t i = 0; i < plan->npreload; i++)
+    for (size_t i = 0; i < plan->npreload; i++) {
         if (!open_lib(plan->preload[i], RTLD_LAZY | RTLD_LOCAL, why, whylen))
             return -1;
+        if (plan->fds && plan->fds[i] >= 0)
+            close(plan->fds[i]); /* loaded: its /proc/self/fd name is never given again */
+    }
     stub_debug("preloaded %zu shared libraries", plan->npreload);
     /* linked into this very executable, or a shared library to load */
     h = RTLD_DEFAULT;
-    if (plan->libpython && !(h = open_lib(plan->libpython, RTLD_LAZY | RTLD_GLOBAL, why, whylen)))
-        return -1;
+    if (plan->libpython) {
+        if (!(h = open_lib(plan->libpython, RTLD_LAZY | RTLD_GLOBAL, why, whylen)))
+            return -1;
+        if (plan->fds && plan->fds[plan->npreload] >= 0)
+            close(plan->fds[plan->npreload]);
+    }
     if (load_api(h, why, whylen) != 0)
         return -1;
     stub_debug("loaded %s", plan->libpython ? plan->libpython : "libpython (linked in)");

@@ -53,19 +53,22 @@ struct stub_lazy {
     uint32_t crc;           /* CRC-32C of its bytes */
     char **deps;            /* libraries to load before it, dependencies first (owned) */
     size_t ndeps;
-    char *path;             /* where it is, once unpacked or found (owned) */
-    int loaded;             /* a library: dlopen'ed already */
+    uint64_t size;          /* its size, from the entry's manifest ("size" lines); 0: unknown */
+    char *path;             /* what native() answers, once found or unpacked (owned) */
+    int loaded;             /* dlopen'ed already (by the stub) */
 };
 
 /* What the manifest says. */
 struct stub_manifest {
     int py_major, py_minor;
     char *name;             /* the app's name (owned; may be NULL) */
-    int lock_fd;            /* shared lock on the cache entry while running, or 0 */
     char *libpython;        /* relative to the cache entry (owned); NULL when linked */
+    uint64_t libpython_size; /* from a "size" line; 0: unknown */
     int linked;             /* libpython is linked into the stub itself */
     char **preload;         /* relative paths, dependencies first (owned) */
+    uint64_t *preload_size; /* from "size" lines (owned, npreload; NULL: none) */
     size_t npreload;
+    int sized;              /* "sized 1" ends it: an entry's manifest, whole, as this stub writes it */
     struct stub_lazy *lazy; /* sorted by rel (owned, nlazy) */
     size_t nlazy;
 };
@@ -77,20 +80,58 @@ struct stub_lazy *manifest_lazy(const struct stub_manifest *m, const char *rel);
 void stub_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* cache.c: finds the cache entry of this bundle, or fills one.  On success
- * *dir is the malloc'ed absolute path of the entry (caller frees). */
+ * *dir is the malloc'ed absolute path of the entry (caller frees), and the
+ * entry is the one in use: held open (cache_entry_fd) from then on. */
 int cache_find(const struct stub_self *self, char **dir, time_t *used);
 int cache_fill(const struct stub_self *self, char **dir, char *why, size_t whylen, int *corrupt);
+/* Lets go of the entry in use (start-up only: memory mode after all). */
+void cache_forget(void);
+/* The entry in use, open: the fd held since the start, or (the app closed
+ * it) opened again through checked directories; -1 when there is none any
+ * more (removed), or no entry is in use. */
+int cache_entry_fd(void);
+/* Opens file rel of the entry, a shared library, for reading if it is what
+ * the stub unpacked: a regular file of this user's that nobody else can
+ * write, of size bytes (0: any), that starts as an ELF file does (elf: its
+ * first bytes are read; zeros where they should be are what a file whose
+ * blocks were allocated and never written holds); neither blocks (a FIFO)
+ * nor follows a symlink.  Returns the fd; or -1 with errno ENOENT (absent),
+ * or with *bad saying what is wrong. */
+int cache_open(const char *rel, uint64_t size, int elf, const char **bad);
+/* Removes file rel (or whatever is there) from the entry.  0 or -1, errno. */
+int cache_remove(const char *rel);
+/* Writes size bytes at data as file rel of the entry, then links it into
+ * place (or renames it: whole or absent).  0, or -1 with errno (EEXIST:
+ * another start placed its copy first). */
+int cache_place(const char *rel, const void *data, size_t size);
+/* Replaces file f of the bundle in the entry with the bundle's copy (self
+ * open; checked by the caller).  0 or -1 with errno. */
+int cache_replace(const struct stub_self *self, const struct stub_file *f);
+/* The first start after a reboot checks the entry's files once (a power cut
+ * may have left some short: nothing is flushed) and replaces what is wrong;
+ * the entry records the boot it was last checked in.  Returns 0, or -1 with
+ * why set (*corrupt: the bundle is). */
+int cache_check_boot(struct stub_self *self, const struct stub_manifest *m, char *why, size_t whylen,
+                     int *corrupt);
+/* A /proc/self/fd name for *fd that was never given before (else *fd is
+ * moved to a number that was not): glibc's dlopen takes a name it loaded
+ * before for that library.  malloc'ed, or NULL with errno. */
+char *fd_path(int *fd);
+/* Forgets the names given: for a test harness that loads none of them. */
+void fd_path_reset(void);
 
-/* Records that the entry dir is in use (at most daily), and removes stale
- * temp dirs and entries of the same app unused for 30 days that no process
- * holds.  fresh: the entry was just made; else used is its mtime as
- * cache_find saw it (no second lstat on the start-up path).  Never fails. */
-void cache_prune(const struct stub_self *self, const char *dir, const struct stub_manifest *m, int fresh,
-                 time_t used);
+/* Records that the entry is in use (at most daily), and removes stale temp
+ * dirs and entries of the same app unused for 30 days that no process
+ * holds or maps.  fresh: the entry was just made; else used is its mtime
+ * as cache_find saw it (no second stat on the start-up path).  Never fails;
+ * ends the start-up part of the entry's life (its base is closed). */
+void cache_prune(const struct stub_self *self, const struct stub_manifest *m, int fresh, time_t used);
 
-/* Parses the manifest file in dir, and takes a shared lock on it that
- * lasts as long as the process.  Returns 0 or -1 with why set. */
-int manifest_load(const char *dir, struct stub_manifest *m, char *why, size_t whylen);
+/* Parses the manifest of the entry in use, and takes a shared lock on it
+ * that lasts as long as the process, whatever it closes (it is held by a
+ * mapping).  Returns 0, or -1 with why set and *retry: 1 when the entry is
+ * gone or was damaged (and set aside): fill it again. */
+int manifest_load(struct stub_manifest *m, char *why, size_t whylen, int *retry);
 /* Reads and parses the bundle's own manifest (memory mode, first start). */
 int manifest_of(struct stub_self *self, struct stub_manifest *m, char *why, size_t whylen, int *corrupt);
 /* Parses manifest text (modified in place).  Returns 0 or -1. */
@@ -125,8 +166,13 @@ struct stub_plan {
     char *libpython;        /* what to dlopen; NULL: linked into the stub */
     char **preload;         /* ...after these, in this order (npreload) */
     size_t npreload;
+    int *fds;               /* the fds of preload[i] (then libpython's) to close once loaded, or -1 */
 };
-int plan_from_dir(const char *dir, const struct stub_manifest *m, struct stub_plan *p);
+/* The entry in use (at dir): each file opened through it and checked
+ * (cache_open); a damaged one is replaced from the bundle, or loaded from
+ * memory.  Returns 0, or -1 with why set (*corrupt: the bundle is). */
+int plan_from_dir(struct stub_self *self, const char *dir, const struct stub_manifest *m, struct stub_plan *p,
+                  char *why, size_t whylen, int *corrupt);
 /* Memory mode (no usable cache dir): libpython and its libraries in
  * memfds.  Also checks the bundle and fills *m from its manifest. */
 int plan_from_memory(const struct stub_self *self, struct stub_manifest *m, struct stub_plan *p,

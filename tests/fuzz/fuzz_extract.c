@@ -3,7 +3,8 @@
  *   cache:  cache_fill() (CRC-32C check on a second thread, extraction of
  *           the _native/ entries that are not lazy into a temp dir, rename
  *           into place), then
- *           manifest_load() and plan_from_dir() on what it extracted;
+ *           manifest_load() and plan_from_dir() on what it extracted (each
+ *           file opened through the entry and checked);
  *   memory: plan_from_memory(), used when no cache directory is usable:
  *           native parts in memfds, the manifest read from the bundle.
  *
@@ -17,6 +18,8 @@
  * into the scratch directory.  Promises checked: nothing is created outside
  * the bundle's own entry; no temp directory is left behind; what a
  * successful start would load is a path inside the entry (or a memfd);
+ * (plan_from_dir names each file by its /proc/self/fd link: that must lead
+ * into the entry, or to a memfd);
  * after a failed cache_fill() on a corrupt bundle, on which stub/main.c
  * returns from main(), no check thread is still using the caller's
  * struct stub_self.
@@ -130,12 +133,29 @@ static void check_manifest(const struct stub_manifest *m)
         FUZZ_CHECK(payload_path_safe(m->preload[i], strlen(m->preload[i])));
 }
 
-static void check_plan(const struct stub_plan *p, const struct stub_manifest *m, const char *where)
+/* A /proc/self/fd name that leads into dir (or to a memfd); NULL dir: any. */
+static bool leads_into(const char *path, const char *dir)
 {
-    FUZZ_CHECK(m->linked ? !p->libpython : p->libpython && has_prefix(p->libpython, where));
+    char target[4096];
+    ssize_t n;
+
+    if (!path || !has_prefix(path, "/proc/self/fd/"))
+        return false;
+    if (!dir)
+        return true;
+    if ((n = readlink(path, target, sizeof target - 1)) <= 0)
+        return false;
+    target[n] = '\0';
+    return has_prefix(target, "/memfd:") ||
+           (has_prefix(target, dir) && target[strlen(dir)] == '/');
+}
+
+static void check_plan(const struct stub_plan *p, const struct stub_manifest *m, const char *dir)
+{
+    FUZZ_CHECK(m->linked ? !p->libpython : leads_into(p->libpython, dir));
     FUZZ_CHECK(p->npreload == m->npreload);
     for (size_t i = 0; i < p->npreload; i++)
-        FUZZ_CHECK(p->preload[i] && has_prefix(p->preload[i], where));
+        FUZZ_CHECK(leads_into(p->preload[i], dir));
 }
 
 static void run_cache(const uint8_t *bytes, size_t size)
@@ -154,13 +174,16 @@ static void run_cache(const uint8_t *bytes, size_t size)
     FUZZ_CHECK(!(rc != 0 && corrupt && running));
     if (rc == 0) {
         FUZZ_CHECK(self.check_ok && dir && strstr(dir, self.hex));
-        if (manifest_load(dir, &m, why, sizeof why) == 0) {
+        int retry = 0;
+        if (manifest_load(&m, why, sizeof why, &retry) == 0) {
             check_manifest(&m);
-            if (plan_from_dir(dir, &m, &plan) == 0) {
+            if (plan_from_dir(&self, dir, &m, &plan, why, sizeof why, &corrupt) == 0) {
                 check_plan(&plan, &m, dir);
-                plan_release(&plan);
+                plan_release(&plan); /* its fds are closed below */
+            } else {
+                FUZZ_CHECK(why[0]);
             }
-            manifest_release(&m); /* the entry's lock fd is closed below */
+            manifest_release(&m);
         } else {
             FUZZ_CHECK(why[0]);
         }
@@ -169,6 +192,7 @@ static void run_cache(const uint8_t *bytes, size_t size)
         FUZZ_CHECK(why[0] && !dir);
         FUZZ_CHECK(strcmp(why, "checksum mismatch") != 0);
     }
+    cache_forget();
     table_release(&self.files);
     close(self.fd);
 }
@@ -185,7 +209,7 @@ static void run_memory(const uint8_t *bytes, size_t size)
     memset(&m, 0, sizeof m);
     if (plan_from_memory(&self, &m, &plan, why, sizeof why, &corrupt) == 0) {
         check_manifest(&m);
-        check_plan(&plan, &m, "/proc/self/fd/");
+        check_plan(&plan, &m, NULL);
         plan_release(&plan);
     } else {
         FUZZ_CHECK(why[0]);
@@ -215,6 +239,7 @@ static void run(const uint8_t *bytes, size_t size)
     /* the lock on the entry and the memfds live as long as the process, by
      * design: closed here, or a long run runs out of descriptors */
     fuzz_fds_close_new(&fds);
+    fd_path_reset(); /* nothing was loaded by those names */
 
     bad_path = false;
     nftw(fuzz_scratch(), check_one, 16, FTW_PHYS);

@@ -117,7 +117,7 @@ static void test_real_manifest(void **state)
     assert_int_equal(m.npreload, 2);
     assert_string_equal(m.preload[0], "lib/libz.so.1");
     assert_string_equal(m.preload[1], "lib/libffi.so.8");
-    assert_int_equal(m.lock_fd, 0);
+    assert_int_equal(m.sized, 0); /* no "size" lines: the bundle's own manifest */
 
     assert_int_equal(m.nlazy, nwant);
     assert_sorted(&m);
@@ -599,6 +599,48 @@ static void test_linked(void **state)
     assert_int_equal(parse("python 3.12\nlinked yes\n", &m), -1);
 }
 
+/* The lines the stub appends to an entry's copy: "size BYTES PATH" for the
+ * files it checks before use, then "sized 1" (a copy cut short lacks it). */
+static void test_sizes(void **state)
+{
+    (void)state;
+    struct stub_manifest m;
+
+    assert_int_equal(parse(HEAD "preload lib/libz.so.1\npreload lib/libffi.so.8\n"
+                                "lazy 0000abcd site/b.so lib/libz.so.1\nlazy 00001234 site/a.so\n"
+                                "\nsize 1000 lib/libpython3.11.so.1.0\nsize 20 lib/libffi.so.8\n"
+                                "size 30 site/b.so\nsize 40 site/a.so\nsize 7 lib/unknown.so\nsized 1\n",
+                           &m),
+                     0);
+    assert_true(m.sized);
+    assert_int_equal(m.libpython_size, 1000);
+    assert_non_null(m.preload_size);
+    assert_int_equal(m.preload_size[0], 0); /* no line: unknown */
+    assert_int_equal(m.preload_size[1], 20);
+    assert_int_equal(manifest_lazy(&m, "site/a.so")->size, 40);
+    assert_int_equal(manifest_lazy(&m, "site/b.so")->size, 30);
+    manifest_release(&m);
+    /* size lines without "sized 1": not whole */
+    assert_int_equal(parse(HEAD "lazy 0000abcd site/b.so\nsize 30 site/b.so\n", &m), 0);
+    assert_false(m.sized);
+    assert_int_equal(manifest_lazy(&m, "site/b.so")->size, 30);
+    manifest_release(&m);
+    /* the bundle's own manifest: neither */
+    assert_int_equal(parse(HEAD "lazy 0000abcd site/b.so\n", &m), 0);
+    assert_false(m.sized);
+    assert_null(m.preload_size);
+    assert_int_equal(manifest_lazy(&m, "site/b.so")->size, 0);
+    manifest_release(&m);
+    /* a bad size line fails the whole parse */
+    static const char *const bad[] = {
+        "size 12\n", "size x12 site/b.so\n", "size -1 site/b.so\n", "size 12 /abs.so\n",
+        "size 12 ../up.so\n", "size  12 site/b.so\n", "size 99999999999999999999 site/b.so\n",
+        "size 0x10 site/b.so\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(parse_with(bad[i], &m), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -615,6 +657,7 @@ int main(void)
         cmocka_unit_test(test_no_trailing_newline),
         cmocka_unit_test(test_crlf),
         cmocka_unit_test(test_linked),
+        cmocka_unit_test(test_sizes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
