@@ -152,6 +152,24 @@ pass() {
     exit 0
 }
 
+# soft_fail MSG: record a failed check and go on; pass_unless_soft_failures
+# ends the test: FAIL with the list of them, or PASS.
+FAILS=()
+soft_fail() {
+    printf '%s: FAIL: %s\n' "$TEST_NAME" "$*" >&"$E2E_LOGFD"
+    FAILS+=("$*")
+}
+
+pass_unless_soft_failures() {
+    if ((${#FAILS[@]})); then
+        printf '%s: %d check(s) failed:\n' "$TEST_NAME" "${#FAILS[@]}" >&"$E2E_LOGFD"
+        printf '  - %s\n' "${FAILS[@]}" >&"$E2E_LOGFD"
+        _E2E_FAILED=1
+        exit 1
+    fi
+    pass
+}
+
 # Print a value so that invisible differences (trailing blanks, CR, NUL-free
 # control characters) are visible.
 _show() { printf '%s' "$1" | cat -A | sed 's/^/    | /'; }

@@ -31,11 +31,6 @@ HOST_CA=/etc/ssl/certs/ca-certificates.crt
 [[ -s $HOST_CA ]] || skip "no $HOST_CA on this host to copy (apt-get install ca-certificates)"
 command -v openssl >/dev/null 2>&1 || skip "no openssl(1) to make the test CA (apt-get install openssl)"
 
-FAILS=()
-soft_fail() {
-    printf '%s: FAIL: %s\n' "$TEST_NAME" "$*" >&"$E2E_LOGFD"
-    FAILS+=("$*")
-}
 
 # --- a test CA and a server certificate it signed ---------------------------
 cat >ca.cnf <<'EOF'
