@@ -545,23 +545,6 @@ void resolve_dir_modules(const struct graph *g, const char *dir, struct strvec *
         closedir(d);
 }
 
-/* Sorts a list of names and drops the repeats (for sorted_has). */
-static void sort_unique(struct strvec *v)
-{
-    size_t w = 0;
-    if (!v->n)
-        return;
-    qsort(v->v, v->n, sizeof *v->v, cmp_strp);
-    for (size_t i = 0; i < v->n; i++) {
-        if (w > 0 && strcmp(v->v[w - 1], v->v[i]) == 0)
-            free(v->v[i]);
-        else
-            v->v[w++] = v->v[i];
-    }
-    v->n = w;
-    v->v[w] = NULL;
-}
-
 /* A package's submodules and subpackages as they are on disk (listed once). */
 static const struct strvec *children_of(struct graph *g, size_t pi)
 {
@@ -571,7 +554,7 @@ static const struct strvec *children_of(struct graph *g, size_t pi)
     m->listed = true;
     for (size_t d = 0; d < m->search.n; d++)
         resolve_dir_modules(g, m->search.v[d], &m->children);
-    sort_unique(&m->children);
+    strvec_sort_unique(&m->children);
     return &m->children;
 }
 
@@ -1092,7 +1075,7 @@ static const struct strvec *stdlib_tops(struct graph *g)
             !strstr(dir, "-packages"))
             resolve_dir_modules(g, dir, &g->stdlib_tops);
     }
-    sort_unique(&g->stdlib_tops);
+    strvec_sort_unique(&g->stdlib_tops);
     return &g->stdlib_tops;
 }
 

@@ -47,3 +47,24 @@ void strvec_release(struct strvec *sv)
     sv->v = NULL;
     sv->n = sv->cap = 0;
 }
+
+static int cmp_strp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strvec_sort_unique(struct strvec *sv)
+{
+    size_t w = 0;
+    if (!sv->n)
+        return;
+    qsort(sv->v, sv->n, sizeof *sv->v, cmp_strp);
+    for (size_t i = 0; i < sv->n; i++) {
+        if (w > 0 && strcmp(sv->v[w - 1], sv->v[i]) == 0)
+            free(sv->v[i]);
+        else
+            sv->v[w++] = sv->v[i];
+    }
+    sv->n = w;
+    sv->v[w] = NULL;
+}

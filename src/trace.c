@@ -378,30 +378,6 @@ static bool valid_module(const char *v, size_t n)
     return !start;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorts and drops repeats: the record has each line once per process, but
- * forked children write to it too and parse may be called on anything. */
-static void sort_unique(struct strvec *sv)
-{
-    size_t k = 0;
-
-    if (sv->n == 0)
-        return;
-    qsort(sv->v, sv->n, sizeof *sv->v, cmp_str);
-    for (size_t i = 0; i < sv->n; i++) {
-        if (k > 0 && strcmp(sv->v[k - 1], sv->v[i]) == 0)
-            free(sv->v[i]);
-        else
-            sv->v[k++] = sv->v[i];
-    }
-    sv->n = k;
-    sv->v[k] = NULL;
-}
-
 int trace_parse(const char *buf, size_t len, struct trace_result *out, struct err *err)
 {
     size_t i = 0;
@@ -432,9 +408,9 @@ int trace_parse(const char *buf, size_t len, struct trace_result *out, struct er
         if (to && strvec_push_owned(to, strndup(v, vn)) != 0)
             return err_set(err, ENOMEM, "out of memory");
     }
-    sort_unique(&out->modules);
-    sort_unique(&out->files);
-    sort_unique(&out->dirs);
+    strvec_sort_unique(&out->modules);
+    strvec_sort_unique(&out->files);
+    strvec_sort_unique(&out->dirs);
     return 0;
 }
 

@@ -19,6 +19,8 @@ int strvec_push_owned(struct strvec *sv, char *s);
 /* Index of s, or -1. */
 long strvec_find(const struct strvec *sv, const char *s);
 /* Frees every string and the array; leaves an empty vector. */
+/* Sorts the strings (strcmp order) and frees the repeats. */
+void strvec_sort_unique(struct strvec *sv);
 void strvec_release(struct strvec *sv);
 
 #endif
