@@ -1359,7 +1359,7 @@ static void report_missing(struct build *b)
         const struct module *m = &b->graph.mods[i];
         if (m->kind != MOD_MISSING) {
             say(b, 3, "module %s (imported by %s, line %d%s)", m->name, m->importer ? m->importer : "-", m->line,
-                m->errpath ? "; on an error path" : "");
+                m->optpath ? "; on an optional path" : "");
             continue;
         }
         if (!m->optional)

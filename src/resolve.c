@@ -1323,14 +1323,14 @@ static bool same_top(const char *a, const char *b)
  * index is before or later): an error path's new modules of the same
  * package are on it too; one that an import off any error path reaches is
  * not, and is followed again. */
-static void on_path(struct graph *g, size_t mi, long t, size_t before, bool errpath)
+static void on_path(struct graph *g, size_t mi, long t, size_t before, bool optpath)
 {
     if (t < 0)
         return;
-    if (errpath && (size_t)t >= before && same_top(g->mods[t].name, g->mods[mi].name)) {
-        g->mods[t].errpath = true;
-    } else if (!errpath && g->mods[t].errpath) {
-        g->mods[t].errpath = false;
+    if (optpath && (size_t)t >= before && same_top(g->mods[t].name, g->mods[mi].name)) {
+        g->mods[t].optpath = true;
+    } else if (!optpath && g->mods[t].optpath) {
+        g->mods[t].optpath = false;
         if (g->mods[t].processed)
             redo(g, (size_t)t);
     }
@@ -1409,17 +1409,17 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
      * try whose import was left out here (tqdm's pandas, tried twice) */
     /* an optional path: an error path, or a feature that the package
      * imports from its own functions (mypy.report, dill._objects) */
-    bool errpath = (im->flags & SCAN_IN_EXCEPT) || g->mods[mi].errpath ||
+    bool optpath = (im->flags & SCAN_IN_EXCEPT) || g->mods[mi].optpath ||
                    ((im->flags & SCAN_IN_DEF) && !g->mods[mi].is_app && same_top(target, g->mods[mi].name));
     /* find_spec("m") only asks whether m is there (dill's numpy support;
      * in a bundle the path-based finder never finds it anyway) */
-    bool lazy = g->mods[mi].hinted || (im->flags & (SCAN_IN_DEF | SCAN_PROBE)) || errpath;
+    bool lazy = g->mods[mi].hinted || (im->flags & (SCAN_IN_DEF | SCAN_PROBE)) || optpath;
     /* nor a guarded import (try: ... except ImportError: go on without it):
      * left out, the app would run, silently, another way than plain python
      * (Cython's annotated HTML without pygments' colours); unless its
      * distribution was left out already, by an import of it that is not
      * guarded (tqdm's pandas) */
-    if ((im->flags & SCAN_GUARDED) && !g->mods[mi].hinted && !errpath && !deferred_top(g, target))
+    if ((im->flags & SCAN_GUARDED) && !g->mods[mi].hinted && !optpath && !deferred_top(g, target))
         lazy = false;
     if (lazy && !(im->fallback_of && keep_fallback) && defer(g, mi, target)) {
         *deferred = true;
@@ -1434,7 +1434,7 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
      * entry points import the whole app that way, httpie's main.) */
     if (t >= 0)
         g->mods[t].by_string = g->mods[t].hinted = false;
-    on_path(g, mi, t, before, errpath);
+    on_path(g, mi, t, before, optpath);
     if (eager)
         add_eager(g, mi, t);
     if (t >= 0 && im->names && is_package(&g->mods[t])) {
@@ -1446,7 +1446,7 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
                 continue;
             size_t before_sub = g->n;
             long st = request(g, sub, optional, (long)mi, im->line, true);
-            on_path(g, mi, st, before_sub, errpath);
+            on_path(g, mi, st, before_sub, optpath);
             if (eager)
                 add_eager(g, mi, st);
             free(sub);

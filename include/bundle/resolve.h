@@ -51,7 +51,7 @@ struct module {
     bool by_string;       /* named only by a string, never imported: an extension
                              module of this kind is a library the package loads
                              by path (ctypes, cffi.dlopen): shipped as a file */
-    bool errpath;         /* on an optional path: reached only through an import in an
+    bool optpath;         /* on an optional path: reached only through an import in an
                              except: handler (an error path: pbr.version's fallback to
                              pbr.packaging) or from a function of its own package (a
                              feature: mypy.report), and from there within its package:
@@ -83,7 +83,7 @@ struct graph {
     struct strvec stdlib_tops; /* the stdlib's top-level names, sorted (owned) */
     const struct scan_result *scanning; /* the scan of the module being processed */
     struct strvec protocols;  /* "top:NAME" of each protocol_rule done */
-    size_t *redo;         /* modules to process again: no longer errpath (owned) */
+    size_t *redo;         /* modules to process again: no longer optpath (owned) */
     size_t nredo, credo;
     bool stdlib_listed;   /* stdlib_tops is filled */
 };

@@ -608,10 +608,10 @@ static void test_error_path(void **state)
     resolve(f, NULL, 0);
     check_invariants(f);
     assert_true(in_graph(f, "ver.builddoc"));
-    assert_true(mod(f, "ver.builddoc")->errpath);
+    assert_true(mod(f, "ver.builddoc")->optpath);
     assert_false(in_graph(f, "docs"));
     assert_true(strvec_find(&f->g.deferred, "docs") >= 0);
-    assert_false(mod(f, "ver.keys")->errpath); /* other imports it too */
+    assert_false(mod(f, "ver.keys")->optpath); /* other imports it too */
     assert_true(in_graph(f, "docs2"));
 }
 
@@ -634,7 +634,7 @@ static void test_lazy_feature(void **state)
     resolve(f, NULL, 0);
     check_invariants(f);
     assert_true(in_graph(f, "tool.xml"));
-    assert_true(mod(f, "tool.xml")->errpath);
+    assert_true(mod(f, "tool.xml")->optpath);
     assert_false(in_graph(f, "fancyxml"));
     assert_true(in_graph(f, "base"));
 }
