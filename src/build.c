@@ -1330,13 +1330,21 @@ static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
     free(linked);
     if (rc0 != 0)
         return -1;
+    struct pack_item *items = calloc(b->nentries ? b->nentries : 1, sizeof *items);
+    if (!items) {
+        pack_abort(&p);
+        return err_set(b->err, ENOMEM, "out of memory");
+    }
     for (size_t i = 0; i < b->nentries; i++) {
         const struct entry *e = &b->entries[i];
-        int rc = e->file ? pack_add_file(&p, e->name, e->file, b->err)
-                         : pack_add_data(&p, e->name, e->data, e->len, false, b->err);
-        if (rc != 0)
-            return -1; /* pack_* already dropped the temp file */
+        /* the manifest stays stored: read before anything is inflated */
+        items[i] = (struct pack_item){e->name, e->file, e->data, e->len,
+                                      strcmp(e->name, PAYLOAD_MANIFEST) == 0 ? 0 : (int)b->o->compress};
     }
+    rc0 = pack_add_items(&p, items, b->nentries, b->err);
+    free(items);
+    if (rc0 != 0)
+        return -1; /* pack_* already dropped the temp file */
     /* the output is a temp until the whole build is done (its JSON too):
      * registered as it takes the temp file's place, no signal in between */
     temp_hold(NULL);

@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "bundle/pack.h"
+
 const char cli_usage[] =
     "usage: bundle --onefile [options] SCRIPT|COMMAND [--trace [-- ARGS...]]\n"
     "       bundle --onefile [options] --entry MODULE[:FUNCTION]\n"
@@ -42,6 +44,9 @@ const char cli_usage[] =
     "                          sys._MEIPASS ('.' for its top)\n"
     "      --exclude-data GLOB leave out package files whose path under\n"
     "                          sys._MEIPASS matches GLOB (e.g. 'numpy/*.txt')\n"
+    "      --compress LEVEL    how native and data files are stored: a zstd level\n"
+    "                          from 1 (fastest build) to 19, max (19: smallest),\n"
+    "                          or none (default 9)\n"
     "      --shared-libpython  load the interpreter's shared libpython at run time\n"
     "                          (unpacked on the first start) instead of linking\n"
     "                          its static libpython into the executable (the\n"
@@ -88,6 +93,7 @@ enum {
     OPT_MARATHON_ID, OPT_CPUS, OPT_MEM, OPT_DISK, OPT_INSTANCES, OPT_FETCH, OPT_FETCH_CACHE,
     OPT_HEALTH_PATH, OPT_KILL_GRACE, OPT_ENV, OPT_ARGS, OPT_HIDDEN, OPT_EXCLUDE, OPT_ADD_DATA,
     OPT_COLLECT, OPT_EXCLUDE_DATA, OPT_JSON, OPT_SHARED_LIBPYTHON, OPT_ENTRY, OPT_TRACE, OPT_TRACE_TIMEOUT,
+    OPT_COMPRESS,
 };
 
 static const struct option long_opts[] = {
@@ -123,6 +129,7 @@ static const struct option long_opts[] = {
     {"entry", required_argument, NULL, OPT_ENTRY},
     {"trace", no_argument, NULL, OPT_TRACE},
     {"trace-timeout", required_argument, NULL, OPT_TRACE_TIMEOUT},
+    {"compress", required_argument, NULL, OPT_COMPRESS},
     {NULL, 0, NULL, 0},
 };
 
@@ -262,6 +269,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
     o->instances = 1;
     o->kill_grace = -1;
     o->trace_seconds = 10;
+    o->compress = PACK_LEVEL_DEFAULT;
     optind = 0; /* reset getopt, so the parser can run more than once (tests) */
     opterr = 0;
     if (argc > 1 && (strcmp(argv[1], "inspect") == 0 || strcmp(argv[1], "verify") == 0)) {
@@ -313,6 +321,15 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
             break;
         case OPT_JSON: o->json = true; break;
         case OPT_SHARED_LIBPYTHON: o->shared_libpython = true; break;
+        case OPT_COMPRESS:
+            if (strcmp(optarg, "none") == 0)
+                o->compress = 0;
+            else if (strcmp(optarg, "max") == 0)
+                o->compress = PACK_LEVEL_MAX;
+            else if (parse_long(optarg, "--compress", 1, PACK_LEVEL_MAX, &o->compress, err) != 0)
+                rc = err_usage(err, "--compress '%s': expected none, max, or a zstd level from 1 to %d", optarg,
+                               PACK_LEVEL_MAX);
+            break;
         case OPT_ENTRY: {
             /* MOD or MOD:FUNC, FUNC maybe dotted (Class.method) */
             const char *colon = strchr(optarg, ':');

@@ -1,15 +1,16 @@
 #include "bundle/pack.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "bundle/crc32c.h"
 #include "bundle/payload.h"
@@ -17,12 +18,47 @@
 #include "bundle/temp.h"
 #include "bundle/util.h"
 
-static int lib_fail(struct pack *p, struct err *err, const char *what)
+/* Our own zip writer: stored and Zstandard (method 93, APPNOTE 4.4.5)
+ * entries, no extra fields, Unix modes, times in UTC (so SOURCE_DATE_EPOCH
+ * gives the same bytes in every time zone).  The central directory is kept
+ * in memory and written by pack_commit. */
+
+#define ZIP_METHOD_ZSTD 93
+#define ZIP_MAX32 0xffffffffu
+#define ZIP_MAX_ENTRIES 0xffffu
+
+static void put16(uint8_t *p, uint16_t v)
 {
-    err_set(err, 0, "cannot write '%s': %s: %s", p->final_path, what,
-            p->a && archive_error_string(p->a) ? archive_error_string(p->a) : "libarchive failed");
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)v);
+    put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static int fail(struct pack *p, struct err *err, int e, const char *what)
+{
+    err_set(err, e, "cannot write '%s': %s", p->final_path ? p->final_path : "?", what);
     pack_abort(p);
     return -1;
+}
+
+/* MS-DOS time and date of t (UTC; 1980 at the earliest). */
+static void dos_time(time_t t, uint16_t *dtime, uint16_t *ddate)
+{
+    struct tm tm;
+    if (t < 315532800) /* 1980-01-01 */
+        t = 315532800;
+    gmtime_r(&t, &tm);
+    if (tm.tm_year > 2107 - 1900) {
+        tm.tm_year = 2107 - 1900;
+        tm.tm_mon = 11;
+        tm.tm_mday = 31;
+    }
+    *dtime = (uint16_t)(tm.tm_hour << 11 | tm.tm_min << 5 | tm.tm_sec / 2);
+    *ddate = (uint16_t)((tm.tm_year - 80) << 9 | (tm.tm_mon + 1) << 5 | tm.tm_mday);
 }
 
 int pack_open(struct pack *p, const char *final_path, const void *stub, size_t stub_len,
@@ -61,54 +97,122 @@ int pack_open(struct pack *p, const char *final_path, const void *stub, size_t s
     p->pyz_offset = stub_len;
     p->pyz_size = pyz_len;
     p->archive_offset = stub_len + pyz_len;
-    p->a = archive_write_new();
-    if (!p->a)
-        return lib_fail(p, err, "out of memory");
-    if (archive_write_set_format_zip(p->a) != ARCHIVE_OK ||
-        archive_write_set_bytes_per_block(p->a, 0) != ARCHIVE_OK ||
-        archive_write_set_bytes_in_last_block(p->a, 1) != ARCHIVE_OK ||
-        archive_write_open_fd(p->a, p->fd) != ARCHIVE_OK)
-        return lib_fail(p, err, "cannot start the archive");
+    p->pos = 0;
     return 0;
 }
 
-static int add_entry(struct pack *p, const char *name, mode_t type, int64_t size, bool compress,
-                     struct err *err)
+int pack_compress(const void *data, size_t len, int level, struct pack_blob *out)
 {
-    struct archive_entry *e = archive_entry_new();
-    int rc;
-
-    if (!e)
-        return lib_fail(p, err, "out of memory");
-    archive_entry_set_pathname(e, name);
-    archive_entry_set_filetype(e, type);
-    archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
-    archive_entry_set_size(e, size);
-    archive_entry_set_mtime(e, p->mtime, 0);
-    archive_entry_set_uid(e, 0);
-    archive_entry_set_gid(e, 0);
-    if (compress)
-        archive_write_zip_set_compression_deflate(p->a);
-    else
-        archive_write_zip_set_compression_store(p->a);
-    rc = archive_write_header(p->a, e);
-    archive_entry_free(e);
-    if (rc != ARCHIVE_OK)
-        return lib_fail(p, err, name);
+    memset(out, 0, sizeof *out);
+    out->usize = len;
+    out->crc32 = (uint32_t)crc32(0, NULL, 0);
+    for (size_t off = 0; off < len;) {
+        size_t n = len - off > (1u << 30) ? (1u << 30) : len - off;
+        out->crc32 = (uint32_t)crc32(out->crc32, (const Bytef *)data + off, (uInt)n);
+        off += n;
+    }
+    /* small files, and those zstd cannot make 1/32 smaller, are stored:
+     * inflating them would cost more than reading the bytes saved */
+    if (level > 0 && len >= PACK_MIN_COMPRESS) {
+        size_t cap = ZSTD_compressBound(len);
+        void *buf = malloc(cap);
+        if (!buf)
+            return -1;
+        size_t n = ZSTD_compress(buf, cap, data, len, level);
+        if (!ZSTD_isError(n) && n < len - len / 32) {
+            void *shrunk = realloc(buf, n);
+            out->owned = shrunk ? shrunk : buf;
+            out->data = out->owned;
+            out->csize = n;
+            out->method = ZIP_METHOD_ZSTD;
+            return 0;
+        }
+        free(buf);
+    }
+    out->data = data;
+    out->csize = len;
+    out->method = 0;
     return 0;
 }
 
-int pack_add_data(struct pack *p, const char *name, const void *data, size_t len, bool compress,
+void pack_blob_release(struct pack_blob *b)
+{
+    free(b->owned);
+    memset(b, 0, sizeof *b);
+}
+
+/* One local header and the data; the central directory record to p->cd. */
+static int write_entry(struct pack *p, const char *name, bool dir, const struct pack_blob *b, struct err *err)
+{
+    size_t nlen = strlen(name);
+    uint8_t h[46];
+    uint16_t dtime, ddate;
+    uint16_t need = b->method == ZIP_METHOD_ZSTD ? 63 : dir ? 20 : 10;
+    uint32_t mode = dir ? 040755 : 0100644;
+
+    if (nlen == 0 || nlen > 0xffff)
+        return fail(p, err, 0, "an entry name is empty or longer than 65535 bytes");
+    if (p->count >= ZIP_MAX_ENTRIES)
+        return fail(p, err, 0, "more than 65535 files: the zip format without zip64 holds no more");
+    if (b->csize > ZIP_MAX32 || b->usize > ZIP_MAX32 || p->pos > ZIP_MAX32)
+        return fail(p, err, EFBIG, "the archive would pass 4 GiB (zip64 is not written)");
+    dos_time(p->mtime, &dtime, &ddate);
+
+    memset(h, 0, sizeof h);
+    put32(h, 0x04034b50u);
+    put16(h + 4, need);
+    put16(h + 6, 0x0800); /* names are UTF-8 */
+    put16(h + 8, b->method);
+    put16(h + 10, dtime);
+    put16(h + 12, ddate);
+    put32(h + 14, b->crc32);
+    put32(h + 18, (uint32_t)b->csize);
+    put32(h + 22, (uint32_t)b->usize);
+    put16(h + 26, (uint16_t)nlen);
+    if (util_write_all(p->fd, h, 30) != 0 || util_write_all(p->fd, name, nlen) != 0 ||
+        (b->csize && util_write_all(p->fd, b->data, (size_t)b->csize) != 0))
+        return fail(p, err, errno, "write failed");
+
+    memset(h, 0, sizeof h);
+    put32(h, 0x02014b50u);
+    put16(h + 4, 3 << 8 | 63); /* made by: Unix, APPNOTE 6.3 */
+    put16(h + 6, need);
+    put16(h + 8, 0x0800);
+    put16(h + 10, b->method);
+    put16(h + 12, dtime);
+    put16(h + 14, ddate);
+    put32(h + 16, b->crc32);
+    put32(h + 20, (uint32_t)b->csize);
+    put32(h + 24, (uint32_t)b->usize);
+    put16(h + 28, (uint16_t)nlen);
+    put32(h + 38, mode << 16 | (dir ? 0x10 : 0));
+    put32(h + 42, (uint32_t)p->pos);
+    if (buf_append(&p->cd, h, sizeof h) != 0 || buf_append(&p->cd, name, nlen) != 0)
+        return fail(p, err, ENOMEM, "out of memory");
+    p->pos += 30 + nlen + b->csize;
+    p->count++;
+    return 0;
+}
+
+int pack_add_blob(struct pack *p, const char *name, const struct pack_blob *b, struct err *err)
+{
+    return write_entry(p, name, false, b, err);
+}
+
+int pack_add_data(struct pack *p, const char *name, const void *data, size_t len, int level,
                   struct err *err)
 {
-    if (add_entry(p, name, AE_IFREG, (int64_t)len, compress, err) != 0)
-        return -1;
-    if (len && archive_write_data(p->a, data, len) != (la_ssize_t)len)
-        return lib_fail(p, err, name);
-    return 0;
+    struct pack_blob b;
+    int rc;
+
+    if (pack_compress(data, len, level, &b) != 0)
+        return fail(p, err, ENOMEM, "out of memory");
+    rc = write_entry(p, name, false, &b, err);
+    pack_blob_release(&b);
+    return rc;
 }
 
-int pack_add_file(struct pack *p, const char *name, const char *path, struct err *err)
+int pack_add_file(struct pack *p, const char *name, const char *path, int level, struct err *err)
 {
     char *data = NULL;
     size_t len = 0;
@@ -118,14 +222,113 @@ int pack_add_file(struct pack *p, const char *name, const char *path, struct err
         pack_abort(p);
         return -1;
     }
-    rc = pack_add_data(p, name, data, len, false, err);
+    rc = pack_add_data(p, name, data, len, level, err);
     free(data);
     return rc;
 }
 
 int pack_add_dir(struct pack *p, const char *name, struct err *err)
 {
-    return add_entry(p, name, AE_IFDIR, 0, false, err);
+    struct pack_blob b = {0};
+    return write_entry(p, name, true, &b, err);
+}
+
+/* pack_add_items: entries read and compressed on every core, written in
+ * the order given. */
+struct item_job {
+    const struct pack_item *items;
+    size_t n;
+    struct item_done {
+        char *raw;              /* the file's bytes (owned) */
+        struct pack_blob blob;
+        int rc;                 /* 0, or -1 with err set */
+        struct err err;
+    } *done;
+    size_t next;
+    pthread_mutex_t lock;
+};
+
+static void *item_worker(void *arg)
+{
+    struct item_job *j = arg;
+    for (;;) {
+        pthread_mutex_lock(&j->lock);
+        size_t i = j->next++;
+        pthread_mutex_unlock(&j->lock);
+        if (i >= j->n)
+            return NULL;
+        const struct pack_item *it = &j->items[i];
+        struct item_done *d = &j->done[i];
+        const void *data = it->data;
+        size_t len = it->len;
+        if (it->file) {
+            if (util_read_file(it->file, (size_t)1 << 32, &d->raw, &len, &d->err) != 0) {
+                d->rc = -1;
+                continue;
+            }
+            data = d->raw;
+        }
+        if (pack_compress(data, len, it->level, &d->blob) != 0)
+            d->rc = err_set(&d->err, ENOMEM, "out of memory");
+    }
+}
+
+int pack_add_items(struct pack *p, const struct pack_item *items, size_t n, struct err *err)
+{
+    struct item_job j = {items, n, calloc(n ? n : 1, sizeof *j.done), 0, PTHREAD_MUTEX_INITIALIZER};
+    pthread_t tid[PACK_MAX_THREADS];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t nthreads = cpus < 1 ? 1 : cpus > PACK_MAX_THREADS ? PACK_MAX_THREADS : (size_t)cpus, started = 0;
+    int rc = 0;
+
+    if (!j.done)
+        return fail(p, err, ENOMEM, "out of memory");
+    if (nthreads > n)
+        nthreads = n;
+    /* the calling thread works too: no thread at all for one core */
+    for (size_t t = 1; t < nthreads; t++)
+        if (pthread_create(&tid[started], NULL, item_worker, &j) == 0)
+            started++;
+    item_worker(&j);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0 && j.done[i].rc != 0) {
+            *err = j.done[i].err;
+            pack_abort(p);
+            rc = -1;
+        } else if (rc == 0 && write_entry(p, items[i].name, false, &j.done[i].blob, err) != 0) {
+            rc = -1;
+        }
+        pack_blob_release(&j.done[i].blob);
+        free(j.done[i].raw);
+    }
+    free(j.done);
+    pthread_mutex_destroy(&j.lock);
+    return rc;
+}
+
+/* The end of the zip: the central directory and its end record, whose
+ * comment length already counts the trailer that follows. */
+static int write_end(struct pack *p)
+{
+    uint8_t eocd[PAYLOAD_EOCD_SIZE] = {0};
+
+    if (p->pos > ZIP_MAX32 || p->cd.len > ZIP_MAX32) {
+        errno = EFBIG;
+        return -1;
+    }
+    put32(eocd, 0x06054b50u);
+    put16(eocd + 8, (uint16_t)p->count);
+    put16(eocd + 10, (uint16_t)p->count);
+    put32(eocd + 12, (uint32_t)p->cd.len);
+    put32(eocd + 16, (uint32_t)p->pos);
+    put16(eocd + 20, PAYLOAD_TRAILER_SIZE);
+    if ((p->cd.len && util_write_all(p->fd, p->cd.data, p->cd.len) != 0) ||
+        util_write_all(p->fd, eocd, sizeof eocd) != 0)
+        return -1;
+    p->pos += p->cd.len + sizeof eocd;
+    return 0;
 }
 
 static int hash_file(int fd, uint64_t len, uint8_t out[32])
@@ -149,31 +352,13 @@ static int hash_file(int fd, uint64_t len, uint8_t out[32])
 
 int pack_commit(struct pack *p, uint8_t sha256[32], uint8_t file_sha256[32], struct err *err)
 {
-    unsigned char eocd[PAYLOAD_EOCD_SIZE];
     uint8_t trailer_bytes[PAYLOAD_TRAILER_SIZE];
     struct payload_trailer t = {.version = PAYLOAD_VERSION};
-    struct stat st;
     off_t end;
 
-    if (archive_write_close(p->a) != ARCHIVE_OK)
-        return lib_fail(p, err, "cannot finish the archive");
-    archive_write_free(p->a);
-    p->a = NULL;
-    if (fstat(p->fd, &st) != 0)
+    if (write_end(p) != 0)
         goto io;
-    end = st.st_size;
-    if ((uint64_t)end < p->archive_offset + PAYLOAD_EOCD_SIZE ||
-        pread(p->fd, eocd, sizeof eocd, end - PAYLOAD_EOCD_SIZE) != (ssize_t)sizeof eocd ||
-        memcmp(eocd, "PK\5\6", 4) != 0 || eocd[20] || eocd[21]) {
-        err_set(err, 0, "cannot write '%s': the archive does not end in a plain zip end record",
-                p->final_path);
-        pack_abort(p);
-        return -1;
-    }
-    /* the trailer becomes the zip comment: the file stays a valid zip */
-    eocd[20] = PAYLOAD_TRAILER_SIZE;
-    if (pwrite(p->fd, eocd + 20, 2, end - 2) != 2)
-        goto io;
+    end = (off_t)(p->archive_offset + p->pos);
     t.pyz_offset = p->pyz_offset;
     t.pyz_size = p->pyz_size;
     t.archive_offset = p->archive_offset;
@@ -222,10 +407,7 @@ io:
 
 void pack_abort(struct pack *p)
 {
-    if (p->a) {
-        archive_write_free(p->a);
-        p->a = NULL;
-    }
+    buf_release(&p->cd);
     if (p->fd >= 0) {
         close(p->fd);
         p->fd = -1;

@@ -498,12 +498,14 @@ void fd_path_reset(void)
 }
 
 #ifdef HAVE_MEMFD_CREATE
-char *memfd_copy(int in, uint64_t off, uint64_t len, const char *name)
+/* A memfd named name, filled from file f of in, or from len bytes at data
+ * (f NULL): its path. */
+static char *memfd_fill(int in, const struct stub_file *f, const void *data, size_t len, const char *name)
 {
     char *path = NULL;
     int fd = memfd_create(name, MFD_CLOEXEC);
 
-    if (fd < 0 || copy_range(in, off, len, fd) != 0 || !(path = fd_path(&fd))) {
+    if (fd < 0 || (f ? entry_write(in, f, fd) : write_full(fd, data, len)) != 0 || !(path = fd_path(&fd))) {
         int e = errno;
         if (fd >= 0)
             close(fd);
@@ -513,13 +515,23 @@ char *memfd_copy(int in, uint64_t off, uint64_t len, const char *name)
     return path; /* the fd stays open: dlopen and import read it later */
 }
 #else
-char *memfd_copy(int in, uint64_t off, uint64_t len, const char *name)
+static char *memfd_fill(int in, const struct stub_file *f, const void *data, size_t len, const char *name)
 {
-    (void)in, (void)off, (void)len, (void)name;
+    (void)in, (void)f, (void)data, (void)len, (void)name;
     errno = ENOSYS;
     return NULL;
 }
 #endif
+
+char *memfd_copy(int in, const struct stub_file *f, const char *name)
+{
+    return memfd_fill(in, f, NULL, 0, name);
+}
+
+char *memfd_copy_bytes(const void *data, size_t len, const char *name)
+{
+    return memfd_fill(-1, NULL, data, len, name);
+}
 
 static void remove_tree(int parent, const char *name);
 
@@ -635,10 +647,10 @@ int cache_place(const char *rel, const void *data, size_t size)
 }
 
 /* Calls fn for every _native/ entry of the bundle (relative name without
- * the prefix, absolute data offset, size), after checking it.  Returns 0,
+ * the prefix, where its data lies, its sizes and method), after checking it.  Returns 0,
  * or -1 with why set (and *corrupt = 1 when the bundle is malformed). */
-typedef int (*native_fn)(void *ctx, const struct stub_self *self, const char *rel, uint64_t off,
-                         uint64_t size, char *why, size_t whylen);
+typedef int (*native_fn)(void *ctx, const struct stub_self *self, const struct stub_file *f, char *why,
+                         size_t whylen);
 static int native_each(const struct stub_self *self, native_fn fn, void *ctx, char *why, size_t whylen,
                        int *corrupt)
 {
@@ -671,14 +683,14 @@ static int native_each(const struct stub_self *self, native_fn fn, void *ctx, ch
             reason = "unsafe entry name";
             goto corrupt;
         }
-        if (e.method != 0) {
-            reason = "native entry is compressed";
+        if (e.method != 0 && e.method != STUB_ZSTD) {
+            reason = "native entry compressed with an unknown method";
             goto corrupt;
         }
-        /* stored entries cannot add up to more than the archive holds:
-         * entries sharing their data (a zip bomb) are refused */
-        total += e.usize;
-        if (e.usize > self->trailer.archive_size || total > self->trailer.archive_size) {
+        /* entries cannot add up to more than the archive holds: entries
+         * sharing their data are refused */
+        total += e.csize;
+        if (e.csize > self->trailer.archive_size || total > self->trailer.archive_size) {
             reason = "entries add up to more than the archive (overlapping entries)";
             goto corrupt;
         }
@@ -690,7 +702,8 @@ static int native_each(const struct stub_self *self, native_fn fn, void *ctx, ch
                 reason = "cannot read an entry header";
             goto corrupt;
         }
-        if (fn(ctx, self, rel, data, e.usize, why, whylen) != 0)
+        struct stub_file f = {rel, data, e.csize, e.usize, e.method};
+        if (fn(ctx, self, &f, why, whylen) != 0)
             goto out;
     }
     if (r < 0)
@@ -706,25 +719,24 @@ out:
 }
 
 /* native_each callback: adds one entry to the table ctx. */
-static int table_add(void *ctx, const struct stub_self *self, const char *rel, uint64_t off,
-                     uint64_t size, char *why, size_t whylen)
+static int table_add(void *ctx, const struct stub_self *self, const struct stub_file *f, char *why,
+                     size_t whylen)
 {
     struct stub_table *t = ctx;
     (void)self;
     if ((t->n & (t->n - 1)) == 0) { /* 0, 1, 2, 4...: grow to the next power of two */
-        struct stub_file *f = realloc(t->files, (t->n ? 2 * t->n : 1) * sizeof *f);
-        if (!f) {
+        struct stub_file *grown = realloc(t->files, (t->n ? 2 * t->n : 1) * sizeof *grown);
+        if (!grown) {
             snprintf(why, whylen, "out of memory");
             return -1;
         }
-        t->files = f;
+        t->files = grown;
     }
-    if (!(t->files[t->n].rel = strdup(rel))) {
+    t->files[t->n] = *f;
+    if (!(t->files[t->n].rel = strdup(f->rel))) {
         snprintf(why, whylen, "out of memory");
         return -1;
     }
-    t->files[t->n].off = off;
-    t->files[t->n].size = size;
     t->n++;
     return 0;
 }
@@ -787,7 +799,7 @@ static int extract_one(int dfd, const struct stub_self *self, const struct stub_
      * cut leaves a short file, never a whole one of zeros, and the first
      * start after a reboot finds it (cache_check_boot). */
     out = openat(dfd, f->rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
-    if (out < 0 || copy_range(self->fd, f->off, f->size, out) != 0 ||
+    if (out < 0 || entry_write(self->fd, f, out) != 0 ||
         (extralen && write_full(out, extra, extralen) != 0)) {
         snprintf(why, whylen, "cannot write '%s' in the cache: %s", f->rel, strerror(errno));
         if (out >= 0)
@@ -810,8 +822,8 @@ int manifest_of(struct stub_self *self, struct stub_manifest *m, char *why, size
     if (!t)
         return -1;
     *corrupt = 1;
-    if (!f || f->size > PAYLOAD_MANIFEST_MAX) {
-        snprintf(why, whylen, "%s", f ? "manifest too large" : "no manifest");
+    if (!f || f->size > PAYLOAD_MANIFEST_MAX || f->method != 0) {
+        snprintf(why, whylen, "%s", !f ? "no manifest" : f->method ? "compressed manifest" : "manifest too large");
         return -1;
     }
     if (!(text = malloc(f->size + 1))) {
@@ -1318,19 +1330,15 @@ bad:
 
 int cache_replace(const struct stub_self *self, const struct stub_file *f)
 {
-    long page = sysconf(_SC_PAGESIZE);
-    uint64_t start = f->off - f->off % (uint64_t)(page > 0 ? page : 4096);
-    size_t maplen = (size_t)(f->off + f->size - start);
-    void *map = mmap(NULL, maplen ? maplen : 1, PROT_READ, MAP_PRIVATE, self->fd, (off_t)start);
+    struct entry_bytes b;
     int rc = -1, e;
 
-    if (map == MAP_FAILED)
+    if (entry_bytes(self->fd, f, &b) != 0)
         return -1;
-    if (cache_remove(f->rel) == 0 &&
-        (cache_place(f->rel, (const uint8_t *)map + (f->off - start), (size_t)f->size) == 0 || errno == EEXIST))
+    if (cache_remove(f->rel) == 0 && (cache_place(f->rel, b.data, (size_t)f->size) == 0 || errno == EEXIST))
         rc = 0;
     e = errno;
-    munmap(map, maplen ? maplen : 1);
+    entry_bytes_release(&b);
     errno = e;
     return rc;
 }

@@ -124,15 +124,12 @@ int native_code(uint64_t off, uint64_t size, const uint8_t **out, size_t *outlen
 struct bytes {
     int fd;                 /* the bundle file, open again */
     const struct stub_file *f;
-    void *map;
-    size_t maplen;
-    const uint8_t *data;    /* f->size bytes */
+    struct entry_bytes e;   /* its f->size bytes */
 };
 
 static void bytes_release(struct bytes *b)
 {
-    if (b->map)
-        munmap(b->map, b->maplen ? b->maplen : 1);
+    entry_bytes_release(&b->e);
     if (b->fd >= 0)
         close(b->fd);
 }
@@ -164,17 +161,14 @@ static int lazy_bytes(const struct stub_lazy *l, struct bytes *b, char *why, siz
         snprintf(why, whylen, "bundle is corrupt ('%s' is missing); download it again", l->rel);
         goto fail;
     }
-    long page = sysconf(_SC_PAGESIZE);
-    uint64_t start = b->f->off - b->f->off % (uint64_t)(page > 0 ? page : 4096);
-    b->maplen = (size_t)(b->f->off + b->f->size - start);
-    b->map = mmap(NULL, b->maplen ? b->maplen : 1, PROT_READ, MAP_PRIVATE, b->fd, (off_t)start);
-    if (b->map == MAP_FAILED) {
-        b->map = NULL;
-        snprintf(why, whylen, "cannot read '%s' from the bundle: %s", l->rel, strerror(errno));
+    if (entry_bytes(b->fd, b->f, &b->e) != 0) {
+        if (errno == EBADMSG)
+            snprintf(why, whylen, "bundle is corrupt ('%s' does not inflate); download it again", l->rel);
+        else
+            snprintf(why, whylen, "cannot read '%s' from the bundle: %s", l->rel, strerror(errno));
         goto fail;
     }
-    b->data = (const uint8_t *)b->map + (b->f->off - start);
-    if (crc32c(0, b->data, (size_t)b->f->size) != l->crc) {
+    if (crc32c(0, b->e.data, (size_t)b->f->size) != l->crc) {
         snprintf(why, whylen, "bundle is corrupt ('%s' does not match its checksum); download it again", l->rel);
         goto fail;
     }
@@ -271,7 +265,7 @@ static int unpack(const struct stub_lazy *l, char *reason, size_t rlen, char *wh
 
     if (lazy_bytes(l, &b, why, whylen) != 0)
         return -1;
-    r = cache_place(l->rel, b.data, (size_t)b.f->size) == 0 || errno == EEXIST ? 0 : 1;
+    r = cache_place(l->rel, b.e.data, (size_t)b.f->size) == 0 || errno == EEXIST ? 0 : 1;
     if (r)
         snprintf(reason, rlen, "cannot unpack it into the cache: %s", strerror(errno));
     else
@@ -323,7 +317,7 @@ static int from_memory(struct stub_lazy *l, int lib, char *why, size_t whylen)
 
     if (lazy_bytes(l, &b, why, whylen) != 0)
         return -1;
-    path = memfd_copy(b.fd, b.f->off, b.f->size, l->rel);
+    path = memfd_copy_bytes(b.e.data, (size_t)b.f->size, l->rel);
     bytes_release(&b);
     if (!path) {
         snprintf(why, whylen, "cannot load '%s' into memory: %s", l->rel, strerror(errno));

@@ -20,8 +20,12 @@
 /* One _native/ entry of the bundle: name without the prefix, data place. */
 struct stub_file {
     char *rel;
-    uint64_t off, size;
+    uint64_t off;   /* where its data starts in the bundle */
+    uint64_t csize; /* bytes there */
+    uint64_t size;  /* bytes of the file */
+    int method;     /* 0 stored (csize == size), STUB_ZSTD */
 };
+#define STUB_ZSTD 93 /* zip's method number for Zstandard */
 struct stub_table {
     struct stub_file *files; /* sorted by rel */
     size_t n;
@@ -144,9 +148,25 @@ int write_full(int fd, const void *data, size_t n);
 /* Creates the parent directories of rel (a safe relative path) under dfd,
  * 0700.  Returns 0 or -1 with errno. */
 int make_parents(int dfd, const char *rel);
-/* A memfd holding len bytes at off of in, left open for dlopen: its
- * /proc/self/fd path (malloc'ed), or NULL with errno. */
-char *memfd_copy(int in, uint64_t off, uint64_t len, const char *name);
+/* A memfd holding file f of the bundle open as in, left open for dlopen:
+ * its /proc/self/fd path (malloc'ed), or NULL with errno. */
+char *memfd_copy(int in, const struct stub_file *f, const char *name);
+/* The same, holding len bytes at data. */
+char *memfd_copy_bytes(const void *data, size_t len, const char *name);
+
+/* entry.c: file f of the bundle open as in, stored or inflated. */
+/* Writes it to out's current position.  0, or -1 with errno (EBADMSG: its
+ * compressed bytes are not what they should be). */
+int entry_write(int in, const struct stub_file *f, int out);
+/* Its bytes in memory: the bundle's pages, or inflated into memory of
+ * their own.  0, or -1 with errno. */
+struct entry_bytes {
+    void *map;
+    size_t maplen;
+    const uint8_t *data; /* f->size bytes */
+};
+int entry_bytes(int in, const struct stub_file *f, struct entry_bytes *b);
+void entry_bytes_release(struct entry_bytes *b);
 /* 0 if the file's CRC-32Cs match its trailer. */
 int cache_verify(const struct stub_self *self);
 

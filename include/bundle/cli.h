@@ -44,6 +44,7 @@ struct cli_opts {
     /* Marathon / Metronome (see marathon.h) */
     bool no_marathon;      /* --no-marathon: write no JSON */
     bool shared_libpython; /* --shared-libpython: never link the static libpython */
+    long compress;         /* --compress: zstd level of native files, 0 = stored */
     bool metronome;        /* --metronome: also NAME.metronome.json */
     char *url;             /* --url URL: where the cluster downloads the binary */
     char *marathon_id;     /* --marathon-id ID (default derived from NAME) */

@@ -155,12 +155,13 @@ static void test_defaults(void **state)
     assert_null(o.health_path);
     assert_null(o.args);
     assert_int_equal(o.env.n, 0);
+    assert_int_equal(o.compress, 9); /* zstd level 9 */
     cli_opts_release(&o);
 }
 
 /* ---- numbers that parse ---- */
 
-enum field { F_CPUS, F_MEM, F_DISK, F_INSTANCES, F_KILL_GRACE };
+enum field { F_CPUS, F_MEM, F_DISK, F_INSTANCES, F_KILL_GRACE, F_COMPRESS };
 
 static const struct {
     const char *opt, *val;
@@ -180,6 +181,10 @@ static const struct {
     {"--kill-grace", "0", F_KILL_GRACE, 0},
     {"--kill-grace", "30", F_KILL_GRACE, 30},
     {"--kill-grace", "86400", F_KILL_GRACE, 86400},
+    {"--compress", "1", F_COMPRESS, 1},
+    {"--compress", "19", F_COMPRESS, 19},
+    {"--compress", "max", F_COMPRESS, 19},
+    {"--compress", "none", F_COMPRESS, 0},
 };
 
 static void test_numbers_ok(void **state)
@@ -203,6 +208,7 @@ static void test_numbers_ok(void **state)
         case F_DISK: got = o.disk; break;
         case F_INSTANCES: got = (double)o.instances; break;
         case F_KILL_GRACE: got = (double)o.kill_grace; break;
+        case F_COMPRESS: got = (double)o.compress; break;
         }
         if (got != num_cases[i].want)
             print_error("argv%s: got %g\n", show(in), got);
@@ -272,6 +278,9 @@ static const struct bad_case bad_cases[] = {
     {{"--kill-grace", "x", "app.py", NULL}, "--kill-grace 'x'"},
     {{"--kill-grace", "-1", "app.py", NULL}, "--kill-grace '-1'"},
     {{"--kill-grace", "86401", "app.py", NULL}, "--kill-grace '86401'"},
+    {{"--compress", "0", "app.py", NULL}, "--compress '0': expected none, max, or a zstd level from 1 to 19"},
+    {{"--compress", "20", "app.py", NULL}, "--compress '20'"},
+    {{"--compress", "fast", "app.py", NULL}, "--compress 'fast'"},
     {{"--env", "FOO", "app.py", NULL}, "--env 'FOO'"},
     {{"--env", "=x", "app.py", NULL}, "--env '=x'"},
     {{"--env", "", "app.py", NULL}, "--env ''"},
@@ -487,7 +496,8 @@ static void test_usage_text(void **state)
                                        "--verbose", "--help", "--version", "--no-marathon",
                                        "--metronome", "--url", "--marathon-id", "--cpus", "--mem",
                                        "--disk", "--instances", "--fetch", "--fetch-cache",
-                                       "--health-path", "--kill-grace", "--env", "--args"};
+                                       "--health-path", "--kill-grace", "--env", "--args", "--compress",
+                                       "--shared-libpython", "--trace", "--entry"};
     assert_true(strncmp(cli_usage, "usage: bundle", 13) == 0);
     for (size_t i = 0; i < sizeof opts / sizeof *opts; i++) {
         if (!strstr(cli_usage, opts[i]))

@@ -3,8 +3,8 @@
  * of the file go.
  *
  * Bundles are written with the real writer (src/pack.c, src/pyz.c) and a
- * fake stub; some entries are deflated, so their stored size differs from
- * their unpacked size, as it will once the builder compresses entries.  The
+ * fake stub; some entries are compressed (zstd), so their stored size
+ * differs from their unpacked size, as the builder's do.  The
  * sizes inspect prints are checked against the central directory, walked
  * here with the stub's own reader (stub/payload.c), and against what was
  * written.
@@ -47,7 +47,7 @@ struct fx {
 };
 
 static uint8_t stub[STUB_LEN];
-static char big_text[BIG_LEN]; /* compressible: deflate makes it much smaller */
+static char big_text[BIG_LEN]; /* compressible: zstd makes it much smaller */
 static uint8_t noise[5000];    /* not compressible */
 
 static void fill(void)
@@ -79,7 +79,7 @@ static char *run_inspect(const char *path, bool json)
 }
 
 /* Writes a bundle: a pyz of three modules (one of them an extension
- * module), and native entries of every kind, some deflated. */
+ * module), and native entries of every kind, some compressed. */
 static void make_bundle(struct fx *f, const char *manifest, bool with_libpython)
 {
     static const char code_a[] = "marshalled code of app, app, app, app, app, app";
@@ -230,7 +230,7 @@ static unsigned long long json_number(const char *json, const char *key)
 /* Every entry: the stored size is the central directory's compressed size,
  * the unpacked size (and the old "size") its uncompressed one. */
 static void check_entry(const struct fx *f, const char *name, const char *kind, unsigned long long len,
-                        bool deflated)
+                        bool compressed)
 {
     struct jfile j;
     uint64_t csize, usize;
@@ -244,9 +244,9 @@ static void check_entry(const struct fx *f, const char *name, const char *kind, 
     assert_int_equal(j.unpacked, len);
     assert_int_equal(usize, len);
     assert_int_equal(j.stored, csize);
-    if (deflated) {
-        assert_int_equal(method, 8);
-        assert_string_equal(j.compression, "deflate");
+    if (compressed) {
+        assert_int_equal(method, 93);
+        assert_string_equal(j.compression, "zstd");
         assert_true(j.stored < j.unpacked / 4); /* repetitive text */
     } else {
         assert_int_equal(method, 0);
@@ -258,7 +258,7 @@ static void check_entry(const struct fx *f, const char *name, const char *kind, 
                         : strcmp(kind, "library") == 0 ? "shared library"
                                                        : kind;
     snprintf(line, sizeof line, "%10llu  %10llu  %s (%s%s)\n", j.stored, j.unpacked, name, label,
-             deflated ? ", deflate" : "");
+             compressed ? ", zstd" : "");
     if (!strstr(f->text, line))
         fail_msg("no line '%s' in:\n%s", line, f->text);
 }

@@ -1,0 +1,140 @@
+/* entry.c - the bytes of a native file of the bundle: stored as they are,
+ * or compressed with zstd (zip method 93).  Everything read is hostile: an
+ * entry must inflate to exactly the size the directory gives, from exactly
+ * the bytes it gives, or it is refused (EBADMSG). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "stub.h"
+
+/* The page-aligned mapping of len bytes at off of the file in. */
+static const uint8_t *map_range(int in, uint64_t off, uint64_t len, void **map, size_t *maplen)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t start = off - off % (uint64_t)(page > 0 ? page : 4096);
+
+    *maplen = (size_t)(off + len - start);
+    *map = mmap(NULL, *maplen ? *maplen : 1, PROT_READ, MAP_PRIVATE, in, (off_t)start);
+    if (*map == MAP_FAILED) {
+        *map = NULL;
+        return NULL;
+    }
+    return (const uint8_t *)*map + (off - start);
+}
+
+/* Inflates entry f (its compressed bytes mapped at src).  fd >= 0: into
+ * the scratch buffer dst of cap bytes, written to fd piece by piece; else
+ * into dst itself, cap (f->size) bytes.  0, or -1 with errno (EBADMSG: not
+ * one whole zstd frame of exactly f->size bytes). */
+static int inflate_to(const struct stub_file *f, const uint8_t *src, uint8_t *dst, size_t cap, int fd)
+{
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    ZSTD_inBuffer in = {src, (size_t)f->csize, 0};
+    ZSTD_outBuffer o = {dst, cap, 0};
+    uint64_t total = 0;
+    int rc = -1;
+
+    if (!d) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (;;) {
+        size_t was_in = in.pos, was_out = o.pos;
+        size_t r = ZSTD_decompressStream(d, &o, &in);
+        if (ZSTD_isError(r))
+            goto bad;
+        int moved = in.pos != was_in || o.pos != was_out;
+        if (fd >= 0 && o.pos) {
+            if (o.pos > f->size - total)
+                goto bad;
+            if (write_full(fd, dst, o.pos) != 0)
+                goto out;
+            total += o.pos;
+            o.pos = 0;
+        }
+        if (r == 0)
+            break; /* the frame is whole */
+        if (!moved)
+            goto bad; /* cut short, or more than f->size */
+    }
+    if (fd < 0)
+        total = o.pos;
+    if (in.pos != in.size || total != f->size)
+        goto bad;
+    rc = 0;
+    goto out;
+bad:
+    errno = EBADMSG;
+out:
+    ZSTD_freeDCtx(d);
+    return rc;
+}
+
+int entry_write(int in, const struct stub_file *f, int out)
+{
+    static uint8_t buf[1 << 17];
+    void *map;
+    size_t maplen;
+    const uint8_t *src;
+    int rc, e;
+
+    if (f->method == 0)
+        return copy_range(in, f->off, f->size, out);
+    if (!(src = map_range(in, f->off, f->csize, &map, &maplen)))
+        return -1;
+    rc = inflate_to(f, src, buf, sizeof buf, out);
+    e = errno;
+    munmap(map, maplen ? maplen : 1);
+    errno = e;
+    return rc;
+}
+
+int entry_bytes(int in, const struct stub_file *f, struct entry_bytes *b)
+{
+    void *map;
+    size_t maplen;
+    const uint8_t *src;
+    int e;
+
+    memset(b, 0, sizeof *b);
+    if (!(src = map_range(in, f->off, f->csize, &map, &maplen)))
+        return -1;
+    if (f->method == 0) {
+        b->map = map;
+        b->maplen = maplen;
+        b->data = src;
+        return 0;
+    }
+    /* inflated in one piece, into memory of its own */
+    b->maplen = (size_t)f->size;
+    b->map = mmap(NULL, b->maplen ? b->maplen : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (b->map == MAP_FAILED) {
+        e = errno;
+        munmap(map, maplen ? maplen : 1);
+        memset(b, 0, sizeof *b);
+        errno = e;
+        return -1;
+    }
+    int rc = inflate_to(f, src, b->map, b->maplen, -1);
+    e = errno;
+    munmap(map, maplen ? maplen : 1);
+    if (rc != 0) {
+        entry_bytes_release(b);
+        errno = e;
+        return -1;
+    }
+    b->data = b->map;
+    return 0;
+}
+
+void entry_bytes_release(struct entry_bytes *b)
+{
+    if (b->map)
+        munmap(b->map, b->maplen ? b->maplen : 1);
+    memset(b, 0, sizeof *b);
+}

@@ -1,0 +1,202 @@
+/* test_entry.c - the stub's reader of native files (stub/entry.c): stored
+ * entries copied as they are, zstd entries (zip method 93) inflated, and
+ * hostile compressed bytes refused with EBADMSG whichever way they are
+ * read (to a file: entry_write; into memory: entry_bytes).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "stub.h"
+
+/* The stub's main.c defines this; a quiet one here. */
+void stub_debug(const char *fmt, ...)
+{
+    (void)fmt;
+}
+
+#define PLAIN_LEN 200000
+#define PAD 4099 /* data starts off a page boundary, as in a bundle */
+
+struct fx {
+    uint8_t *plain;     /* what the file holds */
+    uint8_t *frame;     /* its zstd frame */
+    size_t frame_len;
+    char path[64];      /* a scratch "bundle" */
+    char out[64];       /* where entry_write writes */
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof *f);
+    if (!f || !(f->plain = malloc(PLAIN_LEN)))
+        return -1;
+    for (size_t i = 0; i < PLAIN_LEN; i++)
+        f->plain[i] = (uint8_t)("native file bytes "[i % 18] ^ (i / 1000));
+    f->frame = malloc(ZSTD_compressBound(PLAIN_LEN));
+    f->frame_len = ZSTD_compress(f->frame, ZSTD_compressBound(PLAIN_LEN), f->plain, PLAIN_LEN, 3);
+    if (ZSTD_isError(f->frame_len))
+        return -1;
+    strcpy(f->path, "/tmp/test_entry.XXXXXX");
+    strcpy(f->out, "/tmp/test_entry_out.XXXXXX");
+    int a = mkstemp(f->path), b = mkstemp(f->out);
+    if (a < 0 || b < 0)
+        return -1;
+    close(a);
+    close(b);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    unlink(f->path);
+    unlink(f->out);
+    free(f->plain);
+    free(f->frame);
+    free(f);
+    return 0;
+}
+
+/* Writes PAD bytes of junk then data (len) to the scratch bundle; returns
+ * it open, with *file describing the entry. */
+static int bundle_of(struct fx *f, const void *data, size_t len, uint64_t size, int method, struct stub_file *file)
+{
+    FILE *fp = fopen(f->path, "wb");
+    assert_non_null(fp);
+    for (int i = 0; i < PAD; i++)
+        fputc('J', fp);
+    assert_int_equal(fwrite(data, 1, len, fp), len);
+    for (int i = 0; i < 100; i++) /* what follows an entry: the next one */
+        fputc('Z', fp);
+    assert_int_equal(fclose(fp), 0);
+    *file = (struct stub_file){"x.so", PAD, len, size, method};
+    int fd = open(f->path, O_RDONLY);
+    assert_true(fd >= 0);
+    return fd;
+}
+
+/* Reads it both ways: 0 and the right bytes, or -1 with EBADMSG. */
+static void assert_reads(struct fx *f, const void *data, size_t len, uint64_t size, int method, bool ok)
+{
+    struct stub_file file;
+    struct entry_bytes b;
+    int in = bundle_of(f, data, len, size, method, &file);
+    int out = open(f->out, O_RDWR | O_TRUNC);
+    assert_true(out >= 0);
+
+    errno = 0;
+    int rc = entry_write(in, &file, out);
+    if (ok) {
+        assert_int_equal(rc, 0);
+        struct stat st;
+        assert_int_equal(fstat(out, &st), 0);
+        assert_int_equal(st.st_size, size);
+        uint8_t *got = malloc(size + 1);
+        assert_int_equal(pread(out, got, size, 0), (ssize_t)size);
+        assert_memory_equal(got, f->plain, size);
+        free(got);
+    } else {
+        assert_int_equal(rc, -1);
+        assert_int_equal(errno, EBADMSG);
+    }
+    errno = 0;
+    rc = entry_bytes(in, &file, &b);
+    if (ok) {
+        assert_int_equal(rc, 0);
+        assert_memory_equal(b.data, f->plain, size);
+        entry_bytes_release(&b);
+    } else {
+        assert_int_equal(rc, -1);
+        assert_int_equal(errno, EBADMSG);
+        assert_null(b.map);
+    }
+    close(out);
+    close(in);
+}
+
+static void test_stored(void **state)
+{
+    struct fx *f = *state;
+    assert_reads(f, f->plain, PLAIN_LEN, PLAIN_LEN, 0, true);
+    assert_reads(f, f->plain, 0, 0, 0, true);
+}
+
+static void test_zstd(void **state)
+{
+    struct fx *f = *state;
+    assert_true(f->frame_len < PLAIN_LEN / 4);
+    assert_reads(f, f->frame, f->frame_len, PLAIN_LEN, STUB_ZSTD, true);
+    /* an empty file's frame */
+    uint8_t empty[64];
+    size_t n = ZSTD_compress(empty, sizeof empty, "", 0, 3);
+    assert_false(ZSTD_isError(n));
+    assert_reads(f, empty, n, 0, STUB_ZSTD, true);
+}
+
+static void test_zstd_hostile(void **state)
+{
+    struct fx *f = *state;
+    uint8_t *twice = malloc(2 * f->frame_len + 8);
+
+    /* sizes that disagree with the frame */
+    assert_reads(f, f->frame, f->frame_len, PLAIN_LEN + 1, STUB_ZSTD, false);
+    assert_reads(f, f->frame, f->frame_len, PLAIN_LEN - 1, STUB_ZSTD, false);
+    assert_reads(f, f->frame, f->frame_len, 0, STUB_ZSTD, false);
+    /* cut short, anywhere */
+    for (size_t cut = 1; cut < f->frame_len; cut += f->frame_len / 7 + 1)
+        assert_reads(f, f->frame, f->frame_len - cut, PLAIN_LEN, STUB_ZSTD, false);
+    assert_reads(f, f->frame, 0, PLAIN_LEN, STUB_ZSTD, false);
+    /* bytes after the frame: junk, or a second frame */
+    memcpy(twice, f->frame, f->frame_len);
+    memcpy(twice + f->frame_len, "junk", 4);
+    assert_reads(f, twice, f->frame_len + 4, PLAIN_LEN, STUB_ZSTD, false);
+    memcpy(twice + f->frame_len, f->frame, f->frame_len);
+    assert_reads(f, twice, 2 * f->frame_len, PLAIN_LEN, STUB_ZSTD, false);
+    /* flipped bytes in the middle (the frame has no checksum of its own:
+     * either zstd refuses it or the sizes show it, else the bytes differ,
+     * which the caller's CRC-32C finds; here: never a crash, never more
+     * than size bytes) */
+    for (size_t i = 12; i < f->frame_len; i += 97) {
+        struct stub_file file;
+        struct entry_bytes b;
+        memcpy(twice, f->frame, f->frame_len);
+        twice[i] ^= 0x5a;
+        int in = bundle_of(f, twice, f->frame_len, PLAIN_LEN, STUB_ZSTD, &file);
+        if (entry_bytes(in, &file, &b) == 0)
+            entry_bytes_release(&b);
+        else
+            assert_true(errno == EBADMSG);
+        close(in);
+    }
+    /* not zstd at all */
+    assert_reads(f, f->plain, 5000, PLAIN_LEN, STUB_ZSTD, false);
+    free(twice);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_stored, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zstd, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zstd_hostile, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
