@@ -497,15 +497,39 @@ void fd_path_reset(void)
     names.top = -1;
 }
 
+/* What goes into a file the stub writes: size bytes at data, or file f of
+ * the bundle open as in, which must then have the CRC-32C *want (if not
+ * NULL; else EBADMSG). */
+struct filler {
+    const void *data;
+    size_t size;
+    int in;
+    const struct stub_file *f;
+    const uint32_t *want;
+};
+
+static int fill(int fd, const struct filler *x)
+{
+    uint32_t crc = 0;
+
+    if (!x->f)
+        return write_full(fd, x->data, x->size);
+    if (entry_write(x->in, x->f, fd, x->want ? &crc : NULL) != 0)
+        return -1;
+    if (x->want && crc != *x->want) {
+        errno = EBADMSG;
+        return -1;
+    }
+    return 0;
+}
+
 #ifdef HAVE_MEMFD_CREATE
-/* A memfd named name, filled from file f of in, or from len bytes at data
- * (f NULL): its path. */
-static char *memfd_fill(int in, const struct stub_file *f, const void *data, size_t len, const char *name)
+static char *memfd_fill(const struct filler *x, const char *name)
 {
     char *path = NULL;
     int fd = memfd_create(name, MFD_CLOEXEC);
 
-    if (fd < 0 || (f ? entry_write(in, f, fd) : write_full(fd, data, len)) != 0 || !(path = fd_path(&fd))) {
+    if (fd < 0 || fill(fd, x) != 0 || !(path = fd_path(&fd))) {
         int e = errno;
         if (fd >= 0)
             close(fd);
@@ -515,22 +539,18 @@ static char *memfd_fill(int in, const struct stub_file *f, const void *data, siz
     return path; /* the fd stays open: dlopen and import read it later */
 }
 #else
-static char *memfd_fill(int in, const struct stub_file *f, const void *data, size_t len, const char *name)
+static char *memfd_fill(const struct filler *x, const char *name)
 {
-    (void)in, (void)f, (void)data, (void)len, (void)name;
+    (void)x, (void)name;
     errno = ENOSYS;
     return NULL;
 }
 #endif
 
-char *memfd_copy(int in, const struct stub_file *f, const char *name)
+char *memfd_copy(int in, const struct stub_file *f, const uint32_t *want, const char *name)
 {
-    return memfd_fill(in, f, NULL, 0, name);
-}
-
-char *memfd_copy_bytes(const void *data, size_t len, const char *name)
-{
-    return memfd_fill(-1, NULL, data, len, name);
+    struct filler x = {NULL, 0, in, f, want};
+    return memfd_fill(&x, name);
 }
 
 static void remove_tree(int parent, const char *name);
@@ -600,7 +620,7 @@ int cache_remove(const char *rel)
     return 0;
 }
 
-int cache_place(const char *rel, const void *data, size_t size)
+static int place(const char *rel, const struct filler *x)
 {
     char parent[PAYLOAD_PATH_MAX + 1], proc[64], *tmp = NULL;
     const char *slash = strrchr(rel, '/');
@@ -621,7 +641,7 @@ int cache_place(const char *rel, const void *data, size_t size)
      * a whole one that fails to load is checked against its CRC-32C. */
     if ((fd = openat(dfd, parent, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0700)) >= 0) {
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-        if (write_full(fd, data, size) == 0 && linkat(AT_FDCWD, proc, dfd, rel, AT_SYMLINK_FOLLOW) == 0)
+        if (fill(fd, x) == 0 && linkat(AT_FDCWD, proc, dfd, rel, AT_SYMLINK_FOLLOW) == 0)
             rc = 0;
         e = errno;
         close(fd);
@@ -633,7 +653,7 @@ int cache_place(const char *rel, const void *data, size_t size)
     if (asprintf(&tmp, "%s.tmp-%ld", rel, (long)getpid()) < 0)
         return -1;
     if ((fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0700)) >= 0) {
-        int ok = write_full(fd, data, size) == 0;
+        int ok = fill(fd, x) == 0;
         /* whole or absent: a concurrent start may rename its own copy too */
         if (close(fd) == 0 && ok && renameat(dfd, tmp, dfd, rel) == 0)
             rc = 0;
@@ -644,6 +664,18 @@ int cache_place(const char *rel, const void *data, size_t size)
     }
     free(tmp);
     return rc;
+}
+
+int cache_place(const char *rel, const void *data, size_t size)
+{
+    struct filler x = {data, size, -1, NULL, NULL};
+    return place(rel, &x);
+}
+
+int cache_place_file(const char *rel, int in, const struct stub_file *f, const uint32_t *want)
+{
+    struct filler x = {NULL, 0, in, f, want};
+    return place(rel, &x);
 }
 
 /* Calls fn for every _native/ entry of the bundle (relative name without
@@ -799,7 +831,7 @@ static int extract_one(int dfd, const struct stub_self *self, const struct stub_
      * cut leaves a short file, never a whole one of zeros, and the first
      * start after a reboot finds it (cache_check_boot). */
     out = openat(dfd, f->rel, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0700);
-    if (out < 0 || entry_write(self->fd, f, out) != 0 ||
+    if (out < 0 || entry_write(self->fd, f, out, NULL) != 0 ||
         (extralen && write_full(out, extra, extralen) != 0)) {
         snprintf(why, whylen, "cannot write '%s' in the cache: %s", f->rel, strerror(errno));
         if (out >= 0)

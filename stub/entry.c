@@ -3,6 +3,7 @@
  * entry must inflate to exactly the size the directory gives, from exactly
  * the bytes it gives, or it is refused (EBADMSG). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -10,7 +11,14 @@
 
 #include <zstd.h>
 
+#include "bundle/crc32c.h"
 #include "stub.h"
+
+/* One decoder for the process, made on first use: its window (up to the
+ * largest frame's) is allocated once, not once per file.  Starts unpack on
+ * one thread, lazy imports under Python's lock; the mutex is for safety. */
+static ZSTD_DCtx *dctx;
+static pthread_mutex_t dctx_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The page-aligned mapping of len bytes at off of the file in. */
 static const uint8_t *map_range(int in, uint64_t off, uint64_t len, void **map, size_t *maplen)
@@ -31,27 +39,32 @@ static const uint8_t *map_range(int in, uint64_t off, uint64_t len, void **map, 
  * the scratch buffer dst of cap bytes, written to fd piece by piece; else
  * into dst itself, cap (f->size) bytes.  0, or -1 with errno (EBADMSG: not
  * one whole zstd frame of exactly f->size bytes). */
-static int inflate_to(const struct stub_file *f, const uint8_t *src, uint8_t *dst, size_t cap, int fd)
+static int inflate_to(const struct stub_file *f, const uint8_t *src, uint8_t *dst, size_t cap, int fd,
+                      uint32_t *crc)
 {
-    ZSTD_DCtx *d = ZSTD_createDCtx();
     ZSTD_inBuffer in = {src, (size_t)f->csize, 0};
     ZSTD_outBuffer o = {dst, cap, 0};
     uint64_t total = 0;
     int rc = -1;
 
-    if (!d) {
+    pthread_mutex_lock(&dctx_lock);
+    if (!dctx && !(dctx = ZSTD_createDCtx())) {
+        pthread_mutex_unlock(&dctx_lock);
         errno = ENOMEM;
         return -1;
     }
+    ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
     for (;;) {
         size_t was_in = in.pos, was_out = o.pos;
-        size_t r = ZSTD_decompressStream(d, &o, &in);
+        size_t r = ZSTD_decompressStream(dctx, &o, &in);
         if (ZSTD_isError(r))
             goto bad;
         int moved = in.pos != was_in || o.pos != was_out;
         if (fd >= 0 && o.pos) {
             if (o.pos > f->size - total)
                 goto bad;
+            if (crc)
+                *crc = crc32c(*crc, dst, o.pos);
             if (write_full(fd, dst, o.pos) != 0)
                 goto out;
             total += o.pos;
@@ -71,11 +84,11 @@ static int inflate_to(const struct stub_file *f, const uint8_t *src, uint8_t *ds
 bad:
     errno = EBADMSG;
 out:
-    ZSTD_freeDCtx(d);
+    pthread_mutex_unlock(&dctx_lock);
     return rc;
 }
 
-int entry_write(int in, const struct stub_file *f, int out)
+int entry_write(int in, const struct stub_file *f, int out, uint32_t *crc)
 {
     static uint8_t buf[1 << 17];
     void *map;
@@ -83,11 +96,16 @@ int entry_write(int in, const struct stub_file *f, int out)
     const uint8_t *src;
     int rc, e;
 
-    if (f->method == 0)
+    if (f->method == 0 && !crc)
         return copy_range(in, f->off, f->size, out);
     if (!(src = map_range(in, f->off, f->csize, &map, &maplen)))
         return -1;
-    rc = inflate_to(f, src, buf, sizeof buf, out);
+    if (f->method == 0) {
+        *crc = crc32c(*crc, src, (size_t)f->size);
+        rc = write_full(out, src, (size_t)f->size);
+    } else {
+        rc = inflate_to(f, src, buf, sizeof buf, out, crc);
+    }
     e = errno;
     munmap(map, maplen ? maplen : 1);
     errno = e;
@@ -120,7 +138,7 @@ int entry_bytes(int in, const struct stub_file *f, struct entry_bytes *b)
         errno = e;
         return -1;
     }
-    int rc = inflate_to(f, src, b->map, b->maplen, -1);
+    int rc = inflate_to(f, src, b->map, b->maplen, -1, NULL);
     e = errno;
     munmap(map, maplen ? maplen : 1);
     if (rc != 0) {

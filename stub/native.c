@@ -121,61 +121,47 @@ int native_code(uint64_t off, uint64_t size, const uint8_t **out, size_t *outlen
 }
 
 /* A lazy file's bytes in the bundle. */
-struct bytes {
+/* Lazy file l's entry in the bundle. */
+struct lazy_src {
     int fd;                 /* the bundle file, open again */
     const struct stub_file *f;
-    struct entry_bytes e;   /* its f->size bytes */
 };
 
-static void bytes_release(struct bytes *b)
-{
-    entry_bytes_release(&b->e);
-    if (b->fd >= 0)
-        close(b->fd);
-}
-
-/* The bytes of lazy file l in the bundle, checked against its CRC-32C.
- * Returns 0, or -1 with why set (the bundle is corrupt, or unreadable). */
-static int lazy_bytes(const struct stub_lazy *l, struct bytes *b, char *why, size_t whylen)
+/* Finds lazy file l in the bundle.  Returns 0 (src->fd to close), or -1
+ * with why set (the bundle is corrupt, or unreadable). */
+static int lazy_find(const struct stub_lazy *l, struct lazy_src *src, char *why, size_t whylen)
 {
     const struct stub_table *t;
     int corrupt = 0;
     char reason[STUB_WHY_MAX] = "";
 
-    memset(b, 0, sizeof *b);
     /* the bundle file again: the app may have closed the stub's fd */
-    if ((b->fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0) {
+    if ((src->fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0) {
         snprintf(why, whylen, "cannot open the bundle: %s", strerror(errno));
         return -1;
     }
     int saved = st.self->fd;
-    st.self->fd = b->fd;
+    st.self->fd = src->fd;
     t = self_files(st.self, reason, sizeof reason, &corrupt);
     st.self->fd = saved;
-    b->f = t ? table_find(t, l->rel) : NULL;
-    if (!t) {
+    src->f = t ? table_find(t, l->rel) : NULL;
+    if (!t)
         snprintf(why, whylen, corrupt ? "bundle is corrupt (%s); download it again" : "%s", reason);
-        goto fail;
-    }
-    if (!b->f) {
+    else if (!src->f)
         snprintf(why, whylen, "bundle is corrupt ('%s' is missing); download it again", l->rel);
-        goto fail;
-    }
-    if (entry_bytes(b->fd, b->f, &b->e) != 0) {
-        if (errno == EBADMSG)
-            snprintf(why, whylen, "bundle is corrupt ('%s' does not inflate); download it again", l->rel);
-        else
-            snprintf(why, whylen, "cannot read '%s' from the bundle: %s", l->rel, strerror(errno));
-        goto fail;
-    }
-    if (crc32c(0, b->e.data, (size_t)b->f->size) != l->crc) {
-        snprintf(why, whylen, "bundle is corrupt ('%s' does not match its checksum); download it again", l->rel);
-        goto fail;
-    }
-    return 0;
-fail:
-    bytes_release(b);
+    else
+        return 0;
+    close(src->fd);
     return -1;
+}
+
+/* why for a failure to copy lazy file l out of the bundle (errno). */
+static void copy_failed(const struct stub_lazy *l, const char *where, char *why, size_t whylen)
+{
+    if (errno == EBADMSG)
+        snprintf(why, whylen, "bundle is corrupt ('%s' does not match its checksum); download it again", l->rel);
+    else
+        snprintf(why, whylen, "cannot unpack '%s' %s: %s", l->rel, where, strerror(errno));
 }
 
 /* 1 if the file open as fd holds what lazy file l should (its CRC-32C). */
@@ -260,17 +246,24 @@ static int load_checked(struct stub_lazy *l, int lib, int fd, char *why, size_t 
  * reason set: it cannot be written there. */
 static int unpack(const struct stub_lazy *l, char *reason, size_t rlen, char *why, size_t whylen)
 {
-    struct bytes b;
-    int r;
+    struct lazy_src src;
+    int r = 0;
 
-    if (lazy_bytes(l, &b, why, whylen) != 0)
+    if (lazy_find(l, &src, why, whylen) != 0)
         return -1;
-    r = cache_place(l->rel, b.e.data, (size_t)b.f->size) == 0 || errno == EEXIST ? 0 : 1;
-    if (r)
-        snprintf(reason, rlen, "cannot unpack it into the cache: %s", strerror(errno));
-    else
+    /* checked against its CRC-32C on the way */
+    if (cache_place_file(l->rel, src.fd, src.f, &l->crc) != 0 && errno != EEXIST) {
+        if (errno == EBADMSG) {
+            copy_failed(l, "", why, whylen);
+            r = -1;
+        } else {
+            snprintf(reason, rlen, "cannot unpack it into the cache: %s", strerror(errno));
+            r = 1;
+        }
+    } else {
         stub_debug("unpacked %s", l->rel);
-    bytes_release(&b);
+    }
+    close(src.fd);
     return r;
 }
 
@@ -312,17 +305,17 @@ static int from_cache(struct stub_lazy *l, int lib, char *reason, size_t rlen, c
 /* Lazy file l from the bundle into a memfd. */
 static int from_memory(struct stub_lazy *l, int lib, char *why, size_t whylen)
 {
-    struct bytes b;
+    struct lazy_src src;
     char *path;
 
-    if (lazy_bytes(l, &b, why, whylen) != 0)
+    if (lazy_find(l, &src, why, whylen) != 0)
         return -1;
-    path = memfd_copy_bytes(b.e.data, (size_t)b.f->size, l->rel);
-    bytes_release(&b);
-    if (!path) {
-        snprintf(why, whylen, "cannot load '%s' into memory: %s", l->rel, strerror(errno));
+    path = memfd_copy(src.fd, src.f, &l->crc, l->rel);
+    if (!path)
+        copy_failed(l, "into memory", why, whylen);
+    close(src.fd);
+    if (!path)
         return -1;
-    }
     if (lib && !dlopen(path, RTLD_LAZY | RTLD_LOCAL)) {
         snprintf(why, whylen, "cannot load %s: %s", l->rel, dlerror());
         free(path);

@@ -81,7 +81,7 @@ static char *in_entry(void *ctx, const char *rel, uint64_t size, int *fd)
         goto named;
     stub_debug("%s cannot be replaced in the cache entry (%s): loading it from memory", rel,
                bad ? bad : strerror(errno));
-    if (!(path = memfd_copy(c->self->fd, f, rel)))
+    if (!(path = memfd_copy(c->self->fd, f, NULL, rel)))
         snprintf(c->why, c->whylen, "cannot load '%s' into memory: %s", rel, strerror(errno));
     return path; /* the memfd stays open: *fd is -1 */
 named:
@@ -141,7 +141,7 @@ static char *in_mem(void *ctx, const char *rel, uint64_t size, int *fd)
         snprintf(mm->why, mm->whylen, "'%s' is missing", rel);
         return NULL;
     }
-    if (!(path = memfd_copy(mm->self->fd, f, rel)))
+    if (!(path = memfd_copy(mm->self->fd, f, NULL, rel)))
         snprintf(mm->why, mm->whylen, "cannot load '%s' into memory: %s", rel, strerror(errno));
     return path;
 }

@@ -108,6 +108,9 @@ int cache_remove(const char *rel);
  * place (or renames it: whole or absent).  0, or -1 with errno (EEXIST:
  * another start placed its copy first). */
 int cache_place(const char *rel, const void *data, size_t size);
+/* The same with file f of the bundle open as in, inflated on the way, which
+ * must have the CRC-32C *want (if not NULL; else -1 with EBADMSG). */
+int cache_place_file(const char *rel, int in, const struct stub_file *f, const uint32_t *want);
 /* Replaces file f of the bundle in the entry with the bundle's copy (self
  * open; checked by the caller).  0 or -1 with errno. */
 int cache_replace(const struct stub_self *self, const struct stub_file *f);
@@ -148,16 +151,16 @@ int write_full(int fd, const void *data, size_t n);
 /* Creates the parent directories of rel (a safe relative path) under dfd,
  * 0700.  Returns 0 or -1 with errno. */
 int make_parents(int dfd, const char *rel);
-/* A memfd holding file f of the bundle open as in, left open for dlopen:
- * its /proc/self/fd path (malloc'ed), or NULL with errno. */
-char *memfd_copy(int in, const struct stub_file *f, const char *name);
-/* The same, holding len bytes at data. */
-char *memfd_copy_bytes(const void *data, size_t len, const char *name);
+/* A memfd holding file f of the bundle open as in (with the CRC-32C *want
+ * if want is not NULL: else EBADMSG), left open for dlopen: its
+ * /proc/self/fd path (malloc'ed), or NULL with errno. */
+char *memfd_copy(int in, const struct stub_file *f, const uint32_t *want, const char *name);
 
 /* entry.c: file f of the bundle open as in, stored or inflated. */
-/* Writes it to out's current position.  0, or -1 with errno (EBADMSG: its
+/* Writes it to out's current position; crc (if not NULL) is updated with
+ * the CRC-32C of what is written.  0, or -1 with errno (EBADMSG: its
  * compressed bytes are not what they should be). */
-int entry_write(int in, const struct stub_file *f, int out);
+int entry_write(int in, const struct stub_file *f, int out, uint32_t *crc);
 /* Its bytes in memory: the bundle's pages, or inflated into memory of
  * their own.  0, or -1 with errno. */
 struct entry_bytes {

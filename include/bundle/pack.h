@@ -27,6 +27,8 @@
 /* The zstd level bundle uses unless told otherwise (--compress). */
 #define PACK_LEVEL_DEFAULT 9
 #define PACK_LEVEL_MAX 19
+/* log2 of the zstd window: what the stub's decoder must hold in memory */
+#define PACK_WINDOW_LOG 20
 
 struct pack {
     int fd;                  /* the temp file */

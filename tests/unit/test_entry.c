@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "bundle/crc32c.h"
 #include "stub.h"
 
 /* The stub's main.c defines this; a quiet one here. */
@@ -103,9 +104,11 @@ static void assert_reads(struct fx *f, const void *data, size_t len, uint64_t si
     assert_true(out >= 0);
 
     errno = 0;
-    int rc = entry_write(in, &file, out);
+    uint32_t crc = 0;
+    int rc = entry_write(in, &file, out, &crc);
     if (ok) {
         assert_int_equal(rc, 0);
+        assert_int_equal(crc, crc32c(0, f->plain, size)); /* of what was written */
         struct stat st;
         assert_int_equal(fstat(out, &st), 0);
         assert_int_equal(st.st_size, size);
@@ -128,6 +131,9 @@ static void assert_reads(struct fx *f, const void *data, size_t len, uint64_t si
         assert_int_equal(errno, EBADMSG);
         assert_null(b.map);
     }
+    /* without a CRC: the stored way is a plain copy */
+    out = open(f->out, O_RDWR | O_TRUNC);
+    assert_int_equal(entry_write(in, &file, out, NULL), ok ? 0 : -1);
     close(out);
     close(in);
 }
