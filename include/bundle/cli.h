@@ -43,7 +43,8 @@ struct cli_opts {
 
     /* Marathon / Metronome (see marathon.h) */
     bool no_marathon;      /* --no-marathon: write no JSON */
-    bool shared_libpython; /* --shared-libpython: never link the static libpython */
+    bool shared_libpython; /* --shared-libpython: never link the static libpython (the default) */
+    bool link_libpython;   /* --link-libpython: link it into the executable */
     long compress;         /* --compress: zstd level of native files, 0 = stored */
     bool metronome;        /* --metronome: also NAME.metronome.json */
     char *url;             /* --url URL: where the cluster downloads the binary */

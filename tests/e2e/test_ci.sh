@@ -72,17 +72,20 @@ assert d == {"ok": False, "status": 2, "error": d["error"]} and "nothere.py" in 
 bin=one/app/dist/main
 "$BUNDLE" inspect "$bin" >inspect.out || fail "inspect failed"
 assert_contains "$(cat inspect.out)" "__bundle_main__"
-# libpython: linked into the executable (the default where the static one
-# and cc exist), else a native entry
-if grep -q 'linked into the executable' inspect.out; then
-    assert_contains "$(cat inspect.out)" "_native/manifest"
-else
-    assert_contains "$(cat inspect.out)" "_native/lib/libpython"
+# libpython: a native entry, compressed (the default), or linked into the
+# executable (--link-libpython, where the static one and cc exist)
+assert_contains "$(cat inspect.out)" "_native/lib/libpython"
+"$BUNDLE" --onefile one/app/main.py --python "$PY" -q --no-marathon --link-libpython -o linked/main ||
+    fail "--link-libpython build failed"
+"$BUNDLE" inspect linked/main >inspect-linked.out || fail "inspect failed"
+if grep -q 'linked into the executable' inspect-linked.out; then
+    [[ $(cat inspect-linked.out) != *"_native/lib/libpython"* ]] || fail "a linked bundle carries a libpython entry"
 fi
-"$BUNDLE" --onefile one/app/main.py --python "$PY" -q --no-marathon --shared-libpython -o shared/main ||
-    fail "--shared-libpython build failed"
-"$BUNDLE" inspect shared/main >inspect-shared.out || fail "inspect failed"
-assert_contains "$(cat inspect-shared.out)" "_native/lib/libpython"
+"$BUNDLE" inspect --json linked/main | "$PY" -I -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["by_kind"]["libpython"]["count"] == (d["libpython"] != "linked into the executable"), d["by_kind"]
+' || fail "inspect --json of a --link-libpython bundle is wrong"
 "$BUNDLE" inspect --json "$bin" | "$PY" -I -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -109,13 +112,14 @@ assert parts["extension"]["count"] == ext and parts["libpython"]["count"] == (d[
 ' || fail "inspect --json is wrong"
 assert_contains "$(cat inspect.out)" "where the bytes go"
 assert_contains "$(cat inspect.out)" "_native/manifest (manifest)"
-"$BUNDLE" inspect --json shared/main | "$PY" -I -c '
+"$BUNDLE" inspect --json "$bin" | "$PY" -I -c '
 import json, sys
 d = json.load(sys.stdin)
 lp = [f for f in d["files"] if f["kind"] == "libpython"]
 assert len(lp) == 1 and lp[0]["name"] == "_native/" + d["libpython"], lp
 assert d["by_kind"]["libpython"]["stored_size"] == lp[0]["stored_size"] > 1000000
-' || fail "inspect --json of a shared-libpython bundle is wrong"
+assert lp[0]["compression"] == "zstd" and lp[0]["unpacked_size"] > 2 * lp[0]["stored_size"], lp
+' || fail "inspect --json of the libpython entry is wrong"
 
 # verify: ok, corrupt, foreign
 out=$("$BUNDLE" verify "$bin") || fail "verify of a good bundle failed"

@@ -170,13 +170,33 @@ fi
 corrupt_case "flipped byte in the module blob (index)" flip $((L[pyz_off] + 12))
 corrupt_case "flipped byte in the module blob (code)" flip $((L[pyz_off] + L[pyz_size] * 3 / 4))
 corrupt_case "flipped byte in libpython's (or the largest entry's) data" flip $((L[lib_data] + L[lib_size] / 2))
-# libpython linked in, the stub's loaded part is mostly libpython's code: the
-# kernel maps it, the stub's own code runs first and finds the damage (a
-# stub that loads the shared libpython is all its own code: not this case)
-if "$BUNDLE" inspect "$APP" | grep -q 'linked into the executable'; then
-    corrupt_case "flipped byte in the middle of the stub's loaded part (libpython's code)" flip $((L[load_end] / 2))
+# libpython linked in (--link-libpython), the stub's loaded part is mostly
+# libpython's code: the kernel maps it, the stub's own code runs first and
+# finds the damage (a stub that loads the shared libpython, the default, is
+# all its own code: not this case)
+if "$BUNDLE" --onefile app.py --python "$PY" -q --no-marathon --link-libpython -o "$WORK/linked/app" 2>/dev/null &&
+    "$BUNDLE" inspect "$WORK/linked/app" | grep -q 'linked into the executable'; then
+    lend=$("$PY" -I - "$WORK/linked/app" <<'PY'
+import struct, sys
+f = open(sys.argv[1], "rb").read()
+phoff, = struct.unpack_from("<Q", f, 32)
+phentsize, phnum = struct.unpack_from("<HH", f, 54)
+end = 0
+for i in range(phnum):
+    p = phoff + i * phentsize
+    if struct.unpack_from("<I", f, p)[0] == 1:  # PT_LOAD
+        off, = struct.unpack_from("<Q", f, p + 8)
+        filesz, = struct.unpack_from("<Q", f, p + 32)
+        end = max(end, off + filesz)
+print(end)
+PY
+)
+    saved_app=$APP
+    APP=$WORK/linked/app
+    corrupt_case "flipped byte in the middle of the stub's loaded part (libpython's code, --link-libpython)" flip $((lend / 2))
+    APP=$saved_app
 else
-    info "  libpython is not linked into $APP: no flip in its code"
+    info "  libpython cannot be linked in here: no flip in its code"
 fi
 corrupt_case "flipped byte in the manifest" flip $((L[man_data] + 2))
 if ((L[ext_size] > 0)); then

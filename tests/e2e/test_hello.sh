@@ -3,8 +3,10 @@
 # Checks: the output and exit status; dist/ holds exactly the binary (one
 # self-contained file) and its Marathon JSON; a second run from the warm cache;
 # a run with BUNDLE_CACHE_DIR unset puts the cache under $HOME/.cache/bundle;
-# the same app built with --shared-libpython (libpython unpacked into the
-# cache, loaded with dlopen) runs too, cold and warm.
+# by default libpython travels compressed and is unpacked into the cache
+# entry on the first start (loaded with dlopen); the same app built with
+# --link-libpython (libpython linked into the executable) runs too, cold and
+# warm, and unpacks no libpython; it is the bigger of the two.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_bundle
@@ -38,14 +40,11 @@ assert_contains "$out" "frozen=True" "stdout of dist/hello"
 assert_eq "" "$(cat "$WORK/err")" "stderr of dist/hello"
 [[ -n $(ls -A "$SB_CACHE") ]] || fail "the first run left nothing in BUNDLE_CACHE_DIR ($SB_CACHE)"
 cache_before=$(files_in "$SB_CACHE")
-# linked into the executable (where the interpreter has a static libpython and
-# cc exists): the first start writes no libpython
-if "$BUNDLE" inspect dist/hello | grep -q 'linked into the executable'; then
-    [[ -z $(find "$SB_CACHE" -name 'libpython*' -print) ]] ||
-        fail "a linked bundle unpacked a libpython: $(find "$SB_CACHE" -name 'libpython*')"
-else
-    info "libpython not linked in ($PY has no static libpython, or no cc): the shared way only"
-fi
+# the default: the shared libpython, compressed in the binary, unpacked
+[[ -n $(find "$SB_CACHE" -path '*/lib/libpython*' -print) ]] ||
+    fail "the default bundle left no libpython in its cache entry: $(cd "$SB_CACHE" && find . | head)"
+"$BUNDLE" inspect dist/hello | grep -q '_native/lib/libpython.*(libpython, zstd)' ||
+    fail "libpython is not compressed: $("$BUNDLE" inspect dist/hello | grep libpython)"
 
 # Warm cache: same output, and the cache is reused, not refilled.
 rc=0
@@ -64,18 +63,25 @@ assert_eq "$out" "$out3" "stdout without BUNDLE_CACHE_DIR"
 [[ -d $home/.cache/bundle && -n $(ls -A "$home/.cache/bundle") ]] ||
     fail "no cache under \$HOME/.cache/bundle; HOME holds: $(cd "$home" && find . | head -20)"
 
-# --shared-libpython: the interpreter as a shared library in the cache entry
+# --link-libpython: the interpreter linked into the executable (where it has
+# a static libpython and cc exists): the first start writes no libpython
 rc=0
-"$BUNDLE" --onefile hello.py --python "$PY" -q --no-marathon --shared-libpython -o shared/hello 2>"$WORK/err" ||
-    fail "--shared-libpython build failed: $(cat "$WORK/err")"
-rm -rf "$SB_CACHE" && mkdir "$SB_CACHE"
-for run in cold warm; do
-    rc=0
-    out4=$(run_sandboxed shared/hello </dev/null 2>"$WORK/err") || rc=$?
-    assert_status 0 "$rc" "--shared-libpython bundle, $run (stderr: $(cat "$WORK/err"))"
-    assert_eq "$out" "$out4" "stdout of the --shared-libpython bundle, $run"
-done
-[[ -n $(find "$SB_CACHE" -path '*/lib/libpython*' -print) ]] ||
-    fail "the --shared-libpython bundle left no libpython in its cache entry: $(cd "$SB_CACHE" && find . | head)"
+"$BUNDLE" --onefile hello.py --python "$PY" -q --no-marathon --link-libpython -o linked/hello 2>"$WORK/err" ||
+    fail "--link-libpython build failed: $(cat "$WORK/err")"
+if "$BUNDLE" inspect linked/hello | grep -q 'linked into the executable'; then
+    rm -rf "$SB_CACHE" && mkdir "$SB_CACHE"
+    for run in cold warm; do
+        rc=0
+        out4=$(run_sandboxed linked/hello </dev/null 2>"$WORK/err") || rc=$?
+        assert_status 0 "$rc" "--link-libpython bundle, $run (stderr: $(cat "$WORK/err"))"
+        assert_eq "$out" "$out4" "stdout of the --link-libpython bundle, $run"
+    done
+    [[ -z $(find "$SB_CACHE" -name 'libpython*' -print) ]] ||
+        fail "a linked bundle unpacked a libpython: $(find "$SB_CACHE" -name 'libpython*')"
+    (($(stat -c %s linked/hello) > $(stat -c %s dist/hello))) ||
+        fail "the linked bundle is not the bigger one: $(stat -c %s linked/hello dist/hello)"
+else
+    info "libpython not linked in ($PY has no static libpython, or no cc): the shared way only"
+fi
 
 pass

@@ -281,6 +281,7 @@ static const struct bad_case bad_cases[] = {
     {{"--compress", "0", "app.py", NULL}, "--compress '0': expected none, max, or a zstd level from 1 to 19"},
     {{"--compress", "20", "app.py", NULL}, "--compress '20'"},
     {{"--compress", "fast", "app.py", NULL}, "--compress 'fast'"},
+    {{"--link-libpython", "--shared-libpython", "app.py", NULL}, "contradict each other"},
     {{"--env", "FOO", "app.py", NULL}, "--env 'FOO'"},
     {{"--env", "=x", "app.py", NULL}, "--env '=x'"},
     {{"--env", "", "app.py", NULL}, "--env ''"},
@@ -497,7 +498,7 @@ static void test_usage_text(void **state)
                                        "--metronome", "--url", "--marathon-id", "--cpus", "--mem",
                                        "--disk", "--instances", "--fetch", "--fetch-cache",
                                        "--health-path", "--kill-grace", "--env", "--args", "--compress",
-                                       "--shared-libpython", "--trace", "--entry"};
+                                       "--shared-libpython", "--link-libpython", "--trace", "--entry"};
     assert_true(strncmp(cli_usage, "usage: bundle", 13) == 0);
     for (size_t i = 0; i < sizeof opts / sizeof *opts; i++) {
         if (!strstr(cli_usage, opts[i]))
