@@ -80,6 +80,7 @@ struct build {
     char *strip_dir;    /* temp dir of stripped copies of the native files */
     char *link_dir;     /* temp dir of the stub linked with libpython (link.c) */
     char *linked_stub;  /* that stub, or NULL: the prebuilt one loads the shared libpython */
+    uint64_t inflated;  /* bytes the bundle's compressed native files gain once unpacked */
     char *link_why;     /* why there is none (link_stub) */
     pthread_t link_tid; /* linking runs beside the resolving (start_link) */
     bool linking;
@@ -1273,6 +1274,9 @@ static int write_json(struct build *b, const char *path, const char *json)
     return 0;
 }
 
+/* size: the bundle's, as if nothing in it were compressed (what it weighs
+ * in the sandbox once its native parts are unpacked, as the defaults
+ * assume: marathon.h). */
 static int emit_marathon(struct build *b, const uint8_t file_sha[32], uint64_t size)
 {
     char hex[65], abs_path[PATH_MAX];
@@ -1355,6 +1359,9 @@ static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
         items[i] = (struct pack_item){e->name, e->file, e->data, e->len,
                                       strcmp(e->name, PAYLOAD_MANIFEST) == 0 ? 0 : (int)b->o->compress};
     }
+    /* the stub says it in words where the host's glibc is older */
+    if (b->libs.glibc_major > 0 && b->libs.glibc_major < 256 && b->libs.glibc_minor >= 0 && b->libs.glibc_minor < 256)
+        p.flags = (uint32_t)(b->libs.glibc_major << 8 | b->libs.glibc_minor);
     rc0 = pack_add_items(&p, items, b->nentries, b->err);
     free(items);
     if (rc0 != 0)
@@ -1372,6 +1379,7 @@ static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
         return -1;
     memcpy(b->archive_sha, sha, sizeof sha);
     *size = p.size;
+    b->inflated = p.inflated;
     return 0;
 }
 
@@ -1693,7 +1701,7 @@ int build_run(const struct cli_opts *o, struct err *err)
         goto out;
     step_done(&b, "writing");
     progress(&b, NULL);
-    if (emit_marathon(&b, file_sha, size) != 0)
+    if (emit_marathon(&b, file_sha, size + b.inflated) != 0)
         goto out;
     if (o->json)
         print_json(&b, file_sha, size, util_now() - t0);

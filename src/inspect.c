@@ -188,6 +188,12 @@ static const char *manifest_get(const char *m, const char *key, char *buf, size_
     return buf;
 }
 
+/* The oldest kernel the stub runs on: the cache path (without O_TMPFILE,
+ * copy_file_range and getrandom it takes the older ways), and the memory
+ * fallback (memfd_create). */
+#define INSPECT_KERNEL_FLOOR "3.10"
+#define INSPECT_KERNEL_MEMORY "3.17"
+
 /* What each part of a bundle is, for the per-file kind and the totals. */
 enum kind {
     K_STUB, K_MODULES, K_LIBPYTHON, K_EXTENSION, K_LIBRARY, K_DATA, K_MANIFEST, K_DIRECTORY, K_OVERHEAD, K_COUNT
@@ -288,13 +294,17 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
         util_json_str(out, libpy);
         fprintf(out, ", \"glibc\": ");
         util_json_str(out, glibc);
+        fprintf(out, ", \"kernel\": \"" INSPECT_KERNEL_FLOOR "\", \"kernel_memory\": \"" INSPECT_KERNEL_MEMORY
+                     "\"");
         fprintf(out, ", \"entry_module\": \"__bundle_main__\", \"options\": ");
         char opts[1024];
         util_json_str(out, manifest_get(manifest, "options", opts, sizeof opts));
         fprintf(out, ", \"modules\": [");
     } else {
         fprintf(out, "file       %s\nsize       %llu bytes\nsha256     %s (archive; the cache key)\n"
-                     "name       %s\npython     %s (%s)\nglibc      >= %s\nentry      __bundle_main__ (the app's script)\n",
+                     "name       %s\npython     %s (%s)\nglibc      >= %s\n"
+                     "kernel     >= " INSPECT_KERNEL_FLOOR " (>= " INSPECT_KERNEL_MEMORY " where no cache dir is usable)\n"
+                     "entry      __bundle_main__ (the app's script)\n",
                 path, (unsigned long long)b.size, hex, name, py, libpy, glibc[0] ? glibc : "?");
         char opts[1024];
         fprintf(out, "options    %s\n\n%10s  %s\n", manifest_get(manifest, "options", opts, sizeof opts),

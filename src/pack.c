@@ -198,6 +198,7 @@ static int write_entry(struct pack *p, const char *name, bool dir, const struct 
     if (buf_append(&p->cd, h, sizeof h) != 0 || buf_append(&p->cd, name, nlen) != 0)
         return fail(p, err, ENOMEM, "out of memory");
     p->pos += 30 + nlen + b->csize;
+    p->inflated += b->usize - b->csize;
     p->count++;
     return 0;
 }
@@ -367,6 +368,7 @@ int pack_commit(struct pack *p, uint8_t sha256[32], uint8_t file_sha256[32], str
     if (write_end(p) != 0)
         goto io;
     end = (off_t)(p->archive_offset + p->pos);
+    t.flags = p->flags;
     t.pyz_offset = p->pyz_offset;
     t.pyz_size = p->pyz_size;
     t.archive_offset = p->archive_offset;

@@ -2,6 +2,7 @@
  * native parts are in the cache, and run the app in this very process. */
 #include <errno.h>
 #include <fcntl.h>
+#include <gnu/libc-version.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,6 +65,21 @@ static int open_self(struct stub_self *self, char *why, size_t whylen, int *corr
     return 0;
 }
 
+/* 0 if this host's glibc is at least the bundle's floor (the trailer's
+ * flags), else -1 with why set: before anything is unpacked or loaded, one
+ * line instead of the dynamic loader's "version `GLIBC_2.xx' not found". */
+static int glibc_ok(const struct stub_self *self, char *why, size_t whylen)
+{
+    unsigned floor = self->trailer.flags & PAYLOAD_FLAG_GLIBC_MASK, major = 0, minor = 0;
+    const char *have = gnu_get_libc_version();
+
+    if (!floor || !have || sscanf(have, "%u.%u", &major, &minor) != 2 || (major << 8 | minor) >= floor)
+        return 0;
+    snprintf(why, whylen, "this bundle needs glibc >= %u.%u; this host has glibc %s (build it on a "
+             "distribution no newer than the oldest host it must run on)", floor >> 8, floor & 0xff, have);
+    return -1;
+}
+
 /* The path of our own file for sys.executable and the zip on sys.path. */
 static char *self_path(void)
 {
@@ -92,7 +108,7 @@ int main(int argc, char **argv)
     if (debug_on)
         clock_gettime(CLOCK_MONOTONIC, &t0);
 
-    if (open_self(&self, why, sizeof why, &corrupt) != 0)
+    if (open_self(&self, why, sizeof why, &corrupt) != 0 || glibc_ok(&self, why, sizeof why) != 0)
         goto fail;
     stub_debug("bundle %s, archive at %llu (%llu bytes)", self.hex,
                (unsigned long long)self.trailer.archive_offset,

@@ -37,6 +37,8 @@ struct pack {
     struct buf cd;           /* the central directory so far */
     uint64_t pos;            /* bytes of zip written so far */
     size_t count;            /* entries written */
+    uint64_t inflated;       /* what the compressed entries gain once unpacked */
+    uint32_t flags;          /* the trailer's flags (payload.h): set before pack_commit */
     uint64_t pyz_offset;     /* where the module blob starts: the stub's size */
     uint64_t pyz_size;
     uint64_t archive_offset; /* where the zip starts: after the blob */

@@ -12,7 +12,10 @@
  *   off size field
  *     0    8 magic            PAYLOAD_MAGIC
  *     8    4 version          PAYLOAD_VERSION
- *    12    4 flags            0 (reserved)
+ *    12    4 flags            bits 0-15: the oldest glibc the bundle's native
+ *                             parts run on, major << 8 | minor (0: none
+ *                             recorded), which the stub checks before it
+ *                             loads any of them; bits 16-31: 0 (reserved)
  *    16    8 pyz_offset       where the pure-Python module blob starts
  *    24    8 pyz_size         its size (it ends at or before archive_offset)
  *    32    8 archive_offset   where the zip starts
@@ -41,7 +44,9 @@
  * runs it before Python's import system reads any file, so every module,
  * encodings included, comes from the blob.
  *
- * Zip entries, all stored, unpacked into the cache entry (<base>/<sha256>/):
+ * Zip entries, each stored (method 0) or compressed with zstd (method 93:
+ * one frame, window at most 1 MiB; the manifest is always stored), unpacked
+ * into the cache entry (<base>/<sha256>/):
  *   _native/manifest           what the stub needs (see below)
  *   _native/lib/...            libpython and the shared libraries
  *   _native/site/...           extension modules and package data files, in
@@ -77,6 +82,7 @@
 #define PAYLOAD_TRAILER_SIZE 96
 #define PAYLOAD_CHECKED_TAIL 80 /* trailer bytes the check covers */
 #define PAYLOAD_EOCD_SIZE 22
+#define PAYLOAD_FLAG_GLIBC_MASK 0xffffu /* flags: the glibc floor */
 #define PAYLOAD_NATIVE_PREFIX "_native/"
 #define PAYLOAD_MANIFEST "_native/manifest"
 #define PAYLOAD_BOOT_MODULE "_bundle_boot"
@@ -130,7 +136,7 @@ int payload_cd_locate(const uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZ
 struct payload_entry {
     const char *name;     /* NOT NUL-terminated; points into the cd buffer */
     size_t name_len;
-    uint16_t method;      /* 0 stored, 8 deflated */
+    uint16_t method;      /* 0 stored, 93 zstd (the stub refuses any other) */
     uint32_t crc32;
     uint64_t csize;       /* compressed size */
     uint64_t usize;       /* uncompressed size */

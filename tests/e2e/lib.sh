@@ -399,7 +399,7 @@ _sandbox_hidelist() {
     mkdir -p "$dir"
     _SB_LIST=$dir/hide.list
     # Reuse a list computed in the last 10 minutes by an earlier test.
-    if [[ -f $_SB_LIST && -n $(find "$_SB_LIST" -mmin -10 2>/dev/null) ]] &&
+    if ((!${_SB_RECOMPUTE:-0})) && [[ -f $_SB_LIST && -n $(find "$_SB_LIST" -mmin -10 2>/dev/null) ]] &&
         grep -qxF "# py $PY" "$_SB_LIST"; then
         return 0
     fi
@@ -565,10 +565,12 @@ _sandbox_ready() {
     _SB_PROVING=1
     if ! sandbox_prove quiet; then
         # The hide list may come from an earlier test; recompute it once.
+        # Never removed: a test running beside this one may be reading it
+        # (the new list replaces it in one rename).
         info "sandbox check failed with a cached hide list; recomputing it"
-        rm -f "$_SB_LIST"
-        _SB_LIST=
+        _SB_LIST= _SB_RECOMPUTE=1
         _sandbox_hidelist
+        _SB_RECOMPUTE=0
         sandbox_prove
     fi
     _SB_PROVING=0

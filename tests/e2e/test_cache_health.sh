@@ -138,15 +138,18 @@ fill() {
 # ===========================================================================
 # 1. A cache problem falls back to memory
 # ===========================================================================
-# (a) no space left for the extension modules: a 1 MiB tmpfs holds the
-#     eager part (under 200 kB), not libcrypto
+# (a) no space left for the extension modules: a tmpfs that holds the
+#     eager part (libpython, unless it is linked in, and under 200 kB more)
+#     with 1 MiB to spare, and half of libcrypto
+LIBPY=$(printf '%s\n' "${!SIZE[@]}" | grep -m1 '^lib/libpython' || true)
+TINY=$(((${SIZE[$LIBPY]:-0} + 1048576 + ${SIZE[$CRYPTO]} / 2) / 1024))k
 new_case
 mkdir -p "$D/tiny"
 for round in first second; do
     sandbox_cmd --timeout 20 --cache "$D/tiny/cache" --home "$D/home" --env BUNDLE_DEBUG=1 "$APP"
     # shellcheck disable=SC2016
     SANDBOX_CMD=(unshare --mount --propagation private -- /bin/sh -c \
-        'mount -t tmpfs -o size=1m,mode=0700 e2e-tiny "$0" || exit 125
+        'mount -t tmpfs -o size='"$TINY"',mode=0700 e2e-tiny "$0" || exit 125
 if [ -e "$0.keep" ]; then cp -a "$0.keep/." "$0/"; fi
 "$@"; rc=$?
 rm -rf "$0.keep"; mkdir -p "$0.keep"; cp -a "$0/." "$0.keep/"; exit $rc' "$D/tiny" "${SANDBOX_CMD[@]}")

@@ -92,6 +92,7 @@ d = json.load(sys.stdin)
 names = {m["name"] for m in d["modules"]}
 assert {"__bundle_main__", "helper", "json"} <= names, names
 assert d["name"] == "main" and d["python"].startswith("3.")
+assert d["kernel"] == "3.10" and d["glibc"].startswith("2."), (d["kernel"], d["glibc"])
 # per native entry: stored (compressed) and unpacked size, compression, kind
 files = d["files"]
 assert files and all(f["unpacked_size"] == f["size"] for f in files), files
