@@ -878,6 +878,97 @@ out:
     return rc;
 }
 
+/* --carry-glibc: the build machine's glibc, for hosts whose own is older
+ * than the bundle's floor.  The stub unpacks it into the cache entry only
+ * on such a host and runs itself again under the carried loader (stub/
+ * carry.c); elsewhere it is never read.  Each file is an entry under
+ * _native/glibc/ and a manifest line "carry CRC SIZE glibc/NAME". */
+static const char *const carried_glibc[] = {
+    "ld-linux-x86-64.so.2", "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1",
+    "libutil.so.1", "libresolv.so.2", "libnss_files.so.2", "libnss_dns.so.2",
+    /* only when a bundled file names them (libmvec alone is 1 MB) */
+    "libmvec.so.1", "libanl.so.1", "libBrokenLocale.so.1", "libnsl.so.1",
+};
+#define CARRIED_ALWAYS 10
+
+/* Whether a native file of the bundle names soname in its DT_NEEDED. */
+static bool natives_need(struct build *b, const char *soname)
+{
+    for (size_t i = 0; i < b->nentries; i++) {
+        const struct entry *en = &b->entries[i];
+        struct elfdeps_info info = {0};
+        struct err e = {0};
+        bool found = false;
+        if (!en->file || strncmp(en->name, "_native/glibc/", 14) == 0 || elfdeps_read(en->file, &info, &e) != 0)
+            continue;
+        for (size_t k = 0; k < info.nneeded && !found; k++)
+            found = strcmp(info.needed[k], soname) == 0;
+        elfdeps_info_release(&info);
+        if (found)
+            return true;
+    }
+    return false;
+}
+
+static int collect_glibc(struct build *b)
+{
+    /* where the loader every program here names lives: its libraries are beside it */
+    static const char *const dirs[] = {"", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
+                                       "/usr/lib64", "/lib", "/usr/lib"};
+    char ld[PATH_MAX], *ld_dir = NULL;
+    size_t n = 0;
+
+    if (!b->o->carry_glibc)
+        return 0;
+    if (!realpath("/lib64/ld-linux-x86-64.so.2", ld))
+        return err_set(b->err, errno, "--carry-glibc: cannot find this machine's loader /lib64/ld-linux-x86-64.so.2");
+    ld_dir = strndup(ld, (size_t)(strrchr(ld, '/') - ld));
+    if (!ld_dir)
+        return err_set(b->err, ENOMEM, "out of memory");
+    for (size_t i = 0; i < sizeof carried_glibc / sizeof *carried_glibc; i++) {
+        char *found = NULL;
+        if (i >= CARRIED_ALWAYS && !natives_need(b, carried_glibc[i]))
+            continue;
+        for (size_t d = 0; d < sizeof dirs / sizeof *dirs && !found; d++) {
+            char *path = strdupf("%s/%s", dirs[d][0] ? dirs[d] : ld_dir, carried_glibc[i]), real[PATH_MAX];
+            if (path && realpath(path, real) && access(real, R_OK) == 0)
+                found = strdup(real);
+            free(path);
+        }
+        if (!found) {
+            if (i < 2) { /* the loader and libc: nothing works without them */
+                free(ld_dir);
+                return err_set(b->err, 0, "--carry-glibc: %s not found beside %s", carried_glibc[i], ld);
+            }
+            say(b, 2, "--carry-glibc: no %s here (glibc %s)", carried_glibc[i], "has it built in, or not at all");
+            continue;
+        }
+        char *data = NULL;
+        size_t len = 0;
+        if (util_read_file(found, (size_t)1 << 30, &data, &len, b->err) != 0) {
+            free(found);
+            free(ld_dir);
+            return -1;
+        }
+        uint32_t crc = crc32c(0, data, len);
+        free(data);
+        if (buf_printf(&b->manifest, "carry %08x %zu glibc/%s\n", (unsigned)crc, len, carried_glibc[i]) != 0 ||
+            add_entry(b, strdupf("_native/glibc/%s", carried_glibc[i]), found, NULL, 0, false) != 0) {
+            free(found);
+            free(ld_dir);
+            return err_set(b->err, ENOMEM, "out of memory");
+        }
+        if (strvec_push_owned(&b->stripped, found) != 0) { /* owned there, freed with the build */
+            free(ld_dir);
+            return err_set(b->err, ENOMEM, "out of memory");
+        }
+        n++;
+    }
+    free(ld_dir);
+    say(b, 1, "--carry-glibc: %zu files of this machine's glibc, used only on a host with an older one", n);
+    return 0;
+}
+
 /* The lazy files' manifest lines, with the CRC-32C of what is stored (so
  * after stripping), then the manifest itself becomes an entry. */
 static int finish_manifest(struct build *b)
@@ -1359,9 +1450,12 @@ static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
         items[i] = (struct pack_item){e->name, e->file, e->data, e->len,
                                       strcmp(e->name, PAYLOAD_MANIFEST) == 0 ? 0 : (int)b->o->compress};
     }
-    /* the stub says it in words where the host's glibc is older */
+    /* the stub says it in words where the host's glibc is older, or runs
+     * under the glibc it carries */
     if (b->libs.glibc_major > 0 && b->libs.glibc_major < 256 && b->libs.glibc_minor >= 0 && b->libs.glibc_minor < 256)
         p.flags = (uint32_t)(b->libs.glibc_major << 8 | b->libs.glibc_minor);
+    if (b->o->carry_glibc && !b->linked_stub)
+        p.flags |= PAYLOAD_FLAG_CARRIES_GLIBC;
     rc0 = pack_add_items(&p, items, b->nentries, b->err);
     free(items);
     if (rc0 != 0)
@@ -1690,7 +1784,8 @@ int build_run(const struct cli_opts *o, struct err *err)
     if (collect_python(&b) != 0)
         goto out;
     step_done(&b, "packing modules");
-    if (choose_stub(&b) != 0 || collect_native(&b) != 0 || strip_natives(&b) != 0 || finish_manifest(&b) != 0)
+    if (choose_stub(&b) != 0 || collect_native(&b) != 0 || strip_natives(&b) != 0 || collect_glibc(&b) != 0 ||
+        finish_manifest(&b) != 0)
         goto out;
     step_done(&b, "native closure and strip");
     if (collect_data(&b) != 0 || add_traced(&b) != 0 || collect_metadata(&b) != 0)

@@ -53,6 +53,8 @@ const char cli_usage[] =
     "                          shared libpython, compressed in the executable\n"
     "                          and unpacked on a host's first start)\n"
     "      --shared-libpython  the default, said explicitly\n"
+    "      --carry-glibc       carry this machine's glibc (about 1.3 MB), used only\n"
+    "                          on a host whose glibc is older than the bundle needs\n"
     "      --json              print one JSON object on stdout when done (what was\n"
     "                          built, or the error); messages go to stderr\n"
     "  -q, --quiet             print errors only\n"
@@ -95,7 +97,7 @@ enum {
     OPT_MARATHON_ID, OPT_CPUS, OPT_MEM, OPT_DISK, OPT_INSTANCES, OPT_FETCH, OPT_FETCH_CACHE,
     OPT_HEALTH_PATH, OPT_KILL_GRACE, OPT_ENV, OPT_ARGS, OPT_HIDDEN, OPT_EXCLUDE, OPT_ADD_DATA,
     OPT_COLLECT, OPT_EXCLUDE_DATA, OPT_JSON, OPT_SHARED_LIBPYTHON, OPT_ENTRY, OPT_TRACE, OPT_TRACE_TIMEOUT,
-    OPT_COMPRESS, OPT_LINK_LIBPYTHON,
+    OPT_COMPRESS, OPT_LINK_LIBPYTHON, OPT_CARRY_GLIBC,
 };
 
 static const struct option long_opts[] = {
@@ -133,6 +135,7 @@ static const struct option long_opts[] = {
     {"trace-timeout", required_argument, NULL, OPT_TRACE_TIMEOUT},
     {"compress", required_argument, NULL, OPT_COMPRESS},
     {"link-libpython", no_argument, NULL, OPT_LINK_LIBPYTHON},
+    {"carry-glibc", no_argument, NULL, OPT_CARRY_GLIBC},
     {NULL, 0, NULL, 0},
 };
 
@@ -325,6 +328,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
         case OPT_JSON: o->json = true; break;
         case OPT_SHARED_LIBPYTHON: o->shared_libpython = true; break;
         case OPT_LINK_LIBPYTHON: o->link_libpython = true; break;
+        case OPT_CARRY_GLIBC: o->carry_glibc = true; break;
         case OPT_COMPRESS:
             if (strcmp(optarg, "none") == 0)
                 o->compress = 0;
@@ -388,6 +392,9 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, struct err *err)
     }
     if (o->shared_libpython && o->link_libpython)
         return err_usage(err, "--shared-libpython and --link-libpython contradict each other: give one");
+    if (o->carry_glibc && o->link_libpython)
+        return err_usage(err, "--carry-glibc needs the shared libpython: a stub with libpython linked in "
+                              "cannot start on an older glibc to use the one it carries (drop --link-libpython)");
     if (o->action == CLI_INSPECT || o->action == CLI_VERIFY) {
         const char *cmd = o->action == CLI_INSPECT ? "inspect" : "verify";
         if (optind >= argc)

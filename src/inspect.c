@@ -240,7 +240,8 @@ static enum kind kind_of(const char *ename, const char *libpy_entry, const struc
         return K_LIBPYTHON;
     if (ext->n && bsearch(&key, ext->v, ext->n, sizeof *ext->v, cmp_str))
         return K_EXTENSION;
-    if (strncmp(ename, PAYLOAD_NATIVE_PREFIX "lib/", strlen(PAYLOAD_NATIVE_PREFIX "lib/")) == 0)
+    if (strncmp(ename, PAYLOAD_NATIVE_PREFIX "lib/", strlen(PAYLOAD_NATIVE_PREFIX "lib/")) == 0 ||
+        strncmp(ename, PAYLOAD_NATIVE_PREFIX "glibc/", strlen(PAYLOAD_NATIVE_PREFIX "glibc/")) == 0)
         return K_LIBRARY;
     return K_DATA;
 }

@@ -983,7 +983,7 @@ static int extract_eager(int dfd, struct stub_self *self, char *why, size_t whyl
         const struct stub_file *f = &t->files[i];
         if (strcmp(f->rel, "manifest") == 0)
             rc = extract_one(dfd, self, f, extra, extralen, why, whylen);
-        else if (!manifest_lazy(&m, f->rel))
+        else if (!manifest_lazy(&m, f->rel) && strncmp(f->rel, "glibc/", 6) != 0) /* glibc: carry.c */
             rc = extract_one(dfd, self, f, NULL, 0, why, whylen);
     }
     free(extra);
@@ -1251,6 +1251,31 @@ bad:
     return -1;
 }
 
+/* "CRC SIZE glibc/NAME": appended to m->glibc. */
+static int parse_glibc(const char *val, struct stub_manifest *m)
+{
+    unsigned long crc;
+    unsigned long long size;
+    int n = 0;
+    char hex[9];
+
+    if (sscanf(val, "%8[0-9a-fA-F] %llu %n", hex, &size, &n) != 2 || n == 0 || strlen(hex) != 8 ||
+        val[8] != ' ' || !isdigit((unsigned char)val[9]) || strncmp(val + n, "glibc/", 6) != 0 ||
+        !manifest_path_ok(val + n) || strchr(val + n, ' '))
+        return -1;
+    crc = strtoul(hex, NULL, 16);
+    struct stub_glibc *v = realloc(m->glibc, (m->nglibc + 1) * sizeof *v);
+    if (!v)
+        return -1;
+    m->glibc = v;
+    if (!(v[m->nglibc].rel = strdup(val + n)))
+        return -1;
+    v[m->nglibc].crc = (uint32_t)crc;
+    v[m->nglibc].size = size;
+    m->nglibc++;
+    return 0;
+}
+
 /* "size BYTES PATH" (the stub's own lines in an entry's manifest): BYTES
  * and PATH (in place), or -1. */
 static int parse_size(char *val, uint64_t *size, char **path)
@@ -1319,6 +1344,9 @@ int manifest_parse(char *text, struct stub_manifest *m)
             m->linked = strcmp(val, "1") == 0;
         } else if (strcmp(line, "lazy") == 0) {
             if (parse_lazy(val, m) != 0)
+                goto bad;
+        } else if (strcmp(line, "carry") == 0) {
+            if (parse_glibc(val, m) != 0)
                 goto bad;
         } else if (strcmp(line, "sized") == 0) {
             m->sized = strcmp(val, "1") == 0;
@@ -1530,6 +1558,9 @@ void manifest_release(struct stub_manifest *m)
     for (size_t i = 0; i < m->nlazy; i++)
         lazy_release(&m->lazy[i]);
     free(m->lazy);
+    for (size_t i = 0; i < m->nglibc; i++)
+        free(m->glibc[i].rel);
+    free(m->glibc);
     memset(m, 0, sizeof *m);
 }
 

@@ -40,7 +40,7 @@ static int open_self(struct stub_self *self, char *why, size_t whylen, int *corr
     struct stat st;
     const char *reason = NULL;
 
-    self->fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    self->fd = open(stub_exe, O_RDONLY | O_CLOEXEC);
     if (self->fd < 0 || fstat(self->fd, &st) != 0) {
         snprintf(why, whylen, "cannot open its own executable: %s", strerror(errno));
         return -1;
@@ -65,6 +65,8 @@ static int open_self(struct stub_self *self, char *why, size_t whylen, int *corr
     return 0;
 }
 
+const char *stub_exe = "/proc/self/exe";
+
 /* 0 if this host's glibc is at least the bundle's floor (the trailer's
  * flags), else -1 with why set: before anything is unpacked or loaded, one
  * line instead of the dynamic loader's "version `GLIBC_2.xx' not found". */
@@ -75,8 +77,9 @@ static int glibc_ok(const struct stub_self *self, char *why, size_t whylen)
 
     if (!floor || !have || sscanf(have, "%u.%u", &major, &minor) != 2 || (major << 8 | minor) >= floor)
         return 0;
-    snprintf(why, whylen, "this bundle needs glibc >= %u.%u; this host has glibc %s (build it on a "
-             "distribution no newer than the oldest host it must run on)", floor >> 8, floor & 0xff, have);
+    snprintf(why, whylen, "this bundle needs glibc >= %u.%u; this host has glibc %s (bundle it with "
+             "--carry-glibc, or on a distribution no newer than the oldest host it must run on)", floor >> 8,
+             floor & 0xff, have);
     return -1;
 }
 
@@ -84,6 +87,8 @@ static int glibc_ok(const struct stub_self *self, char *why, size_t whylen)
 static char *self_path(void)
 {
     char buf[PATH_MAX];
+    if (strcmp(stub_exe, "/proc/self/exe") != 0)
+        return strdup(stub_exe); /* run again under the carried glibc */
     ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
     if (n <= 0)
         return strdup("/proc/self/exe");
@@ -108,8 +113,19 @@ int main(int argc, char **argv)
     if (debug_on)
         clock_gettime(CLOCK_MONOTONIC, &t0);
 
-    if (open_self(&self, why, sizeof why, &corrupt) != 0 || glibc_ok(&self, why, sizeof why) != 0)
+    const char *carried = carry_argv(&argc, &argv);
+    if (carried)
+        stub_exe = carried;
+    if (open_self(&self, why, sizeof why, &corrupt) != 0)
         goto fail;
+    /* a host older than the floor: refused, or (the bundle carries glibc)
+     * the entry is filled and the stub runs again under the carried one */
+    int need_carry = 0;
+    if (glibc_ok(&self, why, sizeof why) != 0) {
+        if (carried || !(self.trailer.flags & PAYLOAD_FLAG_CARRIES_GLIBC))
+            goto fail;
+        need_carry = 1;
+    }
     stub_debug("bundle %s, archive at %llu (%llu bytes)", self.hex,
                (unsigned long long)self.trailer.archive_offset,
                (unsigned long long)self.trailer.archive_size);
@@ -128,6 +144,10 @@ int main(int argc, char **argv)
             break;
         }
         if (manifest_load(&man, why, sizeof why, &retry) == 0) {
+            if (need_carry && cache_check_boot(&self, &man, why, sizeof why, &corrupt) == 0) {
+                carry_exec(&self, &man, dir, exe, argc, argv, why, sizeof why, &corrupt);
+                goto fail; /* it returns only on failure */
+            }
             if (cache_check_boot(&self, &man, why, sizeof why, &corrupt) == 0 &&
                 plan_from_dir(&self, dir, &man, &plan, why, sizeof why, &corrupt) == 0) {
                 cache_prune(&self, &man, !hit, used);
@@ -144,6 +164,12 @@ int main(int argc, char **argv)
         dir = NULL;
         cache_forget();
         hit = 0;
+    }
+    if (!ready && need_carry) {
+        if (!corrupt)
+            snprintf(why + strlen(why), sizeof why - strlen(why), "%s%s",
+                     why[0] ? "; " : "", "the glibc this bundle carries needs a cache directory, and none is usable");
+        goto fail;
     }
     if (!ready && plan_from_memory(&self, &man, &plan, why, sizeof why, &corrupt) != 0)
         goto fail;

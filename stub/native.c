@@ -136,7 +136,7 @@ static int lazy_find(const struct stub_lazy *l, struct lazy_src *src, char *why,
     char reason[STUB_WHY_MAX] = "";
 
     /* the bundle file again: the app may have closed the stub's fd */
-    if ((src->fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)) < 0) {
+    if ((src->fd = open(stub_exe, O_RDONLY | O_CLOEXEC)) < 0) {
         snprintf(why, whylen, "cannot open the bundle: %s", strerror(errno));
         return -1;
     }

@@ -75,10 +75,29 @@ struct stub_manifest {
     int sized;              /* "sized 1" ends it: an entry's manifest, whole, as this stub writes it */
     struct stub_lazy *lazy; /* sorted by rel (owned, nlazy) */
     size_t nlazy;
+    struct stub_glibc {     /* the carried glibc, if any: "carry CRC SIZE PATH" */
+        char *rel;          /* glibc/NAME (owned) */
+        uint32_t crc;
+        uint64_t size;
+    } *glibc;
+    size_t nglibc;
 };
 
 /* The lazy entry for rel, or NULL. */
 struct stub_lazy *manifest_lazy(const struct stub_manifest *m, const char *rel);
+
+/* carry.c: on a host whose glibc is older than the bundle's floor, the
+ * stub runs again under the glibc the bundle carries.  carry_argv strips
+ * the marker that second run gets (argv[1]) and returns the bundle's path
+ * it names (static), or NULL: a first run. */
+const char *carry_argv(int *argc, char ***argv);
+/* Unpacks the carried glibc into the entry in use (dir; self open), then
+ * execs its loader on the bundle (exe) with argv: returns only on failure,
+ * -1 with why set. */
+int carry_exec(const struct stub_self *self, const struct stub_manifest *m, const char *dir, const char *exe,
+               int argc, char **argv, char *why, size_t whylen, int *corrupt);
+/* The bundle's own file: /proc/self/exe, or what the marker names. */
+extern const char *stub_exe;
 
 /* Debug trace on stderr when BUNDLE_DEBUG is set; a no-op otherwise. */
 void stub_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -45,6 +45,7 @@ struct cli_opts {
     bool no_marathon;      /* --no-marathon: write no JSON */
     bool shared_libpython; /* --shared-libpython: never link the static libpython (the default) */
     bool link_libpython;   /* --link-libpython: link it into the executable */
+    bool carry_glibc;      /* --carry-glibc: carry this machine's glibc for older hosts */
     long compress;         /* --compress: zstd level of native files, 0 = stored */
     bool metronome;        /* --metronome: also NAME.metronome.json */
     char *url;             /* --url URL: where the cluster downloads the binary */

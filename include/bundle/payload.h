@@ -15,7 +15,10 @@
  *    12    4 flags            bits 0-15: the oldest glibc the bundle's native
  *                             parts run on, major << 8 | minor (0: none
  *                             recorded), which the stub checks before it
- *                             loads any of them; bits 16-31: 0 (reserved)
+ *                             loads any of them; bit 16: the bundle
+ *                             carries the build machine's glibc for
+ *                             hosts whose own is older (manifest "carry"
+ *                             lines); bits 17-31: 0 (reserved)
  *    16    8 pyz_offset       where the pure-Python module blob starts
  *    24    8 pyz_size         its size (it ends at or before archive_offset)
  *    32    8 archive_offset   where the zip starts
@@ -62,6 +65,11 @@
  *   libpython lib/libpython3.11.so.1.0   the shared libpython to load, or
  *   linked 1                      libpython is linked into the stub itself
  *   preload lib/libz.so.1         loaded before libpython, dependencies first
+ *   carry 1a2b3c4d 2029592 glibc/libc.so.6
+ *                                 a file of the carried glibc (--carry-glibc):
+ *                                 CRC-32C (hex), size, path; unpacked only
+ *                                 on a host whose glibc is older than the
+ *                                 floor (trailer flags)
  *   lazy 1a2b3c4d site/_ssl.cpython-311-x86_64-linux-gnu.so lib/libcrypto.so.3 lib/libssl.so.3
  *                                 unpacked on first use: CRC-32C (hex), path,
  *                                 then the libraries to load before it,
@@ -83,6 +91,7 @@
 #define PAYLOAD_CHECKED_TAIL 80 /* trailer bytes the check covers */
 #define PAYLOAD_EOCD_SIZE 22
 #define PAYLOAD_FLAG_GLIBC_MASK 0xffffu /* flags: the glibc floor */
+#define PAYLOAD_FLAG_CARRIES_GLIBC 0x10000u
 #define PAYLOAD_NATIVE_PREFIX "_native/"
 #define PAYLOAD_MANIFEST "_native/manifest"
 #define PAYLOAD_BOOT_MODULE "_bundle_boot"

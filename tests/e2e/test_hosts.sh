@@ -74,6 +74,10 @@ for v in 3.8 3.13; do
     fi
 done
 ((${#PYS[@]})) || skip "no interpreter to build with"
+# the same, built with --carry-glibc: they must run on every root (LABEL PATH FLAGS)
+for entry in "${PYS[@]}"; do
+    case ${entry%% *} in debian | pyenv3.13) PYS+=("${entry%% *}+carry ${entry#* } --carry-glibc") ;; esac
+done
 
 mkwork hosts
 cd "$WORK" || exit 1
@@ -93,7 +97,9 @@ for v in "${RUN_ENV[@]}"; do ENVOPTS+=(--env "$v"); done
 CASES=()
 declare -A WANT=() FLOOR=()
 for entry in "${PYS[@]}"; do
-    label=${entry%% *} py=${entry#* }
+    label=${entry%% *} py=${entry#* } flags=()
+    read -r py rest <<<"$py"
+    read -r -a flags <<<"${rest:-}"
     facts=$("$py" -I -c 'import sys, sysconfig
 print("%d.%d" % sys.version_info[:2], sysconfig.get_config_var("Py_ENABLE_SHARED") or 0)' 2>/dev/null) ||
         { info "SKIP $label: $py does not run"; continue; }
@@ -105,6 +111,7 @@ print("%d.%d" % sys.version_info[:2], sysconfig.get_config_var("Py_ENABLE_SHARED
     PY=$py # what build_app bundles
     mkdir -p "$WORK/$label"
     apps=(hello stdlib service)
+    [[ $label == *+carry ]] && apps+=(traps)
     if "$py" -I -c 'import numpy' >/dev/null 2>&1; then apps+=(numpy); else info "SKIP $label numpy: $py has no numpy"; fi
     if "$py" -I -c 'import flask' >/dev/null 2>&1; then apps+=(flask); else info "SKIP $label flask: $py has no flask"; fi
     for app in "${apps[@]}"; do
@@ -114,8 +121,9 @@ print("%d.%d" % sys.version_info[:2], sysconfig.get_config_var("Py_ENABLE_SHARED
             numpy) src=$APPS/numpy_app.py ;;
             service) src=$SRCDIR/examples/service/service.py ;;
             flask) src=$APPS/flask_service.py ;;
+            traps) src=$APPS/glibc_traps.py ;;
         esac
-        build_app "$src" --no-marathon -o "$WORK/$label/$app"
+        build_app "$src" --no-marathon -o "$WORK/$label/$app" "${flags[@]}"
         f=$(grep -o 'needs glibc >= [0-9.]*' <<<"$BUILD_ERR" | grep -o '[0-9.]*$' || true)
         if [[ -n $f ]] && { [[ -z ${FLOOR[$label]:-} ]] || [[ $(printf '%s\n' "$f" "${FLOOR[$label]}" | sort -V | tail -n1) == "$f" ]]; }; then
             FLOOR[$label]=$f
@@ -124,7 +132,7 @@ print("%d.%d" % sys.version_info[:2], sysconfig.get_config_var("Py_ENABLE_SHARED
         case $app in
             hello) WANT[$label/$app]="hello from bundle
 python $ver, frozen=True" ;;
-            stdlib | numpy)
+            stdlib | numpy | traps)
                 WANT[$label/$app]=$(plain "$py" "$src") ||
                     fail "plain $py $src failed: $(cat "$WORK/plain.err")"
                 ;;
@@ -158,7 +166,7 @@ run_batch() { # SUITE LABEL APP
         WHY="wrote on stderr: $(first_err "$WORK/err")"
     else
         WHY="stdout differs from plain python's:
-$(diff <(printf '%s\n' "${WANT[$label/$app]}") <(printf '%s\n' "$out") | head -n 12)"
+$({ diff <(printf '%s\n' "${WANT[$label/$app]}") <(printf '%s\n' "$out") || true; } | head -n 12)"
     fi
 }
 run_service() { # SUITE LABEL APP: /health answers, GET / is right, SIGTERM -> 0
@@ -252,6 +260,33 @@ for s in "${SUITES[@]}"; do
         else
             info "$id: FAILS ($ms ms): $WHY"
             unexpected+=("$id: $WHY")
+        fi
+    done
+done
+
+# a host whose glibc is new enough: a --carry-glibc bundle unpacks none of it
+for s in "${SUITES[@]}"; do
+    [[ $s == bookworm ]] || continue
+    for c in "${CASES[@]}"; do
+        [[ $c == *"+carry hello" ]] || continue
+        inst=$WORK/carry-idle
+        rm -rf --one-file-system "$inst"
+        host_cmd --timeout 60 --keep "$inst" "$s" "$WORK/${c% *}/hello"
+        rc=0
+        "${HOST_CMD[@]}" </dev/null >/dev/null 2>&1 || rc=$?
+        left=$(find "$inst" -path '*/glibc/*' -print 2>/dev/null | head -3)
+        made=$(find "$inst" -path '*/.bundle-cache/*/lib/libpython*' -print 2>/dev/null | head -1)
+        rm -rf --one-file-system "$inst"
+        n=$((n + 1))
+        if [[ -z $made ]]; then
+            unexpected+=("$s $c (carry-idle check): no cache entry where it was looked for")
+        elif [[ $rc != 0 ]]; then
+            unexpected+=("$s $c (carry-idle check): exit $rc")
+        elif [[ -n $left ]]; then
+            unexpected+=("$s $c: unpacked the carried glibc on a host that needs none: $left")
+        else
+            k=$((k + 1))
+            info "$s $c: nothing of the carried glibc unpacked (its glibc is new enough)"
         fi
     done
 done
