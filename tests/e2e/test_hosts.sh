@@ -76,7 +76,7 @@ done
 ((${#PYS[@]})) || skip "no interpreter to build with"
 # the same, built with --carry-glibc: they must run on every root (LABEL PATH FLAGS)
 for entry in "${PYS[@]}"; do
-    case ${entry%% *} in debian | pyenv3.13) PYS+=("${entry%% *}+carry ${entry#* } --carry-glibc") ;; esac
+    case ${entry%% *} in debian | pyenv3.8 | pyenv3.13) PYS+=("${entry%% *}+carry ${entry#* } --carry-glibc") ;; esac
 done
 
 mkwork hosts
