@@ -149,6 +149,21 @@ void pack_blob_release(struct pack_blob *b)
     memset(b, 0, sizeof *b);
 }
 
+/* The fields a local header (from its offset 6) and a central directory
+ * record (from 8) share: flags, method, time, date, CRC-32, sizes, name
+ * length. */
+static void put_fields(uint8_t *q, const struct pack_blob *b, uint16_t dtime, uint16_t ddate, size_t nlen)
+{
+    put16(q, 0x0800); /* names are UTF-8 */
+    put16(q + 2, b->method);
+    put16(q + 4, dtime);
+    put16(q + 6, ddate);
+    put32(q + 8, b->crc32);
+    put32(q + 12, (uint32_t)b->csize);
+    put32(q + 16, (uint32_t)b->usize);
+    put16(q + 20, (uint16_t)nlen);
+}
+
 /* One local header and the data; the central directory record to p->cd. */
 static int write_entry(struct pack *p, const char *name, bool dir, const struct pack_blob *b, struct err *err)
 {
@@ -169,14 +184,7 @@ static int write_entry(struct pack *p, const char *name, bool dir, const struct 
     memset(h, 0, sizeof h);
     put32(h, 0x04034b50u);
     put16(h + 4, need);
-    put16(h + 6, 0x0800); /* names are UTF-8 */
-    put16(h + 8, b->method);
-    put16(h + 10, dtime);
-    put16(h + 12, ddate);
-    put32(h + 14, b->crc32);
-    put32(h + 18, (uint32_t)b->csize);
-    put32(h + 22, (uint32_t)b->usize);
-    put16(h + 26, (uint16_t)nlen);
+    put_fields(h + 6, b, dtime, ddate, nlen);
     if (util_write_all(p->fd, h, 30) != 0 || util_write_all(p->fd, name, nlen) != 0 ||
         (b->csize && util_write_all(p->fd, b->data, (size_t)b->csize) != 0))
         return fail(p, err, errno, "write failed");
@@ -185,14 +193,7 @@ static int write_entry(struct pack *p, const char *name, bool dir, const struct 
     put32(h, 0x02014b50u);
     put16(h + 4, 3 << 8 | 63); /* made by: Unix, APPNOTE 6.3 */
     put16(h + 6, need);
-    put16(h + 8, 0x0800);
-    put16(h + 10, b->method);
-    put16(h + 12, dtime);
-    put16(h + 14, ddate);
-    put32(h + 16, b->crc32);
-    put32(h + 20, (uint32_t)b->csize);
-    put32(h + 24, (uint32_t)b->usize);
-    put16(h + 28, (uint16_t)nlen);
+    put_fields(h + 8, b, dtime, ddate, nlen);
     put32(h + 38, mode << 16 | (dir ? 0x10 : 0));
     put32(h + 42, (uint32_t)p->pos);
     if (buf_append(&p->cd, h, sizeof h) != 0 || buf_append(&p->cd, name, nlen) != 0)
