@@ -8,6 +8,8 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
 
 #include "bundle/crc32c.h"
 #include "bundle/payload.h"
@@ -418,6 +420,52 @@ out:
     return rc;
 }
 
+/* Whether entry e (its data at data) holds what the directory says: stored
+ * or zstd (one frame) of e->usize bytes with the zip CRC-32 e->crc32.
+ * Returns NULL, or why not. */
+static const char *entry_intact(int fd, const struct payload_entry *e, uint64_t data)
+{
+    static uint8_t in[1 << 16], out[1 << 17];
+    ZSTD_DCtx *d = NULL;
+    uLong crc = crc32(0, NULL, 0);
+    uint64_t off = 0, total = 0;
+    size_t r = 1;
+    const char *why = NULL;
+
+    if (e->method != 0 && e->method != 93)
+        return "an entry is compressed with an unknown method";
+    if (e->method == 93 && !(d = ZSTD_createDCtx()))
+        return "out of memory";
+    while (off < e->csize && !why) {
+        size_t want = e->csize - off < sizeof in ? (size_t)(e->csize - off) : sizeof in;
+        if (pread(fd, in, want, (off_t)(data + off)) != (ssize_t)want) {
+            why = "cannot read an entry";
+            break;
+        }
+        off += want;
+        if (!d) {
+            crc = crc32(crc, in, (uInt)want);
+            total += want;
+            continue;
+        }
+        ZSTD_inBuffer ib = {in, want, 0};
+        while (ib.pos < ib.size && !why) {
+            ZSTD_outBuffer ob = {out, sizeof out, 0};
+            r = ZSTD_decompressStream(d, &ob, &ib);
+            if (ZSTD_isError(r) || (r == 0 && (ib.pos < ib.size || off < e->csize)))
+                why = "an entry does not inflate";
+            crc = crc32(crc, out, (uInt)ob.pos);
+            total += ob.pos;
+        }
+    }
+    if (!why && d && r != 0)
+        why = "an entry is cut short";
+    if (!why && (total != e->usize || (uint32_t)crc != e->crc32))
+        why = "an entry does not match its size or CRC-32";
+    ZSTD_freeDCtx(d);
+    return why;
+}
+
 int verify_run(const char *path, struct err *err)
 {
     struct opened b;
@@ -436,7 +484,7 @@ int verify_run(const char *path, struct err *err)
         uint8_t local[30];
         uint64_t data;
         if (pread(b.fd, local, 30, (off_t)e.header_offset) != 30 ||
-            payload_entry_data(local, &e, &b.t, &data, &why) != 0) {
+            payload_entry_data(local, &e, &b.t, &data, &why) != 0 || (why = entry_intact(b.fd, &e, data))) {
             r = -1;
             break;
         }

@@ -347,11 +347,49 @@ static void test_linked(void **state)
     assert_non_null(strstr(f->text, "(the bootloader, libpython linked in)\n"));
 }
 
+/* verify: a bundle whose checksums are right (the writer computed them
+ * over what it wrote) but one of whose entries does not inflate to what
+ * its directory record says is not intact. */
+static void test_verify_entries(void **state)
+{
+    struct fx *f = *state;
+    struct err err = {0};
+    const char *bad_why[] = {"size", "crc", "frame"};
+
+    make_bundle(f, "python 3.11\nname app\nlinked 1\n", false);
+    assert_int_equal(verify_run(f->path, &err), 0);
+    for (size_t i = 0; i < sizeof bad_why / sizeof *bad_why; i++) {
+        char *path = util_join(f->dir, bad_why[i]);
+        struct pack p;
+        struct pack_blob b;
+        uint8_t sha[32];
+        assert_int_equal(pack_compress(big_text, BIG_LEN, 3, &b), 0);
+        assert_int_equal(b.method, 93);
+        if (i == 0)
+            b.usize--;
+        else if (i == 1)
+            b.crc32 ^= 1;
+        else
+            b.csize -= 5; /* the frame cut short */
+        assert_int_equal(pack_open(&p, path, "\x7f" "ELF", 4, NULL, 0, MTIME, &err), 0);
+        assert_int_equal(pack_add_data(&p, PAYLOAD_MANIFEST, "python 3.11\nlinked 1\n", 22, 0, &err), 0);
+        assert_int_equal(pack_add_blob(&p, "_native/lib/libz.so.1", &b, &err), 0);
+        assert_int_equal(pack_commit(&p, sha, NULL, &err), 0);
+        pack_blob_release(&b);
+        memset(&err, 0, sizeof err);
+        assert_int_equal(verify_run(path, &err), -1);
+        if (!strstr(err.msg, "an entry"))
+            fail_msg("%s: %s", bad_why[i], err.msg);
+        free(path);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sizes_and_kinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_linked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_entries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
