@@ -69,13 +69,16 @@ cd_off = arc_off + cd_rel
 phoff, = struct.unpack_from("<Q", f, 32)
 phentsize, phnum = struct.unpack_from("<HH", f, 54)
 load_end = 0
+rx_off = -1
 for i in range(phnum):
     p = phoff + i * phentsize
-    ptype, = struct.unpack_from("<I", f, p)
+    ptype, pflags = struct.unpack_from("<II", f, p)
     poff, = struct.unpack_from("<Q", f, p + 8)
     pfilesz, = struct.unpack_from("<Q", f, p + 32)
     if ptype == 1:
         load_end = max(load_end, poff + pfilesz)
+        if pflags & 1 and rx_off < 0:
+            rx_off = poff  # the code: the guard's page is its first (stub/guard.c)
 buildid = f.find(b"GNU\0", 0, 4096)
 # zip entries: local header and data of libpython, the manifest, the math
 # extension module (a lazy file) if there is one
@@ -98,7 +101,7 @@ print("size", size)
 print("pyz_off", pyz_off, "pyz_size", pyz_size)
 print("arc_off", arc_off, "arc_size", arc_size)
 print("cd_off", cd_off, "cd_size", cd_size)
-print("load_end", load_end)
+print("load_end", load_end, "rx_off", rx_off)
 print("buildid", buildid + 16 if buildid > 0 else -1)
 print("lib_lh", lib[0], "lib_data", lib[1], "lib_size", lib[2])
 print("man_data", man[1], "man_size", man[2])
@@ -161,7 +164,14 @@ corrupt_case "truncated in the zip (libpython's or the largest entry's data)" tr
 corrupt_case "truncated at the zip's start" truncate "${L[arc_off]}"
 corrupt_case "truncated in the module blob" truncate $((L[pyz_off] + L[pyz_size] / 2))
 corrupt_case "truncated in the stub (after its loaded segments)" truncate $((L[load_end] + 8))
-corrupt_case "truncated in the stub (inside its code)" truncate $((L[load_end] / 2)) kernel
+# the stub's guard (stub/guard.c) runs before anything that could touch a
+# missing page: a cut anywhere after the first page of its code says so;
+# before it (the headers, what the dynamic loader reads: about 14 kB) the
+# kernel or the loader kills it
+corrupt_case "truncated in the stub (inside its code)" truncate $((L[load_end] / 2))
+corrupt_case "truncated in the stub (its read-only data)" truncate $((L[load_end] - 100))
+corrupt_case "truncated in the stub (a page into its code)" truncate $((L[rx_off] + 8192))
+corrupt_case "truncated in the stub (its headers)" truncate 2000 kernel
 # flipped bytes
 corrupt_case "flipped byte in the stub (section headers)" flip $((L[pyz_off] - 20))
 if ((L[buildid] > 0)); then
