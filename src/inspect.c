@@ -466,30 +466,37 @@ static const char *entry_intact(int fd, const struct payload_entry *e, uint64_t 
     return why;
 }
 
+/* Checks where every entry's data lies, and with inflate that it holds
+ * what its record says (entry_intact).  0, or -1 with *why set. */
+static int walk_entries(const struct opened *b, bool inflate, const char **why)
+{
+    struct payload_entry e;
+    size_t pos = 0;
+    int r;
+
+    while ((r = payload_cd_next(b->cdbuf, &b->cd, &b->t, &pos, &e, why)) == 1) {
+        uint8_t local[30];
+        uint64_t data;
+        if (pread(b->fd, local, 30, (off_t)e.header_offset) != 30 ||
+            payload_entry_data(local, &e, &b->t, &data, why) != 0 || (inflate && (*why = entry_intact(b->fd, &e, data))))
+            return -1;
+    }
+    return r < 0 ? -1 : 0;
+}
+
 int verify_run(const char *path, struct err *err)
 {
     struct opened b;
-    struct payload_entry e;
     struct sha256 s;
     uint8_t digest[32];
     static uint8_t chunk[1 << 16];
-    size_t pos = 0;
     uint32_t ipos = 0;
     const char *why = NULL;
     int r;
 
     if (open_bundle(path, &b, err) != 0)
         return -1;
-    while ((r = payload_cd_next(b.cdbuf, &b.cd, &b.t, &pos, &e, &why)) == 1) {
-        uint8_t local[30];
-        uint64_t data;
-        if (pread(b.fd, local, 30, (off_t)e.header_offset) != 30 ||
-            payload_entry_data(local, &e, &b.t, &data, &why) != 0 || (why = entry_intact(b.fd, &e, data))) {
-            r = -1;
-            break;
-        }
-    }
-    if (r < 0) {
+    if ((r = walk_entries(&b, false, &why)) < 0) {
         close_bundle(&b);
         return err_set(err, 0, "'%s' is corrupt (%s)", path, why ? why : "bad entry");
     }
@@ -526,8 +533,15 @@ int verify_run(const char *path, struct err *err)
     crc32c_quarters(map, (size_t)(b.t.archive_offset + b.t.archive_size + PAYLOAD_CHECKED_TAIL), check);
     munmap(map, (size_t)b.size);
     r |= memcmp(check, b.t.check, sizeof check);
-    close_bundle(&b);
-    if (r != 0)
+    if (r != 0) {
+        close_bundle(&b);
         return err_set(err, 0, "'%s' is corrupt (checksum mismatch); download it again", path);
+    }
+    /* the checksums are what the writer computed: what it wrote must
+     * also inflate to what its directory says */
+    r = walk_entries(&b, true, &why);
+    close_bundle(&b);
+    if (r < 0)
+        return err_set(err, 0, "'%s' is corrupt (%s)", path, why ? why : "bad entry");
     return 0;
 }

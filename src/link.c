@@ -15,6 +15,7 @@
 extern const unsigned char bundle_stub_objs_start[], bundle_stub_objs_end[];
 extern const unsigned char bundle_lz4_start[], bundle_lz4_end[];
 extern const unsigned char bundle_zstd_start[], bundle_zstd_end[];
+extern const unsigned char bundle_stub_ld_start[], bundle_stub_ld_end[];
 
 static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 static char *fmt(const char *f, ...)
@@ -61,13 +62,13 @@ char *link_stub(const struct probe *p, const char *dir, char **why)
     struct err e = {0};
     struct elfdeps_info info = {0};
     char *stub_a = util_join(dir, "stub.a"), *lz4_a = util_join(dir, "lz4.a"),
-         *zstd_a = util_join(dir, "zstd.a"), *out = util_join(dir, "stub");
+         *zstd_a = util_join(dir, "zstd.a"), *ld = util_join(dir, "stub.ld"), *out = util_join(dir, "stub");
     char *libs = p->link_libs ? strdup(p->link_libs) : strdup(""), *save = NULL;
     int status = 0;
     bool ok = false;
 
     *why = NULL;
-    if (!stub_a || !lz4_a || !zstd_a || !out || !libs) {
+    if (!stub_a || !lz4_a || !zstd_a || !ld || !out || !libs) {
         *why = strdup("out of memory");
         goto done;
     }
@@ -116,9 +117,25 @@ char *link_stub(const struct probe *p, const char *dir, char **why)
     for (size_t i = 0; i < sizeof tail / sizeof tail[0]; i++)
         if (strvec_push(&argv, tail[i]) != 0)
             goto oom;
-    if (util_run(argv.v, NULL, 0, NULL, &errout, &status, &e) != 0) {
-        *why = fmt("no C compiler (cc: %s)", e.msg[0] ? e.msg : "cannot run");
-        goto done;
+    /* the stub's layout (stub/guard.c), where this build of bundle has one
+     * and this machine's linker takes it; else the linker's own */
+    bool layout = bundle_stub_ld_end - bundle_stub_ld_start > 0 &&
+                  write_blob(ld, bundle_stub_ld_start, bundle_stub_ld_end) == 0;
+    if (layout) {
+        char *t = fmt("-Wl,-T,%s", ld);
+        if (!t || strvec_push_owned(&argv, t) != 0 || strvec_push(&argv, "-Wl,-u,bundle_guard_entry") != 0)
+            goto oom;
+    }
+    for (int attempt = 0;; attempt++) {
+        if (util_run(argv.v, NULL, 0, NULL, &errout, &status, &e) != 0) {
+            *why = fmt("no C compiler (cc: %s)", e.msg[0] ? e.msg : "cannot run");
+            goto done;
+        }
+        if (status == 0 || !layout || attempt > 0)
+            break;
+        /* the layout is not this linker's: link without it */
+        strvec_pop(&argv, 2);
+        errout.len = 0;
     }
     if (status != 0) {
         char *line = first_line(errout.data);
@@ -148,6 +165,7 @@ done:
     free(stub_a);
     free(lz4_a);
     free(zstd_a);
+    free(ld);
     free(libs);
     if (!ok) {
         free(out);

@@ -26,6 +26,14 @@ int strvec_push_owned(struct strvec *sv, char *s)
     return 0;
 }
 
+void strvec_pop(struct strvec *sv, size_t k)
+{
+    while (k-- > 0 && sv->n > 0) {
+        free(sv->v[--sv->n]);
+        sv->v[sv->n] = NULL;
+    }
+}
+
 int strvec_push(struct strvec *sv, const char *s)
 {
     return strvec_push_owned(sv, strdup(s));

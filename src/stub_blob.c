@@ -14,3 +14,4 @@ BLOB(bundle_stub, BUNDLE_STUB_PATH);
 BLOB(bundle_stub_objs, BUNDLE_STUB_OBJS_PATH);
 BLOB(bundle_lz4, BUNDLE_LZ4_PATH);
 BLOB(bundle_zstd, BUNDLE_ZSTD_PATH);
+BLOB(bundle_stub_ld, BUNDLE_STUB_LD_PATH);

@@ -16,6 +16,8 @@ struct strvec {
 int strvec_push(struct strvec *sv, const char *s);
 /* Appends s itself (the vector takes ownership, also on failure). */
 int strvec_push_owned(struct strvec *sv, char *s);
+/* Drops (and frees) the last k strings, or all there are. */
+void strvec_pop(struct strvec *sv, size_t k);
 /* Index of s, or -1. */
 long strvec_find(const struct strvec *sv, const char *s);
 /* Frees every string and the array; leaves an empty vector. */

@@ -28,8 +28,14 @@ cmp one/app/dist/main two/deeper/app/dist/main || fail "the two binaries differ"
 cmp one/app/dist/main.marathon.json two/deeper/app/dist/main.marathon.json || fail "the two JSON files differ"
 
 # nothing of the build machine leaks into the binary
+strings -n 6 one/app/dist/main >strings.out
 for word in "$WORK" "$(hostname)" "/one/app" "/deeper/app"; do
-    if strings -n 6 one/app/dist/main | grep -qF -- "$word"; then
+    # a short host name ("vm") is in any binary by chance
+    if ((${#word} < 6)); then
+        info "not looking for '$word' in the binary: too short to mean anything there"
+        continue
+    fi
+    if grep -qF -- "$word" strings.out; then
         fail "the binary holds '$word'"
     fi
 done

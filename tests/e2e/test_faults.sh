@@ -185,25 +185,32 @@ corrupt_case "flipped byte in libpython's (or the largest entry's) data" flip $(
 # finds the damage (a stub that loads the shared libpython, the default, is
 # all its own code: not this case)
 if "$BUNDLE" --onefile app.py --python "$PY" -q --no-marathon --link-libpython -o "$WORK/linked/app" 2>/dev/null &&
-    "$BUNDLE" inspect "$WORK/linked/app" | grep -q 'linked into the executable'; then
+    grep -q 'linked into the executable' <<<"$("$BUNDLE" inspect "$WORK/linked/app")"; then
     lend=$("$PY" -I - "$WORK/linked/app" <<'PY'
 import struct, sys
 f = open(sys.argv[1], "rb").read()
 phoff, = struct.unpack_from("<Q", f, 32)
 phentsize, phnum = struct.unpack_from("<HH", f, 54)
-end = 0
+end, rx = 0, -1
 for i in range(phnum):
     p = phoff + i * phentsize
-    if struct.unpack_from("<I", f, p)[0] == 1:  # PT_LOAD
+    ptype, pflags = struct.unpack_from("<II", f, p)
+    if ptype == 1:  # PT_LOAD
         off, = struct.unpack_from("<Q", f, p + 8)
         filesz, = struct.unpack_from("<Q", f, p + 32)
         end = max(end, off + filesz)
-print(end)
+        if pflags & 1 and rx < 0:
+            rx = off
+print(end, rx)
 PY
 )
+    read -r lend lrx <<<"$lend"
     saved_app=$APP
     APP=$WORK/linked/app
     corrupt_case "flipped byte in the middle of the stub's loaded part (libpython's code, --link-libpython)" flip $((lend / 2))
+    # its code comes after libpython's symbols and data (about 28% of a
+    # linked hello): a cut in the code says so
+    corrupt_case "truncated in libpython's code (--link-libpython)" truncate $(((lrx + lend) / 2))
     APP=$saved_app
 else
     info "  libpython cannot be linked in here: no flip in its code"

@@ -43,7 +43,7 @@ cache_before=$(files_in "$SB_CACHE")
 # the default: the shared libpython, compressed in the binary, unpacked
 [[ -n $(find "$SB_CACHE" -path '*/lib/libpython*' -print) ]] ||
     fail "the default bundle left no libpython in its cache entry: $(cd "$SB_CACHE" && find . | head)"
-"$BUNDLE" inspect dist/hello | grep -q '_native/lib/libpython.*(libpython, zstd)' ||
+grep -q '_native/lib/libpython.*(libpython, zstd)' <<<"$("$BUNDLE" inspect dist/hello)" ||
     fail "libpython is not compressed: $("$BUNDLE" inspect dist/hello | grep libpython)"
 
 # Warm cache: same output, and the cache is reused, not refilled.
@@ -68,7 +68,7 @@ assert_eq "$out" "$out3" "stdout without BUNDLE_CACHE_DIR"
 rc=0
 "$BUNDLE" --onefile hello.py --python "$PY" -q --no-marathon --link-libpython -o linked/hello 2>"$WORK/err" ||
     fail "--link-libpython build failed: $(cat "$WORK/err")"
-if "$BUNDLE" inspect linked/hello | grep -q 'linked into the executable'; then
+if grep -q 'linked into the executable' <<<"$("$BUNDLE" inspect linked/hello)"; then
     rm -rf "$SB_CACHE" && mkdir "$SB_CACHE"
     for run in cold warm; do
         rc=0
