@@ -29,7 +29,7 @@
 
 #include "stub.h"
 
-#define CARRY_MARKER "\x1b[bundle:carried-glibc]"
+#define CARRY_MARKER STUB_CARRY_MARKER
 #define CARRY_LOADER "glibc/ld-linux-x86-64.so.2"
 
 const char *carry_argv(int *argc, char ***argv)

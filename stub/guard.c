@@ -22,6 +22,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "stub.h"
+
 #define GUARD __attribute__((section(".text.bundle_guard"), used, noinline))
 
 /* The stub's own ELF header, mapped with its program headers in the
@@ -31,6 +33,7 @@ extern const char __ehdr_start[];
 static char guard_exe[] = "/proc/self/exe";
 static char guard_msg[] = ": bundle is corrupt (the file is cut short inside the stub); download it again\n";
 static char guard_name[] = "bundle";
+static char guard_marker[] = STUB_CARRY_MARKER;
 
 GUARD static void guard(int argc, char **argv, char **envp)
 {
@@ -42,7 +45,7 @@ GUARD static void guard(int argc, char **argv, char **envp)
     int fd, cut;
 
     (void)envp;
-    if (argc > 1 && argv[1] && argv[1][0] == '\x1b')
+    if (argc > 1 && argv[1] && strncmp(argv[1], guard_marker, sizeof guard_marker - 1) == 0)
         return; /* the carried glibc's run: /proc/self/exe is its loader */
     memcpy(&eh, __ehdr_start, sizeof eh);
     for (int i = 0; i < eh.e_phnum; i++) {

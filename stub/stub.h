@@ -91,6 +91,7 @@ struct stub_lazy *manifest_lazy(const struct stub_manifest *m, const char *rel);
  * the marker that second run gets (argv[1]) and returns the bundle's path
  * it names (static), or NULL: a first run. */
 const char *carry_argv(int *argc, char ***argv);
+#define STUB_CARRY_MARKER "\x1b[bundle:carried-glibc]"
 /* Unpacks the carried glibc into the entry in use (dir; self open), then
  * execs its loader on the bundle (exe) with argv: returns only on failure,
  * -1 with why set. */
