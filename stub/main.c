@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <gnu/libc-version.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,26 +13,6 @@
 
 #include "bundle/sha256.h"
 #include "stub.h"
-
-static const char *progname = "bundle";
-static int debug_on = -1;
-static struct timespec t0;
-
-void stub_debug(const char *fmt, ...)
-{
-    struct timespec now;
-    va_list ap;
-
-    if (!debug_on)
-        return;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    fprintf(stderr, "[%s %8.3f ms] ", progname,
-            (double)(now.tv_sec - t0.tv_sec) * 1e3 + (double)(now.tv_nsec - t0.tv_nsec) / 1e6);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-}
 
 static int open_self(struct stub_self *self, char *why, size_t whylen, int *corrupt)
 {
@@ -105,13 +84,7 @@ int main(int argc, char **argv)
     char *dir = NULL, *exe = NULL;
     int corrupt = 0, status = 1;
 
-    if (argc > 0 && argv[0] && argv[0][0]) {
-        const char *slash = strrchr(argv[0], '/');
-        progname = slash ? slash + 1 : argv[0];
-    }
-    debug_on = getenv("BUNDLE_DEBUG") && *getenv("BUNDLE_DEBUG") && strcmp(getenv("BUNDLE_DEBUG"), "0");
-    if (debug_on)
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+    stub_debug_init(argc, argv);
 
     const char *carried = carry_argv(&argc, &argv);
     if (carried)
@@ -186,9 +159,9 @@ int main(int argc, char **argv)
 
 fail:
     if (corrupt)
-        fprintf(stderr, "%s: bundle is corrupt (%s); download it again\n", progname, why);
+        fprintf(stderr, "%s: bundle is corrupt (%s); download it again\n", stub_progname, why);
     else
-        fprintf(stderr, "%s: %s\n", progname, why);
+        fprintf(stderr, "%s: %s\n", stub_progname, why);
     status = corrupt ? 2 : 1;
 out:
     plan_release(&plan);

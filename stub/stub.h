@@ -100,7 +100,11 @@ int carry_exec(const struct stub_self *self, const struct stub_manifest *m, cons
 /* The bundle's own file: /proc/self/exe, or what the marker names. */
 extern const char *stub_exe;
 
-/* Debug trace on stderr when BUNDLE_DEBUG is set; a no-op otherwise. */
+/* debug.c: the app's name as messages give it, and the start-up trace on
+ * stderr when BUNDLE_DEBUG is set (a no-op otherwise).  stub_debug_init
+ * reads both, first thing in main. */
+extern const char *stub_progname;
+void stub_debug_init(int argc, char **argv);
 void stub_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* cache.c: finds the cache entry of this bundle, or fills one.  On success
