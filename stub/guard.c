@@ -70,6 +70,6 @@ GUARD static void guard(int argc, char **argv, char **envp)
     _exit(2);
 }
 
-/* Global, so that a link that takes the stub from an archive (src/link.c,
+/* Global, so that a link that takes the stub from an archive (src/emit/link.c,
  * -u bundle_guard_entry) keeps it. */
 __attribute__((section(".preinit_array"), used)) void (*const bundle_guard_entry)(int, char **, char **) = guard;

@@ -1,4 +1,4 @@
-/* boot.h - the start-up module's source (src/boot.c). */
+/* boot.h - the start-up module's source (src/collect/boot.c). */
 #ifndef BUNDLE_BOOT_H
 #define BUNDLE_BOOT_H
 

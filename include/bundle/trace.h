@@ -45,8 +45,8 @@ struct trace_result {
  *     PYTHON -c BOOTSTRAP FD SCRIPT ARGV...
  * with stdin from /dev/null and stdout/stderr left to the caller's.  The
  * bootstrap puts the directory of realpath(SCRIPT) first on sys.path (as
- * `PYTHON SCRIPT` would, and as src/resolve.c resolves; no -I, like
- * src/probe.c, so PYTHONPATH and a venv's site-packages stay), installs an
+ * `PYTHON SCRIPT` would, and as src/analyze/resolve.c resolves; no -I, like
+ * src/analyze/probe.c, so PYTHONPATH and a venv's site-packages stay), installs an
  * audit hook, sets sys.argv to [SCRIPT, ARGV...] and runs SCRIPT with
  * runpy.run_path(abspath(SCRIPT), run_name="__main__").  sys.argv[0] and
  * __file__ are then the absolute path.  FD is an unlinked temp file under
@@ -70,7 +70,7 @@ int trace_run(const char *python, const char *script, const char *const *argv, s
               double seconds, struct trace_result *out, struct err *err);
 
 /* Parses a record (lines "m NAME", "f PATH", "d PATH", "b", "e"; see
- * src/trace.c) and appends what it holds to *out, which the caller zeroes
+ * src/analyze/trace.c) and appends what it holds to *out, which the caller zeroes
  * first and releases with trace_result_release afterwards, also after a
  * failure; the lists are then sorted and made unique.  Sets out->complete
  * when the record has its end line.  Malformed lines (unknown tag, no

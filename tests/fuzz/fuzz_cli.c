@@ -1,4 +1,4 @@
-/* fuzz_cli.c - bundle's option parser (src/cli.c cli_parse) on any argv.
+/* fuzz_cli.c - bundle's option parser (src/cli/cli.c cli_parse) on any argv.
  *
  * The input is split on NUL into argv[1..]; argv[0] is "bundle".  Each
  * argument is its own exactly sized block, so a read past its NUL is caught.

@@ -1,4 +1,4 @@
-/* fuzz_elfstr.c - the module-name candidates of an ELF file (src/elfstr.c
+/* fuzz_elfstr.c - the module-name candidates of an ELF file (src/analyze/elfstr.c
  * elfstr_scan_mem), over the input as an image in memory; the file reader
  * elfstr_scan only maps a file and calls the same walk.
  *

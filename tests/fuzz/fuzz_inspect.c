@@ -1,4 +1,4 @@
-/* fuzz_inspect.c - `bundle inspect` and `bundle verify` (src/inspect.c) on a
+/* fuzz_inspect.c - `bundle inspect` and `bundle verify` (src/cli/inspect.c) on a
  * hostile file: the trailer and directory readers of stub/payload.c again,
  * plus inspect.c's own reading of the manifest and of the pyz module index.
  *

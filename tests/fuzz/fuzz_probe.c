@@ -1,4 +1,4 @@
-/* fuzz_probe.c - the parser of the probe's output (src/probe.c
+/* fuzz_probe.c - the parser of the probe's output (src/analyze/probe.c
  * probe_parse): what the interpreter to bundle printed, NUL-separated
  * key/value pairs, read as hostile.
  *

@@ -1,4 +1,4 @@
-/* fuzz_scan.c - the import scanner (src/scan.c) on any bytes.
+/* fuzz_scan.c - the import scanner (src/analyze/scan.c) on any bytes.
  *
  * Promises checked (scan.h): success or -1 with a message and the fault's
  * line, never a crash, a hang or unbounded recursion; on success every

@@ -1,4 +1,4 @@
-/* test_cli.c - the command line (src/cli.c).
+/* test_cli.c - the command line (src/cli/cli.c).
  *
  * Tables of argv vectors: the ones that parse, with the fields they set, and
  * the ones that must fail with status 2 and a message naming the problem.

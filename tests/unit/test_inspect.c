@@ -1,8 +1,8 @@
-/* test_inspect.c - `bundle inspect` (src/inspect.c): the stored and unpacked
+/* test_inspect.c - `bundle inspect` (src/cli/inspect.c): the stored and unpacked
  * size of every native entry, its compression and kind, and where the bytes
  * of the file go.
  *
- * Bundles are written with the real writer (src/pack.c, src/pyz.c) and a
+ * Bundles are written with the real writer (src/emit/pack.c, src/collect/pyz.c) and a
  * fake stub; some entries are compressed (zstd), so their stored size
  * differs from their unpacked size, as the builder's do.  The
  * sizes inspect prints are checked against the central directory, walked

@@ -1,4 +1,4 @@
-/* test_marathon.c - Marathon app / Metronome job JSON (src/marathon.c).
+/* test_marathon.c - Marathon app / Metronome job JSON (src/deploy/marathon.c).
  *
  * Table-driven checks of ids, urls, quoting, escaping and numbers; the
  * produced cmd is run by /bin/sh with a fake curl on PATH to prove every

@@ -1,7 +1,7 @@
-/* test_pack.c - the bundle writer (src/pack.c).
+/* test_pack.c - the bundle writer (src/emit/pack.c).
  *
  * Writes bundles with a fake stub into a fresh temp directory and reads them
- * back with the stub's own reader (stub/payload.c), SHA-256 (src/sha256.c),
+ * back with the stub's own reader (stub/payload.c), SHA-256 (src/util/sha256.c),
  * zlib's CRC-32 and zstd for the compressed entries, and finally Python's
  * zipfile (which lists them all and reads the stored ones) and zipimport,
  * which must accept the file as it is.  Also: atomicity (no temp file left,

@@ -1,5 +1,5 @@
 /* test_probe.c - parsing the target interpreter's probe output
- * (probe_parse in src/probe.c), which is hostile input.
+ * (probe_parse in src/analyze/probe.c), which is hostile input.
  *
  * The output is NUL-separated key/value pairs; the tests build it with
  * embedded NULs, then drop, spoil and truncate pairs, and finally feed

@@ -1,4 +1,4 @@
-/* test_temp.c - the builder's temp files and helpers (src/temp.c).
+/* test_temp.c - the builder's temp files and helpers (src/util/temp.c).
  *
  * In a fresh dir per test: files and trees made, forgotten, renamed and
  * removed (a tree with subdirs and a symlink that must not be followed;

@@ -1,5 +1,5 @@
 /* test_trace.c - tracing an app's imports and package files
- * (src/trace.c).
+ * (src/analyze/trace.c).
  *
  * trace_parse reads what the traced app wrote, so it is hostile input: the
  * tests feed it good records, spoiled lines, every prefix, random bytes and

@@ -1,7 +1,7 @@
 /* stub_blob.c - the bootloader, embedded in bundle at build time so that
  * the one bundle executable is all a user runs: the stub linked and ready,
  * and the same stub as objects (with the LZ4 library it needs), which
- * src/link.c links with an interpreter's static libpython. */
+ * src/emit/link.c links with an interpreter's static libpython. */
 #define BLOB(name, path)                                                                           \
     __asm__(".section .rodata\n"                                                                    \
             ".global " #name "_start\n"                                                            \

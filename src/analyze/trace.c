@@ -38,7 +38,7 @@ static const char trace_boot[] =
     "    modules, frame, writes = sys.modules, sys._getframe, os.O_CREAT | os.O_TRUNC\n"
     /* the record is this process's only, not the app's children's */
     "    os.set_inheritable(fd, False)\n"
-    /* sys.path as `python SCRIPT` has it (src/resolve.c too): the directory
+    /* sys.path as `python SCRIPT` has it (src/analyze/resolve.c too): the directory
      * of the real script first, not the '' of -c; absolute, as the app may chdir */
     "    script = absp(script)\n"
     "    here = os.path.dirname(os.path.realpath(script))\n"
