@@ -1,4 +1,5 @@
 #include "bundle/build.h"
+#include "build_impl.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -42,63 +43,10 @@ extern const unsigned char bundle_stub_end[];
 static const char *const startup_modules[] = {"codecs", "io", "abc", "linecache", "_sitebuiltins"};
 /* ...plus the whole encodings package (resolve_collect). */
 
-struct entry {
-    char *name;        /* zip name (owned) */
-    const char *file;  /* stored from this file, or... */
-    const char *data;  /* ...these bytes (not owned) */
-    size_t len;
-    bool strip;        /* an ELF file: stripped of debug info on the way */
-    char *lazy;        /* unpacked on first use: the libraries to load before
-                          it (" lib/a lib/b", maybe ""), for its manifest line */
-};
 
-struct build {
-    const struct cli_opts *o;
-    struct err *err;
-    const char *script; /* the entry script: the user's, or entry_file */
-    char *entry_dir;    /* temp dir of a generated entry script (--entry, a command) */
-    char *entry_file;   /* that script */
-    char *entry_name;   /* the app's default name with a generated script */
-    char *entry_module; /* --entry MOD without FUNC: MOD runs as __main__ */
-    char *entry_target; /* the module a generated entry script imports */
-    char *name;         /* app name */
-    char *output;       /* binary path */
-    char *json_path;    /* NAME.marathon.json (NULL with --no-marathon) */
-    char *metro_path;
-    char *python;
-    struct probe probe;
-    struct graph graph;
-    struct pyc_job *jobs;
-    size_t njobs;
-    struct elfdeps_closure libs;
-    struct entry *entries;
-    size_t nentries, centries;
-    struct buf manifest;
-    struct buf pyz;     /* the pure-Python module blob */
-    char *boot_file;    /* temp file holding the boot source */
-    char *absent_file;  /* temp file holding PAYLOAD_ABSENT_MODULE's source */
-    char *strip_dir;    /* temp dir of stripped copies of the native files */
-    char *link_dir;     /* temp dir of the stub linked with libpython (link.c) */
-    char *linked_stub;  /* that stub, or NULL: the prebuilt one loads the shared libpython */
-    uint64_t inflated;  /* bytes the bundle's compressed native files gain once unpacked */
-    char *link_why;     /* why there is none (link_stub) */
-    pthread_t link_tid; /* linking runs beside the resolving (start_link) */
-    bool linking;
-    struct strvec stripped; /* their paths, to point entries at (owned) */
-    size_t n_modules, n_natives;
-    char *made_dir;     /* the output directory, when this build created it */
-    struct strvec paths; /* file paths that entries point at (owned) */
-    struct strvec traced_files; /* --trace: files and dirs the run read (owned) */
-    size_t n_data;      /* package and --add-data files */
-    struct strvec warnings; /* every warning, for --json (owned) */
-    bool tty;           /* progress on stderr */
-    double step_t;      /* when the current step started */
-    uint8_t archive_sha[32]; /* the trailer's hash */
-};
-
-static void say(const struct build *b, int level, const char *fmt, ...)
+void build_say(const struct build *b, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static void say(const struct build *b, int level, const char *fmt, ...)
+void build_say(const struct build *b, int level, const char *fmt, ...)
 {
     va_list ap;
     if (b->o->verbosity < level)
@@ -131,8 +79,8 @@ static void progress(const struct build *b, const char *fmt, ...)
 
 /* A warning: printed at verbosity level (0: always but -q), and kept for
  * --json whatever the verbosity. */
-static void warn(struct build *b, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void warn(struct build *b, int level, const char *fmt, ...)
+void build_warn(struct build *b, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void build_warn(struct build *b, int level, const char *fmt, ...)
 {
     char *s;
     va_list ap;
@@ -141,7 +89,7 @@ static void warn(struct build *b, int level, const char *fmt, ...)
     va_end(ap);
     if (!s)
         return;
-    say(b, level, "warning: %s", s);
+    build_say(b, level, "warning: %s", s);
     strvec_push_owned(&b->warnings, s);
 }
 
@@ -149,11 +97,11 @@ static void warn(struct build *b, int level, const char *fmt, ...)
 static void step_done(struct build *b, const char *what)
 {
     double now = util_now();
-    say(b, 2, "%s took %.0f ms", what, (now - b->step_t) * 1e3);
+    build_say(b, 2, "%s took %.0f ms", what, (now - b->step_t) * 1e3);
     b->step_t = now;
 }
 
-static int add_entry(struct build *b, char *name, const char *file, const char *data, size_t len,
+int build_add_entry(struct build *b, char *name, const char *file, const char *data, size_t len,
                      bool strip)
 {
     if (!name)
@@ -172,8 +120,8 @@ static int add_entry(struct build *b, char *name, const char *file, const char *
     return 0;
 }
 
-static char *strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static char *strdupf(const char *fmt, ...)
+char *build_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *build_strdupf(const char *fmt, ...)
 {
     char *s;
     va_list ap;
@@ -191,7 +139,7 @@ static int make_entry_script(struct build *b, const char *mod, size_t modlen, co
     struct buf src = {0};
     int fd = -1, rc = -1;
 
-    b->entry_dir = strdupf("%s/bundle-entry-XXXXXX", temp_dir());
+    b->entry_dir = build_strdupf("%s/bundle-entry-XXXXXX", temp_dir());
     if (!b->entry_dir || !temp_make_dir(b->entry_dir)) {
         free(b->entry_dir);
         b->entry_dir = NULL;
@@ -270,7 +218,7 @@ static int entry_of_command(struct build *b)
                           ds.v[i].dir, ep->module, ep->attr);
                 goto out;
             }
-            say(b, 1, "console script %s: %s:%s of %s", cmd, ep->module, ep->attr, ds.v[i].dir);
+            build_say(b, 1, "console script %s: %s:%s of %s", cmd, ep->module, ep->attr, ds.v[i].dir);
             rc = make_entry_script(b, ep->module, strlen(ep->module), ep->attr[0] ? ep->attr : NULL, cmd);
             goto out;
         }
@@ -316,16 +264,16 @@ static int plan_outputs(struct build *b)
     if (cli_has_control(b->name)) /* not shown: it would break the line */
         return err_usage(b->err, "the app's name, from the %s, has a control character (use -n NAME)",
                          o->output ? "output's file name" : "script's file name");
-    b->output = o->output ? strdup(o->output) : strdupf("dist/%s", b->name);
+    b->output = o->output ? strdup(o->output) : build_strdupf("dist/%s", b->name);
     if (!b->output)
         return err_set(b->err, ENOMEM, "out of memory");
     if (util_is_dir(b->output))
         return err_usage(b->err, "output '%s' is a directory; give a file name (-o DIR/NAME)", b->output);
     if (!o->no_marathon) {
-        b->json_path = strdupf("%s.marathon.json", b->output);
+        b->json_path = build_strdupf("%s.marathon.json", b->output);
         if (!b->json_path)
             return err_set(b->err, ENOMEM, "out of memory");
-        if (o->metronome && !(b->metro_path = strdupf("%s.metronome.json", b->output)))
+        if (o->metronome && !(b->metro_path = build_strdupf("%s.metronome.json", b->output)))
             return err_set(b->err, ENOMEM, "out of memory");
     }
     /* the output directory: created if missing, and it must take new files */
@@ -353,7 +301,7 @@ static int plan_outputs(struct build *b)
     return rc;
 }
 
-static char *strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *build_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The Marathon app the options describe; mem and disk stay 0 when they are
  * to be derived from the bundle's size, binary_path and sha256_hex NULL. */
@@ -391,7 +339,7 @@ static int make_boot(struct build *b)
 {
     int fd;
 
-    b->boot_file = strdupf("%s/bundle-boot-XXXXXX.py", temp_dir());
+    b->boot_file = build_strdupf("%s/bundle-boot-XXXXXX.py", temp_dir());
     if (!b->boot_file || (fd = temp_make_file(b->boot_file, 3, O_CLOEXEC)) < 0) {
         free(b->boot_file);
         b->boot_file = NULL;
@@ -449,7 +397,7 @@ static int make_absent(struct build *b)
             continue;
         const struct strvec *kids = resolve_children(g, i);
         for (size_t k = 0; k < kids->n; k++) {
-            char *sub = strdupf("%s.%s", g->mods[i].name, kids->v[k]);
+            char *sub = build_strdupf("%s.%s", g->mods[i].name, kids->v[k]);
             int bad = !sub || (plain_name(kids->v[k]) && absent_name(g, sub) && buf_printf(&src, "%s ", sub) != 0);
             free(sub);
             if (bad)
@@ -465,7 +413,7 @@ out:
         buf_release(&src);
         return err_set(b->err, ENOMEM, "out of memory");
     }
-    b->absent_file = strdupf("%s/bundle-absent-XXXXXX.py", temp_dir());
+    b->absent_file = build_strdupf("%s/bundle-absent-XXXXXX.py", temp_dir());
     if (!b->absent_file || (fd = temp_make_file(b->absent_file, 3, O_CLOEXEC)) < 0) {
         free(b->absent_file);
         b->absent_file = NULL;
@@ -509,7 +457,7 @@ static int compile_modules(struct build *b)
     size_t reused = 0;
     for (size_t k = 0; k < b->njobs; k++)
         reused += b->jobs[k].reused;
-    say(b, 1, "%zu modules compiled, %zu reused from __pycache__", b->njobs - 2 - reused, reused);
+    build_say(b, 1, "%zu modules compiled, %zu reused from __pycache__", b->njobs - 2 - reused, reused);
     return 0;
 }
 
@@ -520,7 +468,7 @@ static int cmp_item(const void *x, const void *y)
 
 /* An extension module's path in the cache entry: in its package's
  * directory under site/ (sys._MEIPASS), as the package's files are. */
-static char *ext_rel(const struct module *m)
+char *build_ext_rel(const struct module *m)
 {
     char *pkgdir = strdup(m->name), *rel;
     char *dot = pkgdir ? strrchr(pkgdir, '.') : NULL;
@@ -531,7 +479,7 @@ static char *ext_rel(const struct module *m)
         for (char *p = pkgdir; *p; p++)
             if (*p == '.')
                 *p = '/';
-        rel = strdupf("site/%s/%s", pkgdir, util_base_name(m->path));
+        rel = build_strdupf("site/%s/%s", pkgdir, util_base_name(m->path));
         free(pkgdir);
         return rel;
     }
@@ -541,18 +489,17 @@ static char *ext_rel(const struct module *m)
             if (*p == '.')
                 *p = '/';
     }
-    rel = dot ? strdupf("site/%s/%s", pkgdir, util_base_name(m->path)) : strdupf("site/%s", util_base_name(m->path));
+    rel = dot ? build_strdupf("site/%s/%s", pkgdir, util_base_name(m->path)) : build_strdupf("site/%s", util_base_name(m->path));
     free(pkgdir);
     return rel;
 }
 
 /* Whether a module's source ships as a file: it is, or is in, a package
  * the resolver marked "disk". */
-static const struct module *parent_of(const struct graph *g, const struct module *m);
 
 static bool on_disk(const struct graph *g, const struct module *m)
 {
-    const struct module *p = m->kind == MOD_PACKAGE ? m : parent_of(g, m);
+    const struct module *p = m->kind == MOD_PACKAGE ? m : build_parent_of(g, m);
     return p && p->disk;
 }
 
@@ -577,7 +524,7 @@ static int collect_python(struct build *b)
             continue;
         }
         if (m->kind == MOD_EXTENSION && !m->excluded && !m->by_string) {
-            char *rel = ext_rel(m);
+            char *rel = build_ext_rel(m);
             if (!rel || strvec_push_owned(&rels, rel) != 0) {
                 err_set(b->err, ENOMEM, "out of memory");
                 goto out;
@@ -594,7 +541,7 @@ static int collect_python(struct build *b)
                 err_set(b->err, 0, "%s", j->error);
                 goto out;
             }
-            warn(b, 0, "%s (module %s left out)", j->error, m->name);
+            build_warn(b, 0, "%s (module %s left out)", j->error, m->name);
             m->excluded = true;
             continue;
         }
@@ -623,56 +570,6 @@ out:
     return rc;
 }
 
-/* 1 if name is one of the closure's libraries. */
-static bool closure_has(const struct elfdeps_closure *c, const char *name)
-{
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->libs[i].name, name) == 0)
-            return true;
-    return false;
-}
-
-/* 1 if the library is loaded before libpython: libpython needs it, or it
- * is libgcc_s, which glibc looks for by name, and only a loaded copy
- * answers that. */
-static bool is_preload(const struct elfdeps_closure *py, const char *name)
-{
-    return closure_has(py, name) || strcmp(name, "libgcc_s.so.1") == 0;
-}
-
-/* A native file's name goes into the manifest's space-separated lines. */
-static int check_native_name(struct build *b, const char *name)
-{
-    if (strpbrk(name, " \t\n\r"))
-        return err_set(b->err, 0, "cannot bundle '%s': native file names with blanks are not supported", name);
-    return 0;
-}
-
-/* The libraries an extension module needs, dependencies first, as the
- * manifest lists them (" lib/a lib/b"); libpython's are loaded already. */
-static char *ext_deps(struct build *b, const char *path, const struct elfdeps_closure *py)
-{
-    struct elfdeps_closure c = {0};
-    struct buf deps = {0};
-    const char *root[1] = {path};
-    char *out = NULL;
-
-    if (elfdeps_closure(root, 1, &c, b->err) != 0)
-        return NULL;
-    buf_printf(&deps, "%s", "");
-    for (size_t i = 0; i < c.n; i++)
-        if (!is_preload(py, c.libs[i].name) && strcmp(c.libs[i].name, util_base_name(b->probe.libpython)) != 0 &&
-            buf_printf(&deps, " lib/%s", c.libs[i].name) != 0)
-            goto out;
-    out = deps.data ? strdup(deps.data) : strdup("");
-out:
-    if (!out)
-        err_set(b->err, ENOMEM, "out of memory");
-    buf_release(&deps);
-    elfdeps_closure_release(&c);
-    return out;
-}
-
 /* Linking the stub (link.c) takes a few hundred milliseconds of one core:
  * it runs on a thread of its own while the imports are resolved and
  * compiled, which need only the probe it reads too. */
@@ -697,7 +594,7 @@ static int start_link(struct build *b)
 {
     if (!want_link(b))
         return 0;
-    b->link_dir = strdupf("%s/bundle-link-XXXXXX", temp_dir());
+    b->link_dir = build_strdupf("%s/bundle-link-XXXXXX", temp_dir());
     if (!b->link_dir || !temp_make_dir(b->link_dir)) {
         free(b->link_dir);
         b->link_dir = NULL;
@@ -726,7 +623,7 @@ static int choose_stub(struct build *b)
 
     join_link(b);
     if (!want_link(b)) {
-        say(b, 1, "the stub loads the shared libpython, unpacked on the first start%s",
+        build_say(b, 1, "the stub loads the shared libpython, unpacked on the first start%s",
             b->o->shared_libpython ? "" : " (--link-libpython links it into the executable)");
         return 0;
     }
@@ -738,7 +635,7 @@ static int choose_stub(struct build *b)
             continue;
         for (size_t k = 0; k < info.nneeded && !why; k++)
             if (strncmp(info.needed[k], "libpython", 9) == 0)
-                why = strdupf("%s needs %s by name", m->path, info.needed[k]);
+                why = build_strdupf("%s needs %s by name", m->path, info.needed[k]);
         elfdeps_info_release(&info);
         if (why) {
             free(b->linked_stub);
@@ -746,580 +643,14 @@ static int choose_stub(struct build *b)
         }
     }
     if (b->linked_stub)
-        say(b, 1, "libpython linked into the executable (%s)", b->probe.libpython_a);
+        build_say(b, 1, "libpython linked into the executable (%s)", b->probe.libpython_a);
     else if (b->o->link_libpython)
-        warn(b, 0, "--link-libpython: cannot link libpython into the executable (%s); the stub loads the shared one",
+        build_warn(b, 0, "--link-libpython: cannot link libpython into the executable (%s); the stub loads the shared one",
              why ? why : b->link_why ? b->link_why : "out of memory");
     else
-        say(b, 1, "the stub loads the shared libpython: %s",
+        build_say(b, 1, "the stub loads the shared libpython: %s",
             why ? why : b->link_why ? b->link_why : "out of memory");
     free(why);
-    return 0;
-}
-
-/* libpython, the shared libraries and the extension modules.  A first start
- * unpacks libpython and the libraries it needs itself ("preload"); the
- * extension modules and the libraries only they need are "lazy": unpacked
- * when the app first imports them (finish_manifest writes their lines). */
-static int collect_native(struct build *b)
-{
-    struct strvec roots = STRVEC_INIT;
-    struct elfdeps_closure py = {0};
-    int rc = -1;
-    const char *libpy = util_base_name(b->probe.libpython);
-
-    /* linked, libpython is in the executable, and its libraries with it */
-    if (!b->linked_stub) {
-        if (strvec_push(&roots, b->probe.libpython) != 0)
-            goto oom;
-        if (elfdeps_closure((const char *const *)roots.v, 1, &py, b->err) != 0)
-            goto out;
-    }
-    for (size_t i = 0; i < b->graph.n; i++) {
-        const struct module *m = &b->graph.mods[i];
-        if (m->kind == MOD_EXTENSION && !m->excluded && strvec_push(&roots, m->path) != 0)
-            goto oom;
-    }
-    if (elfdeps_closure((const char *const *)roots.v, roots.n, &b->libs, b->err) != 0)
-        goto out;
-    for (size_t i = 0; i < b->libs.nmissing; i++)
-        warn(b, 0, "shared library %s not found: whatever needs it will fail to load",
-            b->libs.missing[i]);
-
-    if (buf_printf(&b->manifest, "python %d.%d\nname %s\n", b->probe.major, b->probe.minor, b->name) != 0)
-        goto oom;
-    if (b->linked_stub) {
-        struct elfdeps_info info = {0};
-        if (buf_printf(&b->manifest, "linked 1\n") != 0)
-            goto oom;
-        if (elfdeps_read(b->linked_stub, &info, b->err) != 0)
-            goto out;
-        if (info.glibc_major > b->libs.glibc_major ||
-            (info.glibc_major == b->libs.glibc_major && info.glibc_minor > b->libs.glibc_minor)) {
-            b->libs.glibc_major = info.glibc_major;
-            b->libs.glibc_minor = info.glibc_minor;
-        }
-        elfdeps_info_release(&info);
-    } else {
-        if (buf_printf(&b->manifest, "libpython lib/%s\n", libpy) != 0)
-            goto oom;
-        if (add_entry(b, strdupf("_native/lib/%s", libpy), b->probe.libpython, NULL, 0, true) != 0)
-            goto out;
-    }
-    /* glibc itself dlopens libgcc_s.so.1 to unwind threads (pthread_exit,
-     * cancellation): no DT_NEEDED names it, but a host without it aborts */
-    bool have_gcc_s = false;
-    for (size_t i = 0; i < b->libs.n; i++)
-        have_gcc_s |= strcmp(b->libs.libs[i].name, "libgcc_s.so.1") == 0;
-    static const char *const gcc_s[] = {"/lib/x86_64-linux-gnu/libgcc_s.so.1",
-                                        "/usr/lib/x86_64-linux-gnu/libgcc_s.so.1",
-                                        "/lib64/libgcc_s.so.1", "/usr/lib64/libgcc_s.so.1"};
-    for (size_t i = 0; !have_gcc_s && i < sizeof gcc_s / sizeof gcc_s[0]; i++) {
-        if (!util_is_file(gcc_s[i]))
-            continue;
-        have_gcc_s = true;
-        if (buf_printf(&b->manifest, "preload lib/libgcc_s.so.1\n") != 0 ||
-            add_entry(b, strdup("_native/lib/libgcc_s.so.1"), gcc_s[i], NULL, 0, true) != 0)
-            goto out;
-        b->n_natives++;
-    }
-    for (size_t i = 0; i < b->libs.n; i++) {
-        const struct elfdeps_lib *l = &b->libs.libs[i];
-        if (strcmp(l->name, libpy) == 0)
-            continue;
-        if (check_native_name(b, l->name) != 0 ||
-            add_entry(b, strdupf("_native/lib/%s", l->name), l->path, NULL, 0, true) != 0)
-            goto out;
-        if (is_preload(&py, l->name)) {
-            if (buf_printf(&b->manifest, "preload lib/%s\n", l->name) != 0)
-                goto oom;
-        } else if (!(b->entries[b->nentries - 1].lazy = strdup(""))) {
-            goto oom;
-        }
-    }
-    for (size_t i = 0; i < b->graph.n; i++) {
-        const struct module *m = &b->graph.mods[i];
-        if (m->kind != MOD_EXTENSION || m->excluded)
-            continue;
-        char *rel = ext_rel(m);
-        if (!rel)
-            goto oom;
-        if (check_native_name(b, rel) != 0 || add_entry(b, strdupf("_native/%s", rel), m->path, NULL, 0, true) != 0) {
-            free(rel);
-            goto out;
-        }
-        free(rel);
-        /* a library the package loads by path is a file from the first start */
-        if (!m->by_string && !(b->entries[b->nentries - 1].lazy = ext_deps(b, m->path, &py)))
-            goto out;
-    }
-    b->n_natives += roots.n + b->libs.n; /* libpython (unless linked) and the extension modules; the libraries */
-    /* for bundle inspect: the oldest glibc it runs on, and the options that
-     * shaped its contents (no paths: the bundle stays reproducible) */
-    buf_printf(&b->manifest, "glibc %d.%d\noptions", b->libs.glibc_major, b->libs.glibc_minor);
-    const struct { const char *flag; const struct strvec *v; } opts[] = {
-        {"--hidden-import", &b->o->hidden}, {"--exclude-module", &b->o->exclude},
-        {"--collect", &b->o->collect}, {"--exclude-data", &b->o->exclude_data},
-    };
-    for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++)
-        for (size_t i = 0; i < opts[k].v->n; i++)
-            buf_printf(&b->manifest, " %s %s", opts[k].flag, opts[k].v->v[i]);
-    for (size_t i = 0; i < b->o->add_data.n; i++)
-        buf_printf(&b->manifest, " --add-data ...:%s", strrchr(b->o->add_data.v[i], ':') + 1);
-    if (buf_printf(&b->manifest, "\n") != 0)
-        goto oom;
-    rc = 0;
-    goto out;
-oom:
-    err_set(b->err, ENOMEM, "out of memory");
-out:
-    elfdeps_closure_release(&py);
-    strvec_release(&roots);
-    return rc;
-}
-
-/* --carry-glibc: the build machine's glibc, for hosts whose own is older
- * than the bundle's floor.  The stub unpacks it into the cache entry only
- * on such a host and runs itself again under the carried loader (stub/
- * carry.c); elsewhere it is never read.  Each file is an entry under
- * _native/glibc/ and a manifest line "carry CRC SIZE glibc/NAME". */
-static const char *const carried_glibc[] = {
-    "ld-linux-x86-64.so.2", "libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "librt.so.1",
-    "libutil.so.1", "libresolv.so.2", "libnss_files.so.2", "libnss_dns.so.2",
-    /* only when a bundled file names them (libmvec alone is 1 MB) */
-    "libmvec.so.1", "libanl.so.1", "libBrokenLocale.so.1", "libnsl.so.1",
-};
-#define CARRIED_ALWAYS 10
-
-/* Whether a native file of the bundle names soname in its DT_NEEDED. */
-static bool natives_need(struct build *b, const char *soname)
-{
-    for (size_t i = 0; i < b->nentries; i++) {
-        const struct entry *en = &b->entries[i];
-        struct elfdeps_info info = {0};
-        struct err e = {0};
-        bool found = false;
-        if (!en->file || strncmp(en->name, "_native/glibc/", 14) == 0 || elfdeps_read(en->file, &info, &e) != 0)
-            continue;
-        for (size_t k = 0; k < info.nneeded && !found; k++)
-            found = strcmp(info.needed[k], soname) == 0;
-        elfdeps_info_release(&info);
-        if (found)
-            return true;
-    }
-    return false;
-}
-
-static int collect_glibc(struct build *b)
-{
-    /* where the loader every program here names lives: its libraries are beside it */
-    static const char *const dirs[] = {"", "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64",
-                                       "/usr/lib64", "/lib", "/usr/lib"};
-    char ld[PATH_MAX], *ld_dir = NULL;
-    size_t n = 0;
-
-    if (!b->o->carry_glibc)
-        return 0;
-    if (!realpath("/lib64/ld-linux-x86-64.so.2", ld))
-        return err_set(b->err, errno, "--carry-glibc: cannot find this machine's loader /lib64/ld-linux-x86-64.so.2");
-    ld_dir = strndup(ld, (size_t)(strrchr(ld, '/') - ld));
-    if (!ld_dir)
-        return err_set(b->err, ENOMEM, "out of memory");
-    for (size_t i = 0; i < sizeof carried_glibc / sizeof *carried_glibc; i++) {
-        char *found = NULL;
-        if (i >= CARRIED_ALWAYS && !natives_need(b, carried_glibc[i]))
-            continue;
-        for (size_t d = 0; d < sizeof dirs / sizeof *dirs && !found; d++) {
-            char *path = strdupf("%s/%s", dirs[d][0] ? dirs[d] : ld_dir, carried_glibc[i]), real[PATH_MAX];
-            if (path && realpath(path, real) && access(real, R_OK) == 0)
-                found = strdup(real);
-            free(path);
-        }
-        if (!found) {
-            if (i < 2) { /* the loader and libc: nothing works without them */
-                free(ld_dir);
-                return err_set(b->err, 0, "--carry-glibc: %s not found beside %s", carried_glibc[i], ld);
-            }
-            say(b, 2, "--carry-glibc: no %s here (glibc %s)", carried_glibc[i], "has it built in, or not at all");
-            continue;
-        }
-        char *data = NULL;
-        size_t len = 0;
-        if (util_read_file(found, (size_t)1 << 30, &data, &len, b->err) != 0) {
-            free(found);
-            free(ld_dir);
-            return -1;
-        }
-        uint32_t crc = crc32c(0, data, len);
-        free(data);
-        if (buf_printf(&b->manifest, "carry %08x %zu glibc/%s\n", (unsigned)crc, len, carried_glibc[i]) != 0 ||
-            add_entry(b, strdupf("_native/glibc/%s", carried_glibc[i]), found, NULL, 0, false) != 0) {
-            free(found);
-            free(ld_dir);
-            return err_set(b->err, ENOMEM, "out of memory");
-        }
-        if (strvec_push_owned(&b->stripped, found) != 0) { /* owned there, freed with the build */
-            free(ld_dir);
-            return err_set(b->err, ENOMEM, "out of memory");
-        }
-        n++;
-    }
-    free(ld_dir);
-    say(b, 1, "--carry-glibc: %zu files of this machine's glibc, used only on a host with an older one", n);
-    return 0;
-}
-
-/* The lazy files' manifest lines, with the CRC-32C of what is stored (so
- * after stripping), then the manifest itself becomes an entry. */
-static int finish_manifest(struct build *b)
-{
-    for (size_t i = 0; i < b->nentries; i++) {
-        const struct entry *en = &b->entries[i];
-        char *data = NULL;
-        size_t len = 0;
-        if (!en->lazy)
-            continue;
-        if (util_read_file(en->file, (size_t)1 << 32, &data, &len, b->err) != 0)
-            return -1;
-        uint32_t crc = crc32c(0, data, len);
-        free(data);
-        if (buf_printf(&b->manifest, "lazy %08x %s%s\n", (unsigned)crc,
-                       en->name + strlen(PAYLOAD_NATIVE_PREFIX), en->lazy) != 0)
-            return err_set(b->err, ENOMEM, "out of memory");
-    }
-    return add_entry(b, strdup(PAYLOAD_MANIFEST), NULL, b->manifest.data, b->manifest.len, false);
-}
-
-/* Copies src to dst. */
-static int copy_file(const char *src, const char *dst, struct err *err)
-{
-    char *data = NULL;
-    size_t len = 0;
-    int fd, rc = -1;
-
-    if (util_read_file(src, (size_t)1 << 32, &data, &len, err) != 0)
-        return -1;
-    fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd >= 0 && util_write_all(fd, data, len) == 0 && close(fd) == 0)
-        rc = 0;
-    else
-        err_set(err, errno, "cannot write '%s'", dst);
-    free(data);
-    return rc;
-}
-
-/* Debug information is most of an unstripped libpython (23 of 27 MB for
- * pyenv's 3.11): copies of the native files go through one `strip
- * --strip-unneeded`, as distributions strip the libraries they ship: the
- * dynamic symbols stay (backtraces name every exported function), the
- * local symbol table goes (0.7 MB of libpython, which a first start writes
- * and checks).  Without binutils the files are bundled as they are. */
-static int strip_natives(struct build *b)
-{
-    struct strvec argv = STRVEC_INIT;
-    struct buf errout = {0};
-    struct err e2 = {0};
-    int status = 0, rc = -1;
-
-    b->strip_dir = strdupf("%s/bundle-strip-XXXXXX", temp_dir());
-    if (!b->strip_dir || !temp_make_dir(b->strip_dir)) {
-        free(b->strip_dir);
-        b->strip_dir = NULL;
-        return err_set(b->err, errno, "cannot create a temp dir in %s", temp_dir());
-    }
-    if (strvec_push(&argv, "strip") != 0 || strvec_push(&argv, "--strip-unneeded") != 0)
-        goto oom;
-    for (size_t i = 0; i < b->nentries; i++) {
-        struct entry *en = &b->entries[i];
-        if (!en->strip)
-            continue;
-        char *dst = strdupf("%s/%zu-%s", b->strip_dir, i, util_base_name(en->file));
-        if (!dst || strvec_push_owned(&b->stripped, dst) != 0 || strvec_push(&argv, dst) != 0)
-            goto oom;
-        if (copy_file(en->file, dst, b->err) != 0)
-            goto out;
-    }
-    if (util_run(argv.v, NULL, 0, NULL, &errout, &status, &e2) != 0 || status != 0) {
-        say(b, 1, "native files bundled unstripped (strip: %s)",
-            e2.msg[0] ? e2.msg : errout.data ? errout.data : "failed");
-        rc = 0;
-        goto out;
-    }
-    for (size_t i = 0, k = 0; i < b->nentries; i++)
-        if (b->entries[i].strip)
-            b->entries[i].file = b->stripped.v[k++];
-    rc = 0;
-    goto out;
-oom:
-    err_set(b->err, ENOMEM, "out of memory");
-out:
-    strvec_release(&argv);
-    buf_release(&errout);
-    return rc;
-}
-
-static bool has_suffix(const char *n, const char *const *suffixes, size_t count)
-{
-    size_t l = strlen(n);
-    for (size_t i = 0; i < count; i++) {
-        size_t sl = strlen(suffixes[i]);
-        if (l >= sl && strcmp(n + l - sl, suffixes[i]) == 0)
-            return true;
-    }
-    return false;
-}
-
-/* File names that are never package data: code (bundled as code, or not
- * needed at run time) and shared objects (the ELF closure brings those);
- * but for a package shipped as files (sources), its .py files and the like.
- * Unless every file is asked for (--collect, --add-data): also what only a
- * compiler reads, C headers and sources and static libraries (numpy's
- * include/ and lib/ are 1 MB of them). */
-static bool code_file(const char *n, bool sources, bool all)
-{
-    /* all: every file but compiled code (--collect, --add-data, and a
-     * package shipped as files: code that reads its directory may read
-     * the C files of Cython's Utility as well as its .pyx) */
-    static const char *const compiled[] = {".pyc", ".pyo", ".so"};
-    static const char *const source[] = {".py", ".pyi", ".pxd", ".pyx"};
-    static const char *const compiler[] = {".pxi", ".c", ".h", ".cc", ".cpp", ".hpp", ".a"};
-    return has_suffix(n, compiled, 3) || strstr(n, ".so.") != NULL || (!sources && has_suffix(n, source, 4)) ||
-           (!all && has_suffix(n, compiler, 7));
-}
-
-/* Adds one data file as site/REL, unless --exclude-data matches REL. */
-static int add_data_file(struct build *b, const char *path, const char *rel)
-{
-    char *p;
-    for (size_t i = 0; i < b->o->exclude_data.n; i++)
-        if (fnmatch(b->o->exclude_data.v[i], rel, 0) == 0)
-            return 0;
-    if (!payload_path_safe(rel, strlen(rel))) {
-        warn(b, 0, "'%s' left out: its name cannot be unpacked safely", path);
-        return 0;
-    }
-    if (!(p = strdup(path)) || strvec_push_owned(&b->paths, p) != 0)
-        return err_set(b->err, ENOMEM, "out of memory");
-    b->n_data++;
-    return add_entry(b, strdupf("_native/site/%s", rel), p, NULL, 0, false);
-}
-
-/* Whether the package at REL (a/b/c under site/) ships as files: it is
- * walked on its own, as DATA_DISK. */
-static bool disk_dir(const struct build *b, const char *rel)
-{
-    char *name = strdup(rel);
-    long i;
-    if (!name)
-        return false;
-    for (char *p = name; *p; p++)
-        if (*p == '/')
-            *p = '.';
-    i = graph_find(&b->graph, name);
-    free(name);
-    return i >= 0 && b->graph.mods[i].disk;
-}
-
-/* What add_data_tree takes from a directory. */
-enum data_mode {
-    DATA_OWN,  /* a package's own data files: not tests/, not subpackages (those
-                  come with their own package); the stdlib's packages */
-    DATA_TREE, /* the data files of a package's whole tree, subpackages that
-                  nothing imports included; not tests/ */
-    DATA_DISK, /* a package shipped as files: its sources too; not tests/ */
-    DATA_ALL,  /* every file but code (--collect, --add-data) */
-};
-
-/* Walks dir, adding its files as REL_PREFIX/... as mode says. */
-static int add_data_tree(struct build *b, const char *dir, const char *rel_prefix, enum data_mode mode, int depth)
-{
-    bool all = mode == DATA_ALL;
-    /* below a package, a directory with no __init__.py holds no modules:
-     * its .py files are data (vulture's whitelists/, templates) */
-    char *here_init = depth > 0 ? util_join(dir, "__init__.py") : NULL;
-    bool plain = here_init && !util_is_file(here_init);
-    free(here_init);
-    DIR *d;
-    struct dirent *de;
-    struct strvec names = STRVEC_INIT;
-    int rc = 0;
-
-    if (depth > 32 || !(d = opendir(dir)))
-        return 0;
-    while ((de = readdir(d)) != NULL)
-        if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strvec_push(&names, de->d_name) != 0)
-            rc = err_set(b->err, ENOMEM, "out of memory");
-    closedir(d);
-    for (size_t i = 0; i < names.n && rc == 0; i++) {
-        const char *n = names.v[i];
-        char *path = util_join(dir, n);
-        char *rel = rel_prefix[0] ? strdupf("%s/%s", rel_prefix, n) : strdup(n);
-        if (!path || !rel) {
-            rc = err_set(b->err, ENOMEM, "out of memory");
-        } else if (util_is_dir(path)) {
-            char *init = util_join(path, "__init__.py");
-            bool pkg = init && util_is_file(init);
-            bool skip = strcmp(n, "__pycache__") == 0 ||
-                        (!all && (strcmp(n, "tests") == 0 || strcmp(n, "test") == 0 ||
-                                  (mode == DATA_OWN && pkg) || (mode == DATA_TREE && pkg && disk_dir(b, rel))));
-            if (!skip)
-                rc = add_data_tree(b, path, rel, mode, depth + 1);
-            free(init);
-        } else if (util_is_file(path) && !code_file(n, mode == DATA_DISK || plain, all || mode == DATA_DISK)) {
-            rc = add_data_file(b, path, rel);
-        }
-        free(path);
-        free(rel);
-    }
-    strvec_release(&names);
-    return rc;
-}
-
-/* The package m is in, or NULL. */
-static const struct module *parent_of(const struct graph *g, const struct module *m)
-{
-    const char *dot = strrchr(m->name, '.');
-    char *pn = dot ? strndup(m->name, (size_t)(dot - m->name)) : NULL;
-    long pi = pn ? graph_find(g, pn) : -1;
-    free(pn);
-    return pi >= 0 ? &g->mods[pi] : NULL;
-}
-
-/* The package a walk of the whole tree starts from: the outermost regular
- * package around m (a namespace package's portions can be anything). */
-static const struct module *tree_root(const struct graph *g, const struct module *m)
-{
-    const struct module *root = m;
-    char *name = strdup(m->name);
-    for (char *dot = name ? strrchr(name, '.') : NULL; dot; dot = strrchr(name, '.')) {
-        *dot = '\0';
-        long p = graph_find(g, name);
-        if (p < 0 || (g->mods[p].kind != MOD_PACKAGE && !(g->mods[p].kind == MOD_EXTENSION && g->mods[p].search.n)))
-            break;
-        root = &g->mods[p];
-    }
-    free(name);
-    return root;
-}
-
-/* Package files of every bundled package, then --add-data.  Data is every
- * non-code file in the tree of a package the app imports, sub-packages
- * that nothing imports included (a data/ package of word lists read by
- * path), tests excluded; the stdlib's packages keep their own files only
- * (its trees hold test suites and wheels).  A "disk" package ships its
- * sources too. */
-static int collect_data(struct build *b)
-{
-    const struct graph *g = &b->graph;
-    for (size_t i = 0; i < g->n; i++) {
-        const struct module *m = &g->mods[i];
-        enum data_mode mode = m->collect ? DATA_ALL : DATA_OWN;
-        if ((m->kind != MOD_PACKAGE && m->kind != MOD_NAMESPACE && m->kind != MOD_EXTENSION) || m->excluded ||
-            !m->search.n)
-            continue;
-        if (m->kind != MOD_NAMESPACE && !m->collect && !graph_in_stdlib(g, m)) {
-            /* once per tree: from its top, or from its outermost disk package */
-            const struct module *parent = parent_of(g, m);
-            if (m->disk ? parent && parent->disk : tree_root(g, m) != m)
-                continue;
-            mode = m->disk ? DATA_DISK : DATA_TREE;
-            /* code that takes a file path back to a module name (astroid's
-             * modpath_from_file) needs the __init__.py of each package above */
-            for (const struct module *up = m->disk ? parent_of(g, m) : NULL; up; up = parent_of(g, up)) {
-                char *rel = up->path ? strdupf("%s/__init__.py", up->name) : NULL;
-                for (char *p = rel; p && *p && strcmp(p, "/__init__.py") != 0; p++)
-                    *p = *p == '.' ? '/' : *p;
-                int rc = rel && strcmp(util_base_name(up->path), "__init__.py") == 0 ? add_data_file(b, up->path, rel) : 0;
-                free(rel);
-                if (rc != 0)
-                    return -1;
-            }
-        }
-        char *rel = strdup(m->name);
-        if (!rel)
-            return err_set(b->err, ENOMEM, "out of memory");
-        for (char *p = rel; *p; p++)
-            if (*p == '.')
-                *p = '/';
-        /* a namespace package's files are in all its portions */
-        int rc = 0;
-        for (size_t k = 0; k < (m->kind == MOD_NAMESPACE ? m->search.n : 1) && rc == 0; k++)
-            rc = add_data_tree(b, m->search.v[k], rel, mode, 0);
-        free(rel);
-        if (rc != 0)
-            return -1;
-    }
-    for (size_t i = 0; i < b->o->add_data.n; i++) {
-        char *src = strdup(b->o->add_data.v[i]);
-        if (!src)
-            return err_set(b->err, ENOMEM, "out of memory");
-        char *colon = strrchr(src, ':');
-        const char *dest = colon + 1;
-        *colon = '\0';
-        char *rel = strcmp(dest, ".") == 0 ? strdup("") : strdup(dest);
-        while (rel && *rel && rel[strlen(rel) - 1] == '/')
-            rel[strlen(rel) - 1] = '\0';
-        int rc;
-        if (!rel) {
-            rc = err_set(b->err, ENOMEM, "out of memory");
-        } else if (util_is_dir(src)) {
-            rc = add_data_tree(b, src, rel, DATA_ALL, 0);
-        } else if (util_is_file(src)) {
-            char *full = rel[0] ? strdupf("%s/%s", rel, util_base_name(src)) : strdup(util_base_name(src));
-            rc = full ? add_data_file(b, src, full) : err_set(b->err, ENOMEM, "out of memory");
-            free(full);
-        } else {
-            rc = err_usage(b->err, "--add-data: cannot read '%s': %s", src, strerror(errno ? errno : ENOENT));
-        }
-        free(rel);
-        free(src);
-        if (rc != 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The metadata (*.dist-info, *.egg-info) of every distribution whose
- * modules are bundled, or that bundled code asks for by name or by an
- * entry-point group (the resolver's "wanted"), so importlib.metadata's
- * version(), entry points and launchers work: it goes to site/, which is on
- * sys.path.  The whole directory but what only installers read. */
-static int collect_metadata(struct build *b)
-{
-    static const char *const skip[] = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json", "SOURCES.txt",
-                                       "installed-files.txt", "dependency_links.txt", "WHEEL"};
-    const struct dists *ds = &b->graph.dists;
-    for (size_t i = 0; i < ds->n; i++) {
-        const struct dist *d = &ds->v[i];
-        bool used = d->wanted;
-        for (size_t t = 0; t < d->tops.n && !used; t++) {
-            long idx = graph_find(&b->graph, d->tops.v[t]);
-            used = idx >= 0 && b->graph.mods[idx].kind != MOD_MISSING && b->graph.mods[idx].kind != MOD_BUILTIN;
-        }
-        if (!used)
-            continue;
-        DIR *dir = opendir(d->dir);
-        struct dirent *de;
-        const char *base = strrchr(d->dir, '/') ? strrchr(d->dir, '/') + 1 : d->dir;
-        if (!dir && util_is_file(d->dir) && add_data_file(b, d->dir, base) != 0) /* an egg-info file */
-            return -1;
-        while (dir && (de = readdir(dir)) != NULL) {
-            bool keep = de->d_name[0] != '.';
-            for (size_t k = 0; keep && k < sizeof skip / sizeof skip[0]; k++)
-                keep = strcmp(de->d_name, skip[k]) != 0;
-            char *f = keep ? util_join(d->dir, de->d_name) : NULL, *rel = keep ? strdupf("%s/%s", base, de->d_name) : NULL;
-            int rc = keep && (!f || !rel) ? err_set(b->err, ENOMEM, "out of memory")
-                     : f && util_is_file(f) ? add_data_file(b, f, rel) : 0;
-            free(f);
-            free(rel);
-            if (rc != 0) {
-                closedir(dir);
-                return -1;
-            }
-        }
-        if (dir)
-            closedir(dir);
-    }
     return 0;
 }
 
@@ -1342,7 +673,7 @@ static time_t build_time(void)
 
 static int write_json(struct build *b, const char *path, const char *json)
 {
-    char *tmp = strdupf("%s.tmp-XXXXXX", path);
+    char *tmp = build_strdupf("%s.tmp-XXXXXX", path);
     int fd;
     if (!tmp)
         return err_set(b->err, ENOMEM, "out of memory");
@@ -1388,7 +719,7 @@ static int emit_marathon(struct build *b, const uint8_t file_sha[32], uint64_t s
     if (app.disk <= 0)
         app.disk = marathon_default_disk(size);
     if (!b->o->url)
-        warn(b, 0, "no --url given: %s points at file://%s; pass --url "
+        build_warn(b, 0, "no --url given: %s points at file://%s; pass --url "
                   "https://HOST/PATH/%s for the cluster to download it", b->json_path, abs_path, app.name);
     if (marathon_app_json(&app, &json, b->err) != 0)
         return -1;
@@ -1419,7 +750,7 @@ static int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
     size_t w = 0;
     for (size_t i = 0; i < b->nentries; i++) {
         if (w > 0 && strcmp(b->entries[w - 1].name, b->entries[i].name) == 0) {
-            warn(b, 1, "%s given twice; keeping one", b->entries[i].name);
+            build_warn(b, 1, "%s given twice; keeping one", b->entries[i].name);
             free(b->entries[i].name);
             free(b->entries[i].lazy);
             continue;
@@ -1482,26 +813,26 @@ static void report_missing(struct build *b)
     for (size_t i = 0; i < b->graph.n; i++) {
         const struct module *m = &b->graph.mods[i];
         if (m->kind != MOD_MISSING) {
-            say(b, 3, "module %s (imported by %s, line %d%s)", m->name, m->importer ? m->importer : "-", m->line,
+            build_say(b, 3, "module %s (imported by %s, line %d%s)", m->name, m->importer ? m->importer : "-", m->line,
                 m->optpath ? "; on an optional path" : "");
             continue;
         }
         if (!m->optional)
-            warn(b, 0, "module %s not found (imported by %s, line %d)", m->name,
+            build_warn(b, 0, "module %s not found (imported by %s, line %d)", m->name,
                 m->importer ? m->importer : "?", m->line);
         else
-            say(b, 2, "optional module %s not found (imported by %s, line %d)", m->name,
+            build_say(b, 2, "optional module %s not found (imported by %s, line %d)", m->name,
                 m->importer ? m->importer : "?", m->line);
     }
     for (size_t i = 0; i < b->graph.warnings.n; i++)
-        warn(b, 1, "%s", b->graph.warnings.v[i]);
+        build_warn(b, 1, "%s", b->graph.warnings.v[i]);
     for (size_t i = 0; i < b->graph.notes.n; i++)
-        say(b, 1, "added: %s", b->graph.notes.v[i]);
+        build_say(b, 1, "added: %s", b->graph.notes.v[i]);
     for (size_t i = 0; i < b->graph.deferred.n; i++) {
         /* left out unless something else brought it after all */
         if (absent_name(&b->graph, b->graph.deferred.v[i]) &&
             strvec_find(&b->graph.deferred, b->graph.deferred.v[i]) == (long)i)
-            say(b, 1, "left out: %s (imported lazily by %s, whose distribution does not require it; "
+            build_say(b, 1, "left out: %s (imported lazily by %s, whose distribution does not require it; "
                 "--hidden-import %s brings it)", b->graph.deferred.v[i], b->graph.deferred_by.v[i],
                 b->graph.deferred.v[i]);
     }
@@ -1573,7 +904,7 @@ static int run_trace(struct build *b)
     size_t before = b->graph.n;
     int saved = -1, rc = -1;
 
-    say(b, 0, "tracing: running %s once%s", b->script, b->o->json ? " (its output goes to stderr)" : "");
+    build_say(b, 0, "tracing: running %s once%s", b->script, b->o->json ? " (its output goes to stderr)" : "");
     fflush(stdout);
     if (b->o->json && ((saved = dup(1)) < 0 || dup2(2, 1) < 0)) /* stdout is the JSON's */
         return err_set(b->err, errno, "cannot redirect the traced run's output");
@@ -1587,16 +918,16 @@ static int run_trace(struct build *b)
     if (rc != 0)
         return err_prefix(b->err, "--trace");
     if (tr.timed_out)
-        say(b, 0, "tracing: stopped after %g s (--trace-timeout)", b->o->trace_seconds);
+        build_say(b, 0, "tracing: stopped after %g s (--trace-timeout)", b->o->trace_seconds);
     else if (tr.exit_status != 0)
-        warn(b, 0, "the traced run exited with status %d: what it did not reach is not in the bundle", tr.exit_status);
+        build_warn(b, 0, "the traced run exited with status %d: what it did not reach is not in the bundle", tr.exit_status);
     for (size_t i = 0; i < tr.modules.n && rc == 0; i++) {
         bool known = graph_find(&b->graph, tr.modules.v[i]) >= 0;
         rc = resolve_add_soft(&b->graph, tr.modules.v[i], b->err);
         if (!known && graph_find(&b->graph, tr.modules.v[i]) >= 0)
-            say(b, 1, "traced: %s (the scan did not find it)", tr.modules.v[i]);
+            build_say(b, 1, "traced: %s (the scan did not find it)", tr.modules.v[i]);
     }
-    say(b, 1, "traced: %zu modules more with what they import", b->graph.n - before);
+    build_say(b, 1, "traced: %zu modules more with what they import", b->graph.n - before);
     /* a package directory the app listed: it looks at its files */
     for (size_t i = 0; i < tr.dirs.n && rc == 0; i++) {
         const char *root = root_of(&b->graph, tr.dirs.v[i]);
@@ -1626,9 +957,9 @@ static int add_traced(struct build *b)
         const char *rel = path + strlen(root) + 1;
         int rc = 0;
         if (util_is_dir(path))
-            rc = add_data_tree(b, path, rel, DATA_OWN, 0);
-        else if (!code_file(util_base_name(path), false, false))
-            rc = add_data_file(b, path, rel);
+            rc = build_add_data_tree(b, path, rel, DATA_OWN, 0);
+        else if (!build_code_file(util_base_name(path), false, false))
+            rc = build_add_data_file(b, path, rel);
         if (rc != 0)
             return -1;
     }
@@ -1638,7 +969,7 @@ static int add_traced(struct build *b)
 /* --entry MOD: MOD, and MOD.__main__ when it is a package, as -m runs it. */
 static int add_entry_module(struct build *b)
 {
-    char *main_mod = strdupf("%s.__main__", b->entry_module);
+    char *main_mod = build_strdupf("%s.__main__", b->entry_module);
     long idx;
     int rc = -1;
     if (!main_mod)
@@ -1738,7 +1069,7 @@ int build_run(const struct cli_opts *o, struct err *err)
             err->status = 2;
         goto out;
     }
-    say(&b, 1, "python %d.%d.%d at %s", b.probe.major, b.probe.minor, b.probe.micro, b.probe.executable);
+    build_say(&b, 1, "python %d.%d.%d at %s", b.probe.major, b.probe.minor, b.probe.micro, b.probe.executable);
     if (command && (entry_of_command(&b) != 0 || plan_outputs(&b) != 0 || check_marathon_opts(&b) != 0))
         goto out;
     if (start_link(&b) != 0)
@@ -1800,7 +1131,7 @@ int build_run(const struct cli_opts *o, struct err *err)
         goto out;
     if (o->json)
         print_json(&b, file_sha, size, util_now() - t0);
-    say(&b, 0, "wrote %s (%.1f MB: %zu modules, %zu native files, %zu data files; needs glibc >= %d.%d) in %.2f s",
+    build_say(&b, 0, "wrote %s (%.1f MB: %zu modules, %zu native files, %zu data files; needs glibc >= %d.%d) in %.2f s",
         b.output, (double)size / 1e6, b.n_modules, b.n_natives, b.n_data, b.libs.glibc_major,
         b.libs.glibc_minor, util_now() - t0);
     rc = 0;
