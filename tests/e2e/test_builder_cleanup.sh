@@ -26,7 +26,8 @@ printf 'import json, email, email.mime.text, sqlite3, http.client, xml.dom.minid
 printf 'import os\n\ndef broken(:\n    pass\n' >syntax.py
 
 # The names the builder gives its temp files in TMPDIR (src/build.c,
-# src/analyze/trace.c): those in /tmp, for the before/after comparison.
+# src/collect/native.c, src/analyze/trace.c): those in /tmp, for the
+# before/after comparison.
 tmp_names() { find /tmp -maxdepth 1 -mindepth 1 -name 'bundle-*' -printf '%f\n' 2>/dev/null |
     grep -E '^bundle-(boot|absent|link|strip|entry|trace)-' | LC_ALL=C sort || true; }
 
