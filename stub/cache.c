@@ -1390,17 +1390,9 @@ bad:
 
 int cache_replace(const struct stub_self *self, const struct stub_file *f)
 {
-    struct entry_bytes b;
-    int rc = -1, e;
-
-    if (entry_bytes(self->fd, f, &b) != 0)
+    if (cache_remove(f->rel) != 0)
         return -1;
-    if (cache_remove(f->rel) == 0 && (cache_place(f->rel, b.data, (size_t)f->size) == 0 || errno == EEXIST))
-        rc = 0;
-    e = errno;
-    entry_bytes_release(&b);
-    errno = e;
-    return rc;
+    return cache_place_file(f->rel, self->fd, f, NULL) == 0 || errno == EEXIST ? 0 : -1;
 }
 
 int cache_check_boot(struct stub_self *self, const struct stub_manifest *m, char *why, size_t whylen, int *corrupt)

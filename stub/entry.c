@@ -35,15 +35,14 @@ static const uint8_t *map_range(int in, uint64_t off, uint64_t len, void **map, 
     return (const uint8_t *)*map + (off - start);
 }
 
-/* Inflates entry f (its compressed bytes mapped at src).  fd >= 0: into
- * the scratch buffer dst of cap bytes, written to fd piece by piece; else
- * into dst itself, cap (f->size) bytes.  0, or -1 with errno (EBADMSG: not
- * one whole zstd frame of exactly f->size bytes). */
-static int inflate_to(const struct stub_file *f, const uint8_t *src, uint8_t *dst, size_t cap, int fd,
+/* Inflates entry f (its compressed bytes mapped at src) to fd, through
+ * the scratch buffer buf of cap bytes; crc (if not NULL) is updated with
+ * what is written.  0, or -1 with errno (EBADMSG: not one whole zstd frame
+ * of exactly f->size bytes). */
+static int inflate_to(const struct stub_file *f, const uint8_t *src, uint8_t *buf, size_t cap, int fd,
                       uint32_t *crc)
 {
     ZSTD_inBuffer in = {src, (size_t)f->csize, 0};
-    ZSTD_outBuffer o = {dst, cap, 0};
     uint64_t total = 0;
     int rc = -1;
 
@@ -55,28 +54,23 @@ static int inflate_to(const struct stub_file *f, const uint8_t *src, uint8_t *ds
     }
     ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
     for (;;) {
-        size_t was_in = in.pos, was_out = o.pos;
+        size_t was_in = in.pos;
+        ZSTD_outBuffer o = {buf, cap, 0};
         size_t r = ZSTD_decompressStream(dctx, &o, &in);
-        if (ZSTD_isError(r))
+        if (ZSTD_isError(r) || o.pos > f->size - total)
             goto bad;
-        int moved = in.pos != was_in || o.pos != was_out;
-        if (fd >= 0 && o.pos) {
-            if (o.pos > f->size - total)
-                goto bad;
+        if (o.pos) {
             if (crc)
-                *crc = crc32c(*crc, dst, o.pos);
-            if (write_full(fd, dst, o.pos) != 0)
+                *crc = crc32c(*crc, buf, o.pos);
+            if (write_full(fd, buf, o.pos) != 0)
                 goto out;
             total += o.pos;
-            o.pos = 0;
         }
         if (r == 0)
             break; /* the frame is whole */
-        if (!moved)
-            goto bad; /* cut short, or more than f->size */
+        if (in.pos == was_in && o.pos == 0)
+            goto bad; /* no progress: cut short */
     }
-    if (fd < 0)
-        total = o.pos;
     if (in.pos != in.size || total != f->size)
         goto bad;
     rc = 0;
@@ -110,49 +104,4 @@ int entry_write(int in, const struct stub_file *f, int out, uint32_t *crc)
     munmap(map, maplen ? maplen : 1);
     errno = e;
     return rc;
-}
-
-int entry_bytes(int in, const struct stub_file *f, struct entry_bytes *b)
-{
-    void *map;
-    size_t maplen;
-    const uint8_t *src;
-    int e;
-
-    memset(b, 0, sizeof *b);
-    if (!(src = map_range(in, f->off, f->csize, &map, &maplen)))
-        return -1;
-    if (f->method == 0) {
-        b->map = map;
-        b->maplen = maplen;
-        b->data = src;
-        return 0;
-    }
-    /* inflated in one piece, into memory of its own */
-    b->maplen = (size_t)f->size;
-    b->map = mmap(NULL, b->maplen ? b->maplen : 1, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (b->map == MAP_FAILED) {
-        e = errno;
-        munmap(map, maplen ? maplen : 1);
-        memset(b, 0, sizeof *b);
-        errno = e;
-        return -1;
-    }
-    int rc = inflate_to(f, src, b->map, b->maplen, -1, NULL);
-    e = errno;
-    munmap(map, maplen ? maplen : 1);
-    if (rc != 0) {
-        entry_bytes_release(b);
-        errno = e;
-        return -1;
-    }
-    b->data = b->map;
-    return 0;
-}
-
-void entry_bytes_release(struct entry_bytes *b)
-{
-    if (b->map)
-        munmap(b->map, b->maplen ? b->maplen : 1);
-    memset(b, 0, sizeof *b);
 }

@@ -117,15 +117,16 @@ int main(int argc, char **argv)
             break;
         }
         if (manifest_load(&man, why, sizeof why, &retry) == 0) {
-            if (need_carry && cache_check_boot(&self, &man, why, sizeof why, &corrupt) == 0) {
-                carry_exec(&self, &man, dir, exe, argc, argv, why, sizeof why, &corrupt);
-                goto fail; /* it returns only on failure */
-            }
-            if (cache_check_boot(&self, &man, why, sizeof why, &corrupt) == 0 &&
-                plan_from_dir(&self, dir, &man, &plan, why, sizeof why, &corrupt) == 0) {
-                cache_prune(&self, &man, !hit, used);
-                ready = 1;
-                break;
+            if (cache_check_boot(&self, &man, why, sizeof why, &corrupt) == 0) {
+                if (need_carry) {
+                    carry_exec(&self, &man, dir, exe, argc, argv, why, sizeof why, &corrupt);
+                    goto fail; /* it returns only on failure */
+                }
+                if (plan_from_dir(&self, dir, &man, &plan, why, sizeof why, &corrupt) == 0) {
+                    cache_prune(&self, &man, !hit, used);
+                    ready = 1;
+                    break;
+                }
             }
             retry = 0; /* what a new entry would hold is in memory too */
         }

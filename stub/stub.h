@@ -185,15 +185,6 @@ char *memfd_copy(int in, const struct stub_file *f, const uint32_t *want, const 
  * the CRC-32C of what is written.  0, or -1 with errno (EBADMSG: its
  * compressed bytes are not what they should be). */
 int entry_write(int in, const struct stub_file *f, int out, uint32_t *crc);
-/* Its bytes in memory: the bundle's pages, or inflated into memory of
- * their own.  0, or -1 with errno. */
-struct entry_bytes {
-    void *map;
-    size_t maplen;
-    const uint8_t *data; /* f->size bytes */
-};
-int entry_bytes(int in, const struct stub_file *f, struct entry_bytes *b);
-void entry_bytes_release(struct entry_bytes *b);
 /* 0 if the file's CRC-32Cs match its trailer. */
 int cache_verify(const struct stub_self *self);
 

@@ -250,16 +250,17 @@ int collect_glibc(struct build *b)
                                        "/usr/lib64", "/lib", "/usr/lib"};
     char ld[PATH_MAX], *ld_dir = NULL;
     size_t n = 0;
+    int rc = -1;
 
     if (!b->o->carry_glibc)
         return 0;
     if (!realpath("/lib64/ld-linux-x86-64.so.2", ld))
         return err_set(b->err, errno, "--carry-glibc: cannot find this machine's loader /lib64/ld-linux-x86-64.so.2");
-    ld_dir = strndup(ld, (size_t)(strrchr(ld, '/') - ld));
-    if (!ld_dir)
+    if (!(ld_dir = strndup(ld, (size_t)(strrchr(ld, '/') - ld))))
         return err_set(b->err, ENOMEM, "out of memory");
     for (size_t i = 0; i < sizeof carried_glibc / sizeof *carried_glibc; i++) {
-        char *found = NULL;
+        char *found = NULL, *data = NULL;
+        size_t len = 0;
         if (i >= CARRIED_ALWAYS && !natives_need(b, carried_glibc[i]))
             continue;
         for (size_t d = 0; d < sizeof dirs / sizeof *dirs && !found; d++) {
@@ -268,38 +269,34 @@ int collect_glibc(struct build *b)
                 found = strdup(real);
             free(path);
         }
+        if (!found && i < 2) { /* the loader and libc: nothing works without them */
+            err_set(b->err, 0, "--carry-glibc: %s not found beside %s", carried_glibc[i], ld);
+            goto out;
+        }
         if (!found) {
-            if (i < 2) { /* the loader and libc: nothing works without them */
-                free(ld_dir);
-                return err_set(b->err, 0, "--carry-glibc: %s not found beside %s", carried_glibc[i], ld);
-            }
-            build_say(b, 2, "--carry-glibc: no %s here (glibc %s)", carried_glibc[i], "has it built in, or not at all");
+            build_say(b, 2, "--carry-glibc: no %s here (this glibc has it built in, or not at all)", carried_glibc[i]);
             continue;
         }
-        char *data = NULL;
-        size_t len = 0;
-        if (util_read_file(found, (size_t)1 << 30, &data, &len, b->err) != 0) {
-            free(found);
-            free(ld_dir);
-            return -1;
-        }
+        /* b->stripped owns the path from here on, as the entry points at it */
+        if (strvec_push_owned(&b->stripped, found) != 0)
+            goto oom;
+        if (util_read_file(found, (size_t)1 << 30, &data, &len, b->err) != 0)
+            goto out;
         uint32_t crc = crc32c(0, data, len);
         free(data);
         if (buf_printf(&b->manifest, "carry %08x %zu glibc/%s\n", (unsigned)crc, len, carried_glibc[i]) != 0 ||
-            build_add_entry(b, build_strdupf("_native/glibc/%s", carried_glibc[i]), found, NULL, 0, false) != 0) {
-            free(found);
-            free(ld_dir);
-            return err_set(b->err, ENOMEM, "out of memory");
-        }
-        if (strvec_push_owned(&b->stripped, found) != 0) { /* owned there, freed with the build */
-            free(ld_dir);
-            return err_set(b->err, ENOMEM, "out of memory");
-        }
+            build_add_entry(b, build_strdupf("_native/glibc/%s", carried_glibc[i]), found, NULL, 0, false) != 0)
+            goto oom;
         n++;
     }
-    free(ld_dir);
     build_say(b, 1, "--carry-glibc: %zu files of this machine's glibc, used only on a host with an older one", n);
-    return 0;
+    rc = 0;
+    goto out;
+oom:
+    err_set(b->err, ENOMEM, "out of memory");
+out:
+    free(ld_dir);
+    return rc;
 }
 
 /* The lazy files' manifest lines, with the CRC-32C of what is stored (so
