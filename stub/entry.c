@@ -20,6 +20,34 @@
 static ZSTD_DCtx *dctx;
 static pthread_mutex_t dctx_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The process's decoder, made on first use (called with dctx_lock held). */
+static ZSTD_DCtx *decoder(void)
+{
+    if (!dctx)
+        dctx = ZSTD_createDCtx();
+    if (!dctx)
+        errno = ENOMEM;
+    return dctx;
+}
+
+int entry_frame(const void *src, size_t srclen, const ZSTD_DDict *dict, void *dst, size_t n)
+{
+    size_t r;
+    int rc = -1;
+
+    pthread_mutex_lock(&dctx_lock);
+    if (decoder()) {
+        r = dict ? ZSTD_decompress_usingDDict(dctx, dst, n, src, srclen, dict)
+                 : ZSTD_decompressDCtx(dctx, dst, n, src, srclen);
+        if (!ZSTD_isError(r) && r == n)
+            rc = 0;
+        else
+            errno = EBADMSG;
+    }
+    pthread_mutex_unlock(&dctx_lock);
+    return rc;
+}
+
 /* The page-aligned mapping of len bytes at off of the file in. */
 static const uint8_t *map_range(int in, uint64_t off, uint64_t len, void **map, size_t *maplen)
 {
@@ -47,9 +75,8 @@ static int inflate_to(const struct stub_file *f, const uint8_t *src, uint8_t *bu
     int rc = -1;
 
     pthread_mutex_lock(&dctx_lock);
-    if (!dctx && !(dctx = ZSTD_createDCtx())) {
+    if (!decoder()) {
         pthread_mutex_unlock(&dctx_lock);
-        errno = ENOMEM;
         return -1;
     }
     ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);

@@ -31,7 +31,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <lz4.h>
+#include <zstd.h>
 
 #include "bundle/crc32c.h"
 #include "stub.h"
@@ -44,6 +44,8 @@ static struct {
     size_t pyz_size;
     uint8_t *buf;           /* native_code's output */
     size_t cap;
+    ZSTD_DDict *dict;       /* the modules' dictionary, made on first use */
+    int dict_state;         /* 0: not yet, 1: made (or none), -1: corrupt */
 } st;
 
 int native_init(const struct stub_self *self, struct stub_manifest *m, const struct stub_plan *p,
@@ -86,23 +88,47 @@ const uint8_t *native_index(size_t *len)
 /* The largest module code the stub inflates: far beyond any real module. */
 #define CODE_MAX (256u << 20)
 
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The dictionary after the index (payload.h), made once: 0, or -1 where
+ * the blob is corrupt there. */
+static int load_dict(void)
+{
+    size_t ixlen, at, n;
+
+    if (st.dict_state)
+        return st.dict_state > 0 ? 0 : -1;
+    st.dict_state = -1;
+    if (!native_index(&ixlen) || (at = 4 + ixlen) > st.pyz_size - 4 ||
+        (n = le32(st.pyz + at)) > st.pyz_size - at - 4)
+        return -1;
+    if (n && !(st.dict = ZSTD_createDDict(st.pyz + at + 4, n)))
+        return -1;
+    st.dict_state = 1;
+    return 0;
+}
+
 int native_code(uint64_t off, uint64_t size, const uint8_t **out, size_t *outlen, char *why, size_t whylen)
 {
     const uint8_t *p;
-    uint32_t n;
+    unsigned long long n;
 
-    if (off > st.pyz_size || size > st.pyz_size - off || size < 4 || size - 4 > (uint64_t)LZ4_MAX_INPUT_SIZE) {
+    if (off > st.pyz_size || size > st.pyz_size - off || size == 0 || load_dict() != 0) {
         snprintf(why, whylen, "bundle is corrupt (module data out of bounds); download it again");
         return -1;
     }
     p = st.pyz + off;
-    n = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-    if (n > CODE_MAX) {
+    n = ZSTD_getFrameContentSize(p, (size_t)size);
+    if (n > CODE_MAX || ZSTD_findFrameCompressedSize(p, (size_t)size) != size) {
+        /* also ZSTD_CONTENTSIZE_UNKNOWN and _ERROR, which are above it */
         snprintf(why, whylen, "bundle is corrupt (module size); download it again");
         return -1;
     }
     if (n > st.cap || !st.buf) {
-        size_t cap = n > 256 * 1024 ? n : 256 * 1024;
+        size_t cap = n > 256 * 1024 ? (size_t)n : 256 * 1024;
         uint8_t *b = realloc(st.buf, cap);
         if (!b) {
             snprintf(why, whylen, "out of memory");
@@ -111,12 +137,12 @@ int native_code(uint64_t off, uint64_t size, const uint8_t **out, size_t *outlen
         st.buf = b;
         st.cap = cap;
     }
-    if (LZ4_decompress_safe((const char *)p + 4, (char *)st.buf, (int)(size - 4), (int)n) != (int)n) {
+    if (entry_frame(p, (size_t)size, st.dict, st.buf, (size_t)n) != 0) {
         snprintf(why, whylen, "bundle is corrupt (module data); download it again");
         return -1;
     }
     *out = st.buf;
-    *outlen = n;
+    *outlen = (size_t)n;
     return 0;
 }
 

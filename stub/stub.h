@@ -185,6 +185,11 @@ char *memfd_copy(int in, const struct stub_file *f, const uint32_t *want, const 
  * the CRC-32C of what is written.  0, or -1 with errno (EBADMSG: its
  * compressed bytes are not what they should be). */
 int entry_write(int in, const struct stub_file *f, int out, uint32_t *crc);
+/* Inflates src (srclen bytes: one whole zstd frame) with the dictionary
+ * dict (or NULL) into dst, which it must fill exactly (n bytes).  0, or -1
+ * with errno (EBADMSG). */
+struct ZSTD_DDict_s;
+int entry_frame(const void *src, size_t srclen, const struct ZSTD_DDict_s *dict, void *dst, size_t n);
 /* 0 if the file's CRC-32Cs match its trailer. */
 int cache_verify(const struct stub_self *self);
 

@@ -41,8 +41,10 @@
  *            PYZ_ONDISK
  *            or, for an extension module, (0, 0, flags | PYZ_EXTENSION,
  *            its path in the cache entry, e.g. 'site/pkg/_x.cpython-311-...so')
- *   ...      each module's code: u32 LE n, then LZ4 block of marshal(code
- *            object) that inflates to n bytes
+ *   u32 LE   d: size of the dictionary (0: none)
+ *   d bytes  a zstd dictionary trained on these modules
+ *   ...      each module's code: one zstd frame of marshal(code object),
+ *            made with the dictionary, its inflated size in its header
  * The start-up module itself is the entry named PAYLOAD_BOOT_MODULE: the stub
  * runs it before Python's import system reads any file, so every module,
  * encodings included, comes from the blob.

@@ -1,8 +1,10 @@
 /* pyz.h - the blob of pure-Python modules that a bundle imports in place.
  *
  * Layout (see payload.h): u32 LE index size, the index as a marshal'ed dict
- * {name: (offset, size, flags[, path])}, then each module's marshal'ed code
- * object, LZ4-compressed: u32 LE size once inflated, then one LZ4 block.
+ * {name: (offset, size, flags[, path])}, u32 LE dictionary size and the
+ * zstd dictionary (trained on these modules; size 0: none), then each
+ * module's marshal'ed code object as one zstd frame made with it (its size
+ * once inflated in the frame header; no checksum, no dictionary ID).
  * The stub unmarshals the index with one C call, so finding a module costs
  * a dict lookup, not a zip directory walk in Python.
  */

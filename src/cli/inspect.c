@@ -335,13 +335,15 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
                 goto out;
             }
         }
-        /* a module's code: u32 LE size once inflated, then its LZ4 block */
-        uint8_t h[4];
-        if (pe.size >= 4 && pe.off <= b.t.pyz_size && pe.size <= b.t.pyz_size - pe.off &&
-            pread(b.fd, h, 4, (off_t)(b.t.pyz_offset + pe.off)) == 4) {
+        /* a module's code: a zstd frame, its size once inflated in its header */
+        uint8_t h[18]; /* a zstd frame header is at most 18 bytes */
+        ssize_t got;
+        unsigned long long usize;
+        if (pe.size && pe.off <= b.t.pyz_size && pe.size <= b.t.pyz_size - pe.off &&
+            (got = pread(b.fd, h, pe.size < sizeof h ? pe.size : sizeof h, (off_t)(b.t.pyz_offset + pe.off))) > 0 &&
+            (usize = ZSTD_getFrameContentSize(h, (size_t)got)) < ZSTD_CONTENTSIZE_ERROR) {
             tally[K_MODULES].count++;
-            tally[K_MODULES].unpacked +=
-                (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 | (uint32_t)h[3] << 24;
+            tally[K_MODULES].unpacked += usize;
         }
     }
     if (b.index && r < 0) {

@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <lz4hc.h>
+#include <limits.h>
+#define ZDICT_STATIC_LINKING_ONLY /* ZDICT_trainFromBuffer_fastCover: exported by libzstd.so */
+#include <zdict.h>
+#include <zstd.h>
 
 /* marshal type codes (Python/marshal.c), stable since marshal version 4 */
 #define M_DICT '{'
@@ -63,63 +66,133 @@ static int put_value(struct buf *b, uint32_t off, uint32_t size, uint32_t flags,
     return buf_append(b, v, sizeof v) || (path && put_key(b, path)) ? -1 : 0;
 }
 
-/* Each module is compressed on its own, so the work splits across cores;
- * the output does not depend on how it was split. */
+/* Each module is one zstd frame of its own, so the importer inflates only
+ * what the app imports, and the work splits across cores; every frame uses
+ * one dictionary trained on the bundle's own modules, which recovers most of
+ * what compressing them one by one loses (stdlib modules: 2.2 MB, against
+ * 3.1 MB of LZ4 and 1.8 MB for all of them as one frame).  The output does
+ * not depend on how the work was split. */
 struct job {
     const struct pyz_item *items;
     size_t from, to;          /* [from, to) of items */
+    const ZSTD_CDict *cdict;  /* or NULL: no dictionary */
     unsigned char **out;      /* per item: compressed bytes (malloc'ed) */
     size_t *len;
     int failed;
 };
 
-/* LZ4 high compression, level 9: about the size of zlib's level 6, and the
- * stub inflates it five times faster (numpy's modules: 3.8 MB of LZ4 for
- * 8.6 MB of code, against 3.3 MB of zlib); levels above 9 gain under 1%. */
-#define PYZ_LZ4_LEVEL 9
+/* Level 15: 3% smaller than 12, and 19 gains under 1% at twice the time.
+ * The stub inflates it at about 1.2 GB/s on this class of machine. */
+#define PYZ_LEVEL 15
+/* The dictionary: about 1/40 of the modules' bytes, within these bounds
+ * (larger ones gain less than they weigh). */
+#define PYZ_DICT_MIN (16u << 10)
+#define PYZ_DICT_MAX (112u << 10)
+/* Its ID (frames do not carry it): fixed, so builds are reproducible. */
+#define PYZ_DICT_ID 0x42554e44u
+/* Too few modules to learn from: no dictionary. */
+#define PYZ_DICT_MIN_SAMPLES 16
 
 static void *compress_range(void *arg)
 {
     struct job *j = arg;
+    ZSTD_CCtx *cctx = ZSTD_createCCtx();
+
+    /* frames as small as can be: no checksum (the bundle's CRC-32Cs cover
+     * them), no dictionary ID, the size once inflated in the header */
+    if (!cctx || ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, PYZ_LEVEL)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 0)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_dictIDFlag, 0)) ||
+        ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_contentSizeFlag, 1)) ||
+        (j->cdict && ZSTD_isError(ZSTD_CCtx_refCDict(cctx, j->cdict))))
+        j->failed = 1;
     for (size_t i = j->from; i < j->to && !j->failed; i++) {
-        size_t len = j->items[i].len;
+        size_t len = j->items[i].len, bound = ZSTD_compressBound(len), r;
         if (!j->items[i].code)
             continue;
-        int bound = len > (size_t)LZ4_MAX_INPUT_SIZE ? 0 : LZ4_compressBound((int)len);
-        if (bound <= 0 || !(j->out[i] = malloc(4 + (size_t)bound))) {
+        if (ZSTD_isError(bound) || !(j->out[i] = malloc(bound))) {
             j->failed = 1;
             break;
         }
-        put32(j->out[i], (uint32_t)len); /* the size it inflates to */
-        int n = LZ4_compress_HC(j->items[i].code, (char *)j->out[i] + 4, (int)len, bound, PYZ_LZ4_LEVEL);
-        if (n <= 0)
+        r = ZSTD_compress2(cctx, j->out[i], bound, j->items[i].code, len);
+        if (ZSTD_isError(r))
             j->failed = 1;
-        j->len[i] = 4 + (size_t)n;
+        else
+            j->len[i] = r;
     }
+    ZSTD_freeCCtx(cctx);
     return NULL;
+}
+
+/* Trains the dictionary on the modules' code into dict (cap bytes).
+ * Returns its size, or 0 where there is too little to learn from or
+ * training fails (the modules are then compressed without one). */
+static size_t train_dict(const struct pyz_item *items, size_t n, void *dict, size_t cap)
+{
+    size_t total = 0, count = 0, got = 0;
+    unsigned char *samples;
+    size_t *sizes;
+
+    for (size_t i = 0; i < n; i++)
+        if (items[i].code && items[i].len) {
+            total += items[i].len;
+            count++;
+        }
+    if (count < PYZ_DICT_MIN_SAMPLES || count > UINT_MAX || total / 8 < PYZ_DICT_MIN)
+        return 0;
+    samples = malloc(total);
+    sizes = malloc(count * sizeof *sizes);
+    if (samples && sizes) {
+        size_t at = 0, k = 0;
+        for (size_t i = 0; i < n; i++)
+            if (items[i].code && items[i].len) {
+                memcpy(samples + at, items[i].code, items[i].len);
+                at += items[i].len;
+                sizes[k++] = items[i].len;
+            }
+        size_t want = total / 40;
+        want = want < PYZ_DICT_MIN ? PYZ_DICT_MIN : want > cap ? cap : want;
+        /* fastCover with fixed parameters: on the stdlib's modules, k = 400
+         * trains in 0.14 s and gives a dictionary as good as the default
+         * search (ZDICT_trainFromBuffer: 4 steps, 0.5 s); its entropy
+         * tables from level 3, as fast as that and 0.1% larger than 15's */
+        ZDICT_fastCover_params_t fc = {.k = 400, .d = 8, .f = 20, .accel = 1,
+                                       .zParams = {.compressionLevel = 3, .dictID = PYZ_DICT_ID}};
+        size_t r = ZDICT_trainFromBuffer_fastCover(dict, want, samples, sizes, (unsigned)count, fc);
+        got = ZDICT_isError(r) ? 0 : r;
+    }
+    free(samples);
+    free(sizes);
+    return got;
 }
 
 int pyz_build(const struct pyz_item *items, size_t n, struct buf *out, struct err *err)
 {
     unsigned char **blobs = calloc(n ? n : 1, sizeof *blobs);
     size_t *lens = calloc(n ? n : 1, sizeof *lens);
-    size_t index_len = 2, data_len = 0, start = out->len;
+    size_t index_len = 2, data_len = 0, start = out->len, dict_len = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     size_t nthreads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (size_t)ncpu;
     struct job jobs[8];
     pthread_t tids[8];
     bool started[8] = {false};
-    unsigned char head[4];
+    unsigned char head[4], *dict = malloc(PYZ_DICT_MAX);
+    ZSTD_CDict *cdict = NULL;
     int rc = -1;
 
-    if (!blobs || !lens) {
+    if (!blobs || !lens || !dict) {
+        err_set(err, ENOMEM, "out of memory");
+        goto out;
+    }
+    dict_len = train_dict(items, n, dict, PYZ_DICT_MAX);
+    if (dict_len && !(cdict = ZSTD_createCDict(dict, dict_len, PYZ_LEVEL))) {
         err_set(err, ENOMEM, "out of memory");
         goto out;
     }
     if (nthreads > n)
         nthreads = n ? n : 1;
     for (size_t t = 0; t < nthreads; t++) {
-        jobs[t] = (struct job){items, n * t / nthreads, n * (t + 1) / nthreads, blobs, lens, 0};
+        jobs[t] = (struct job){items, n * t / nthreads, n * (t + 1) / nthreads, cdict, blobs, lens, 0};
         started[t] = t > 0 && pthread_create(&tids[t], NULL, compress_range, &jobs[t]) == 0;
     }
     for (size_t t = 0; t < nthreads; t++) {
@@ -127,31 +200,34 @@ int pyz_build(const struct pyz_item *items, size_t n, struct buf *out, struct er
             pthread_join(tids[t], NULL);
         else
             compress_range(&jobs[t]); /* job 0, or a thread that could not start */
+    }
+    for (size_t t = 0; t < nthreads; t++)
         if (jobs[t].failed) {
             err_set(err, ENOMEM, "cannot compress the modules");
             goto out;
         }
-    }
     for (size_t i = 0; i < n; i++) {
         index_len += key_size(items[i].name) + 17 + (items[i].path ? key_size(items[i].path) : 0);
         data_len += lens[i];
     }
-    if (4 + index_len + data_len > UINT32_MAX) {
+    if (4 + index_len + 4 + dict_len + data_len > UINT32_MAX) {
         err_set(err, 0, "the bundle's Python modules exceed 4 GiB");
         goto out;
     }
     put32(head, (uint32_t)index_len);
-    if (buf_reserve(out, 4 + index_len + data_len) != 0 || buf_append(out, head, 4) != 0 ||
+    if (buf_reserve(out, 4 + index_len + 4 + dict_len + data_len) != 0 || buf_append(out, head, 4) != 0 ||
         buf_append(out, "{", 1) != 0)
         goto oom;
-    size_t off = 4 + index_len;
+    size_t off = 4 + index_len + 4 + dict_len;
     for (size_t i = 0; i < n; i++) {
         if (put_key(out, items[i].name) != 0 ||
             put_value(out, lens[i] ? (uint32_t)off : 0, (uint32_t)lens[i], items[i].flags, items[i].path) != 0)
             goto oom;
         off += lens[i];
     }
-    if (buf_append(out, "0", 1) != 0)
+    put32(head, (uint32_t)dict_len);
+    if (buf_append(out, "0", 1) != 0 || buf_append(out, head, 4) != 0 ||
+        (dict_len && buf_append(out, dict, dict_len) != 0))
         goto oom;
     for (size_t i = 0; i < n; i++)
         if (lens[i] && buf_append(out, blobs[i], lens[i]) != 0)
@@ -166,5 +242,7 @@ out:
         free(blobs[i]);
     free(blobs);
     free(lens);
+    free(dict);
+    ZSTD_freeCDict(cdict);
     return rc;
 }

@@ -13,7 +13,6 @@
 #include "bundle/util.h"
 
 extern const unsigned char bundle_stub_objs_start[], bundle_stub_objs_end[];
-extern const unsigned char bundle_lz4_start[], bundle_lz4_end[];
 extern const unsigned char bundle_zstd_start[], bundle_zstd_end[];
 extern const unsigned char bundle_stub_ld_start[], bundle_stub_ld_end[];
 
@@ -61,14 +60,13 @@ char *link_stub(const struct probe *p, const char *dir, char **why)
     struct buf errout = {0};
     struct err e = {0};
     struct elfdeps_info info = {0};
-    char *stub_a = util_join(dir, "stub.a"), *lz4_a = util_join(dir, "lz4.a"),
-         *zstd_a = util_join(dir, "zstd.a"), *ld = util_join(dir, "stub.ld"), *out = util_join(dir, "stub");
+    char *stub_a = util_join(dir, "stub.a"), *zstd_a = util_join(dir, "zstd.a"), *ld = util_join(dir, "stub.ld"), *out = util_join(dir, "stub");
     char *libs = p->link_libs ? strdup(p->link_libs) : strdup(""), *save = NULL;
     int status = 0;
     bool ok = false;
 
     *why = NULL;
-    if (!stub_a || !lz4_a || !zstd_a || !ld || !out || !libs) {
+    if (!stub_a || !zstd_a || !ld || !out || !libs) {
         *why = strdup("out of memory");
         goto done;
     }
@@ -77,13 +75,12 @@ char *link_stub(const struct probe *p, const char *dir, char **why)
         goto done;
     }
     if (write_blob(stub_a, bundle_stub_objs_start, bundle_stub_objs_end) != 0 ||
-        write_blob(lz4_a, bundle_lz4_start, bundle_lz4_end) != 0 ||
         write_blob(zstd_a, bundle_zstd_start, bundle_zstd_end) != 0) {
         *why = fmt("cannot write in %s: %s", dir, strerror(errno));
         goto done;
     }
     /* the stub's main first; all of libpython, for the extension modules */
-    const char *head[] = {"cc", "-pie", "-o", out, stub_a, lz4_a, zstd_a, "-Wl,--whole-archive", p->libpython_a,
+    const char *head[] = {"cc", "-pie", "-o", out, stub_a, zstd_a, "-Wl,--whole-archive", p->libpython_a,
                           "-Wl,--no-whole-archive"};
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
         if (strvec_push(&argv, head[i]) != 0)
@@ -107,7 +104,7 @@ char *link_stub(const struct probe *p, const char *dir, char **why)
      * of the stub (built hidden) and of the static libraries beside it are
      * not: they must not take the place of a bundled library's own */
     struct buf hide = {0};
-    buf_printf(&hide, "-Wl,--exclude-libs,lz4.a:zstd.a");
+    buf_printf(&hide, "-Wl,--exclude-libs,zstd.a");
     for (size_t i = 0; i < argv.n; i++)
         if (strncmp(argv.v[i], "-l:", 3) == 0)
             buf_printf(&hide, ":%s", argv.v[i] + 3);
@@ -163,7 +160,6 @@ done:
     strvec_release(&argv);
     buf_release(&errout);
     free(stub_a);
-    free(lz4_a);
     free(zstd_a);
     free(ld);
     free(libs);

@@ -1,6 +1,6 @@
 /* stub_blob.c - the bootloader, embedded in bundle at build time so that
  * the one bundle executable is all a user runs: the stub linked and ready,
- * and the same stub as objects (with the LZ4 library it needs), which
+ * and the same stub as objects (with the zstd library it needs), which
  * src/emit/link.c links with an interpreter's static libpython. */
 #define BLOB(name, path)                                                                           \
     __asm__(".section .rodata\n"                                                                    \
@@ -12,6 +12,5 @@
 
 BLOB(bundle_stub, BUNDLE_STUB_PATH);
 BLOB(bundle_stub_objs, BUNDLE_STUB_OBJS_PATH);
-BLOB(bundle_lz4, BUNDLE_LZ4_PATH);
 BLOB(bundle_zstd, BUNDLE_ZSTD_PATH);
 BLOB(bundle_stub_ld, BUNDLE_STUB_LD_PATH);

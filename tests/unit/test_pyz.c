@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <lz4.h>
+#include <zstd.h>
 
 #include <cmocka.h>
 
@@ -20,14 +20,29 @@ static uint32_t le32(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* Inflates an entry (u32 size, LZ4 block) and compares with what went in. */
-static void check_entry(const struct buf *b, uint32_t off, uint32_t size, const char *want, size_t wlen)
+/* The dictionary after the index (n bytes): its size. */
+static uint32_t dict_len(const struct buf *b, uint32_t n)
 {
-    char out[4096];
-    assert_true((size_t)off + size <= b->len && size >= 4);
-    assert_int_equal(le32((const unsigned char *)b->data + off), wlen);
-    assert_int_equal(LZ4_decompress_safe(b->data + off + 4, out, (int)size - 4, sizeof out), (int)wlen);
+    assert_true(4 + n + 4 <= b->len);
+    return le32((const unsigned char *)b->data + 4 + n);
+}
+
+/* Inflates an entry (one zstd frame, with the blob's dictionary) and
+ * compares with what went in. */
+static void check_entry(const struct buf *b, uint32_t n, uint32_t off, uint32_t size, const char *want,
+                        size_t wlen)
+{
+    char out[1 << 16];
+    uint32_t d = dict_len(b, n);
+    ZSTD_DCtx *dctx = ZSTD_createDCtx();
+    assert_true((size_t)off + size <= b->len && size > 0);
+    assert_int_equal(ZSTD_getFrameContentSize(b->data + off, size), wlen);
+    assert_int_equal(ZSTD_findFrameCompressedSize(b->data + off, size), size);
+    size_t r = ZSTD_decompress_usingDict(dctx, out, sizeof out, b->data + off, size, b->data + 4 + n + 4, d);
+    assert_false(ZSTD_isError(r));
+    assert_int_equal(r, wlen);
     assert_memory_equal(out, want, wlen);
+    ZSTD_freeDCtx(dctx);
 }
 
 static void test_layout(void **state)
@@ -55,9 +70,10 @@ static void test_layout(void **state)
     assert_int_equal(ix[4], ')');
     assert_int_equal(ix[5], 3);
     uint32_t off = le32(ix + 7), size = le32(ix + 12), flags = le32(ix + 17);
-    assert_int_equal(off, 4 + n);
+    assert_int_equal(off, 4 + n + 4 + dict_len(&out, n));
+    assert_int_equal(dict_len(&out, n), 0); /* too few modules to train on */
     assert_int_equal(flags, 0);
-    check_entry(&out, off, size, a, sizeof a);
+    check_entry(&out, n, off, size, a, sizeof a);
     buf_release(&out);
 }
 
@@ -90,8 +106,8 @@ static void test_python_reads_it(void **state)
              "n = int.from_bytes(d[:4], 'little')\n"
              "ix = marshal.loads(d[4:4 + n])\n"
              "assert sorted(ix) == ['alpha', 'b\\u00e9ta.sub', 'ext', 'ns'], ix\n"
-             "o, s, f = ix['alpha']; assert int.from_bytes(d[o:o + 4], 'little') == 5 and f == 0\n"
-             "o, s, f = ix['b\\u00e9ta.sub']; assert int.from_bytes(d[o:o + 4], 'little') == 19 and f == 1\n"
+             "o, s, f = ix['alpha']; assert d[o:o + 4] == b'\\x28\\xb5\\x2f\\xfd' and f == 0\n"
+             "o, s, f = ix['b\\u00e9ta.sub']; assert d[o:o + 4] == b'\\x28\\xb5\\x2f\\xfd' and f == 1\n"
              "assert ix['ext'] == (0, 0, 4, 'site/ext.cpython-311-x86_64-linux-gnu.so'), ix['ext']\n"
              "assert ix['ns'][2] == 2\n"
              "\"",
@@ -102,14 +118,58 @@ static void test_python_reads_it(void **state)
     assert_int_equal(rc, 0);
 }
 
+/* Enough modules to learn from: a dictionary is trained, every module
+ * inflates with it, and the blob is the same from one build to the next. */
+static void test_dictionary(void **state)
+{
+    enum { N = 96, LEN = 3000 };
+    static char code[N][LEN];
+    static char names[N][16];
+    struct pyz_item items[N];
+    struct buf one = {0}, two = {0};
+    struct err err = {0};
+    unsigned seed = 1;
+    (void)state;
+
+    for (int i = 0; i < N; i++) {
+        size_t at = 0;
+        while (at + 40 < LEN) { /* shared words in an order of their own */
+            seed = seed * 1103515245u + 12345u;
+            at += (size_t)snprintf(code[i] + at, LEN - at, "def f%u(self, x):\n    return x.y%u\n", seed % 97,
+                                   (seed >> 8) % 13);
+        }
+        snprintf(names[i], sizeof names[i], "mod%03d", i);
+        items[i] = (struct pyz_item){names[i], code[i], LEN, 0, NULL};
+    }
+    assert_int_equal(pyz_build(items, N, &one, &err), 0);
+    assert_int_equal(pyz_build(items, N, &two, &err), 0);
+    assert_int_equal(one.len, two.len);
+    assert_memory_equal(one.data, two.data, one.len);
+    uint32_t n = le32((unsigned char *)one.data);
+    assert_true(dict_len(&one, n) > 0);
+    /* walk the index: short ascii key, then (off, size, flags) */
+    const unsigned char *ix = (unsigned char *)one.data + 4;
+    size_t at = 1;
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(ix[at], 'z');
+        at += 2 + ix[at + 1];
+        uint32_t off = le32(ix + at + 3), size = le32(ix + at + 8);
+        check_entry(&one, n, off, size, code[i], LEN);
+        at += 17;
+    }
+    assert_true(one.len < N * LEN / 4);
+    buf_release(&one);
+    buf_release(&two);
+}
+
 static void test_empty(void **state)
 {
     struct buf out = {0};
     struct err err = {0};
     (void)state;
     assert_int_equal(pyz_build(NULL, 0, &out, &err), 0);
-    assert_int_equal(out.len, 6);
-    assert_memory_equal(out.data, "\x02\x00\x00\x00{0", 6);
+    assert_int_equal(out.len, 10);
+    assert_memory_equal(out.data, "\x02\x00\x00\x00{0\x00\x00\x00\x00", 10);
     buf_release(&out);
 }
 
@@ -118,6 +178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layout),
         cmocka_unit_test(test_python_reads_it),
+        cmocka_unit_test(test_dictionary),
         cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
