@@ -316,9 +316,9 @@ double util_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t utf8_seq(const unsigned char *p)
+size_t util_utf8_len(const char *s)
 {
+    const unsigned char *p = (const unsigned char *)s;
     size_t n;
     unsigned c = p[0];
     if (c < 0x80)
@@ -340,12 +340,23 @@ static size_t utf8_seq(const unsigned char *p)
     return n;
 }
 
+bool util_utf8_valid(const char *s)
+{
+    while (*s) {
+        size_t n = util_utf8_len(s);
+        if (n == 0)
+            return false;
+        s += n;
+    }
+    return true;
+}
+
 void util_json_str(FILE *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     fputc('"', out);
     while (*p) {
-        size_t n = utf8_seq(p);
+        size_t n = util_utf8_len((const char *)p);
         if (*p == '"' || *p == '\\') {
             fputc('\\', out);
             fputc(*p, out);
