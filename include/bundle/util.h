@@ -63,10 +63,6 @@ size_t util_utf8_len(const char *s);
 /* Whether the NUL-terminated s is well-formed UTF-8 (util_utf8_len). */
 bool util_utf8_valid(const char *s);
 
-/* Writes s to out as a JSON string: quotes, backslashes and control
- * characters escaped, bytes that are not UTF-8 replaced by U+FFFD. */
-void util_json_str(FILE *out, const char *s);
-
 /* Seconds since an arbitrary point, monotonic. */
 double util_now(void);
 

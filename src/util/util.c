@@ -351,28 +351,6 @@ bool util_utf8_valid(const char *s)
     return true;
 }
 
-void util_json_str(FILE *out, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', out);
-    while (*p) {
-        size_t n = util_utf8_len((const char *)p);
-        if (*p == '"' || *p == '\\') {
-            fputc('\\', out);
-            fputc(*p, out);
-        } else if (*p < 0x20) {
-            fprintf(out, "\\u%04x", *p);
-        } else if (n == 0) {
-            fputs("\\ufffd", out);
-            n = 1;
-        } else {
-            fwrite(p, 1, n, out);
-        }
-        p += n ? n : 1;
-    }
-    fputc('"', out);
-}
-
 char *util_vformat(const char *fmt, va_list ap)
 {
     char *s = NULL;
