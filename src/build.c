@@ -20,6 +20,7 @@
 #include "bundle/crc32c.h"
 #include "bundle/dists.h"
 #include "bundle/elfdeps.h"
+#include "bundle/jsonout.h"
 #include "bundle/link.h"
 #include "bundle/marathon.h"
 #include "bundle/pack.h"
@@ -838,46 +839,56 @@ static void report_missing(struct build *b)
     }
 }
 
-/* --json: one object on stdout, after everything was written. */
-static void print_json(struct build *b, const uint8_t file_sha[32], uint64_t size, double secs)
+/* --json: one object on stdout, after everything was written.  Returns 0,
+ * or -1 with b->err (out of memory, stdout cannot be written). */
+static int print_json(struct build *b, const uint8_t file_sha[32], uint64_t size, double secs)
 {
-    char hex[65], ahex[65];
-    FILE *out = stdout;
+    char hex[65], ahex[65], python[48], glibc[32];
+    json_t *doc = json_object(), *missing = json_array(), *warnings = json_array();
+    bool failed = false;
+    int rc;
 
     sha256_hex(file_sha, hex);
     sha256_hex(b->archive_sha, ahex);
-    fputs("{\"ok\": true, \"output\": ", out);
-    util_json_str(out, b->output);
-    fputs(", \"marathon\": ", out);
-    b->json_path ? util_json_str(out, b->json_path) : (void)fputs("null", out);
-    fputs(", \"metronome\": ", out);
-    b->metro_path ? util_json_str(out, b->metro_path) : (void)fputs("null", out);
-    fprintf(out, ", \"size\": %llu, \"sha256\": \"%s\", \"archive_sha256\": \"%s\"",
-            (unsigned long long)size, hex, ahex);
-    fprintf(out, ", \"python\": \"%d.%d.%d\", \"interpreter\": ", b->probe.major, b->probe.minor,
-            b->probe.micro);
-    util_json_str(out, b->probe.executable);
-    fprintf(out, ", \"glibc\": \"%d.%d\", \"modules\": %zu, \"native_files\": %zu, \"data_files\": %zu",
-            b->libs.glibc_major, b->libs.glibc_minor, b->n_modules, b->n_natives, b->n_data);
-    fputs(", \"missing\": [", out);
-    for (size_t i = 0, k = 0; i < b->graph.n; i++) {
+    snprintf(python, sizeof python, "%d.%d.%d", b->probe.major, b->probe.minor, b->probe.micro);
+    snprintf(glibc, sizeof glibc, "%d.%d", b->libs.glibc_major, b->libs.glibc_minor);
+    jsonout_set(doc, "ok", json_true(), &failed);
+    jsonout_set(doc, "output", jsonout_text(b->output), &failed);
+    jsonout_set(doc, "marathon", b->json_path ? jsonout_text(b->json_path) : json_null(), &failed);
+    jsonout_set(doc, "metronome", b->metro_path ? jsonout_text(b->metro_path) : json_null(), &failed);
+    jsonout_set(doc, "size", jsonout_uint(size), &failed);
+    jsonout_set(doc, "sha256", json_string(hex), &failed);
+    jsonout_set(doc, "archive_sha256", json_string(ahex), &failed);
+    jsonout_set(doc, "python", json_string(python), &failed);
+    jsonout_set(doc, "interpreter", jsonout_text(b->probe.executable), &failed);
+    jsonout_set(doc, "glibc", json_string(glibc), &failed);
+    jsonout_set(doc, "modules", jsonout_uint(b->n_modules), &failed);
+    jsonout_set(doc, "native_files", jsonout_uint(b->n_natives), &failed);
+    jsonout_set(doc, "data_files", jsonout_uint(b->n_data), &failed);
+    for (size_t i = 0; i < b->graph.n; i++) {
         const struct module *m = &b->graph.mods[i];
+        json_t *o;
         if (m->kind != MOD_MISSING)
             continue;
-        fputs(k++ ? ", {\"name\": " : "{\"name\": ", out);
-        util_json_str(out, m->name);
-        fputs(", \"imported_by\": ", out);
-        util_json_str(out, m->importer ? m->importer : "");
-        fprintf(out, ", \"line\": %d, \"optional\": %s}", m->line, m->optional ? "true" : "false");
+        o = json_object();
+        jsonout_set(o, "name", jsonout_text(m->name), &failed);
+        jsonout_set(o, "imported_by", jsonout_text(m->importer ? m->importer : ""), &failed);
+        jsonout_set(o, "line", json_integer(m->line), &failed);
+        jsonout_set(o, "optional", json_boolean(m->optional), &failed);
+        jsonout_append(missing, o, &failed);
     }
-    fputs("], \"warnings\": [", out);
-    for (size_t i = 0; i < b->warnings.n; i++) {
-        if (i)
-            fputs(", ", out);
-        util_json_str(out, b->warnings.v[i]);
-    }
-    fprintf(out, "], \"build_seconds\": %.3f}\n", secs);
-    fflush(out);
+    jsonout_set(doc, "missing", missing, &failed);
+    for (size_t i = 0; i < b->warnings.n; i++)
+        jsonout_append(warnings, jsonout_text(b->warnings.v[i]), &failed);
+    jsonout_set(doc, "warnings", warnings, &failed);
+    /* a real, rounded to milliseconds */
+    jsonout_set(doc, "build_seconds", json_real((double)(long long)(secs * 1000 + 0.5) / 1000), &failed);
+    if (failed)
+        rc = err_set(b->err, ENOMEM, "cannot build the json report");
+    else
+        rc = jsonout_print(doc, stdout, b->err);
+    json_decref(doc);
+    return rc;
 }
 
 /* The search-path directory a path lies under (the longest), or NULL. */
@@ -1129,8 +1140,8 @@ int build_run(const struct cli_opts *o, struct err *err)
     progress(&b, NULL);
     if (emit_marathon(&b, file_sha, size + b.inflated) != 0)
         goto out;
-    if (o->json)
-        print_json(&b, file_sha, size, util_now() - t0);
+    if (o->json && print_json(&b, file_sha, size, util_now() - t0) != 0)
+        goto out;
     build_say(&b, 0, "wrote %s (%.1f MB: %zu modules, %zu native files, %zu data files; needs glibc >= %d.%d) in %.2f s",
         b.output, (double)size / 1e6, b.n_modules, b.n_natives, b.n_data, b.libs.glibc_major,
         b.libs.glibc_minor, util_now() - t0);

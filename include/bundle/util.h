@@ -56,9 +56,12 @@ int util_run(char *const argv[], const void *in, size_t in_len, struct buf *out,
 /* A malloc'ed formatted string, or NULL when out of memory. */
 char *util_vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
-/* Writes s to out as a JSON string: quotes, backslashes and control
- * characters escaped, bytes that are not UTF-8 replaced by U+FFFD. */
-void util_json_str(FILE *out, const char *s);
+/* Length of the well-formed UTF-8 sequence at s (no overlongs, surrogates
+ * or code points above U+10FFFF; a NUL is a 1-byte sequence), or 0. */
+size_t util_utf8_len(const char *s);
+
+/* Whether the NUL-terminated s is well-formed UTF-8 (util_utf8_len). */
+bool util_utf8_valid(const char *s);
 
 /* Seconds since an arbitrary point, monotonic. */
 double util_now(void);

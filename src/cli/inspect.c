@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include "bundle/crc32c.h"
+#include "bundle/jsonout.h"
 #include "bundle/payload.h"
 #include "bundle/sha256.h"
 #include "bundle/strvec.h"
@@ -260,6 +261,8 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
     uint32_t ipos = 0;
     char *manifest = NULL;
     const char *why = NULL;
+    json_t *doc = NULL, *mods = NULL, *files = NULL; /* with json: the object, printed at the end */
+    bool failed = false;
     int r, rc = -1;
 
     if (open_bundle(path, &b, err) != 0)
@@ -286,23 +289,27 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
         linked_in = true;
     }
     if (json) {
-        fprintf(out, "{\"file\": ");
-        util_json_str(out, path);
-        fprintf(out, ", \"size\": %llu, \"sha256\": \"%s\", \"format\": %u, \"name\": ",
-                (unsigned long long)b.size, hex, b.t.version);
-        util_json_str(out, name);
-        fprintf(out, ", \"python\": ");
-        util_json_str(out, py);
-        fprintf(out, ", \"libpython\": ");
-        util_json_str(out, libpy);
-        fprintf(out, ", \"glibc\": ");
-        util_json_str(out, glibc);
-        fprintf(out, ", \"kernel\": \"" INSPECT_KERNEL_FLOOR "\", \"kernel_memory\": \"" INSPECT_KERNEL_MEMORY
-                     "\"");
-        fprintf(out, ", \"entry_module\": \"__bundle_main__\", \"options\": ");
         char opts[1024];
-        util_json_str(out, manifest_get(manifest, "options", opts, sizeof opts));
-        fprintf(out, ", \"modules\": [");
+        doc = json_object();
+        jsonout_set(doc, "file", jsonout_text(path), &failed);
+        jsonout_set(doc, "size", jsonout_uint(b.size), &failed);
+        jsonout_set(doc, "sha256", json_string(hex), &failed);
+        jsonout_set(doc, "format", json_integer(b.t.version), &failed);
+        jsonout_set(doc, "name", jsonout_text(name), &failed);
+        jsonout_set(doc, "python", jsonout_text(py), &failed);
+        jsonout_set(doc, "libpython", jsonout_text(libpy), &failed);
+        jsonout_set(doc, "glibc", jsonout_text(glibc), &failed);
+        jsonout_set(doc, "kernel", json_string(INSPECT_KERNEL_FLOOR), &failed);
+        jsonout_set(doc, "kernel_memory", json_string(INSPECT_KERNEL_MEMORY), &failed);
+        jsonout_set(doc, "entry_module", json_string("__bundle_main__"), &failed);
+        jsonout_set(doc, "options", jsonout_text(manifest_get(manifest, "options", opts, sizeof opts)), &failed);
+        /* filled below, in the order set here */
+        jsonout_set(doc, "modules", mods = json_array(), &failed);
+        jsonout_set(doc, "files", files = json_array(), &failed);
+        if (failed) { /* mods or files may be gone */
+            err_set(err, ENOMEM, "cannot build the json of '%s'", path);
+            goto out;
+        }
     } else {
         fprintf(out, "file       %s\nsize       %llu bytes\nsha256     %s (archive; the cache key)\n"
                      "name       %s\npython     %s (%s)\nglibc      >= %s\n"
@@ -316,11 +323,13 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
     struct pyz_entry pe;
     while (b.index && (r = index_next(b.index, b.index_len, &ipos, &pe)) == 1) {
         if (json) {
-            fprintf(out, "%s{\"name\": ", nmods ? ", " : "");
-            util_json_str(out, pe.name);
-            fprintf(out, ", \"size\": %u, \"package\": %s, \"namespace\": %s, \"extension\": %s}", pe.size,
-                    pe.flags & PYZ_PACKAGE ? "true" : "false", pe.flags & PYZ_NAMESPACE ? "true" : "false",
-                    pe.flags & PYZ_EXTENSION ? "true" : "false");
+            json_t *m = json_object();
+            jsonout_set(m, "name", jsonout_text(pe.name), &failed);
+            jsonout_set(m, "size", json_integer(pe.size), &failed);
+            jsonout_set(m, "package", json_boolean(pe.flags & PYZ_PACKAGE), &failed);
+            jsonout_set(m, "namespace", json_boolean(pe.flags & PYZ_NAMESPACE), &failed);
+            jsonout_set(m, "extension", json_boolean(pe.flags & PYZ_EXTENSION), &failed);
+            jsonout_append(mods, m, &failed);
         } else {
             fprintf(out, "%10u  %s%s%s\n", pe.size, pe.name, pe.flags & PYZ_PACKAGE ? " (package)" : "",
                     pe.flags & PYZ_NAMESPACE ? " (namespace)"
@@ -352,8 +361,8 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
     }
     if (ext.n)
         qsort(ext.v, ext.n, sizeof *ext.v, cmp_str);
-    fprintf(out, json ? "], \"files\": [" : "\n%10s  %10s  %s\n", "stored", "unpacked",
-            "file (unpacked into the cache)");
+    if (!json)
+        fprintf(out, "\n%10s  %10s  %s\n", "stored", "unpacked", "file (unpacked into the cache)");
     pos = 0;
     while ((r = payload_cd_next(b.cdbuf, &b.cd, &b.t, &pos, &e, &why)) == 1) {
         char ename[PAYLOAD_PATH_MAX + 1];
@@ -361,12 +370,14 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
         enum kind k = kind_of(ename, libpy_entry, &ext);
         const char *method = method_name(e.method, mbuf, sizeof mbuf);
         if (json) {
-            fprintf(out, "%s{\"name\": ", nnative ? ", " : "");
-            util_json_str(out, ename);
-            fprintf(out, ", \"size\": %llu", (unsigned long long)e.usize);
-            fprintf(out, ", \"stored_size\": %llu, \"unpacked_size\": %llu, \"compression\": \"%s\", "
-                         "\"kind\": \"%s\"}",
-                    (unsigned long long)e.csize, (unsigned long long)e.usize, method, kind_json[k]);
+            json_t *f = json_object();
+            jsonout_set(f, "name", jsonout_text(ename), &failed);
+            jsonout_set(f, "size", jsonout_uint(e.usize), &failed);
+            jsonout_set(f, "stored_size", jsonout_uint(e.csize), &failed);
+            jsonout_set(f, "unpacked_size", jsonout_uint(e.usize), &failed);
+            jsonout_set(f, "compression", json_string(method), &failed);
+            jsonout_set(f, "kind", json_string(kind_json[k]), &failed);
+            jsonout_append(files, f, &failed);
         } else {
             fprintf(out, "%10llu  %10llu  %s (%s%s%s)\n", (unsigned long long)e.csize, (unsigned long long)e.usize,
                     ename, kind_text[k], e.method ? ", " : "", e.method ? method : "");
@@ -387,17 +398,29 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
         known += tally[k].stored;
     tally[K_OVERHEAD].stored = known < b.size ? b.size - known : 0;
     if (json) {
-        fprintf(out, "], \"module_count\": %zu, \"file_count\": %zu", nmods, nnative);
-        fprintf(out, ", \"stub_size\": %llu, \"pyz_size\": %llu, \"archive_size\": %llu"
-                     ", \"files_stored_size\": %llu, \"files_unpacked_size\": %llu, \"by_kind\": {",
-                (unsigned long long)b.t.pyz_offset, (unsigned long long)b.t.pyz_size,
-                (unsigned long long)b.t.archive_size, (unsigned long long)files_stored,
-                (unsigned long long)files_unpacked);
-        for (int k = 0; k < K_COUNT; k++)
-            fprintf(out, "%s\"%s\": {\"count\": %llu, \"stored_size\": %llu, \"unpacked_size\": %llu}",
-                    k ? ", " : "", kind_json[k], (unsigned long long)tally[k].count,
-                    (unsigned long long)tally[k].stored, (unsigned long long)tally[k].unpacked);
-        fprintf(out, "}}\n");
+        json_t *by_kind = json_object();
+        jsonout_set(doc, "module_count", jsonout_uint(nmods), &failed);
+        jsonout_set(doc, "file_count", jsonout_uint(nnative), &failed);
+        jsonout_set(doc, "stub_size", jsonout_uint(b.t.pyz_offset), &failed);
+        jsonout_set(doc, "pyz_size", jsonout_uint(b.t.pyz_size), &failed);
+        jsonout_set(doc, "archive_size", jsonout_uint(b.t.archive_size), &failed);
+        jsonout_set(doc, "files_stored_size", jsonout_uint(files_stored), &failed);
+        jsonout_set(doc, "files_unpacked_size", jsonout_uint(files_unpacked), &failed);
+        for (int k = 0; k < K_COUNT; k++) {
+            json_t *t = json_object();
+            jsonout_set(t, "count", jsonout_uint(tally[k].count), &failed);
+            jsonout_set(t, "stored_size", jsonout_uint(tally[k].stored), &failed);
+            jsonout_set(t, "unpacked_size", jsonout_uint(tally[k].unpacked), &failed);
+            jsonout_set(by_kind, kind_json[k], t, &failed);
+        }
+        jsonout_set(doc, "by_kind", by_kind, &failed);
+        /* the whole object or nothing: printed once everything was read */
+        if (failed) {
+            err_set(err, ENOMEM, "cannot build the json of '%s'", path);
+            goto out;
+        }
+        if (jsonout_print(doc, out, err) != 0)
+            goto out;
     } else {
         fprintf(out, "\n%zu modules, %zu files\n", nmods, nnative);
         fprintf(out, "\n%-22s %12s %12s %6s\n", "where the bytes go", "stored", "unpacked", "count");
@@ -416,6 +439,7 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
     }
     rc = 0;
 out:
+    json_decref(doc);
     free(manifest);
     strvec_release(&ext);
     close_bundle(&b);

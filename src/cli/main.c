@@ -1,10 +1,28 @@
 /* main.c - parse the command line, run the build, print the one error. */
+#include <errno.h>
 #include <stdio.h>
 
 #include "bundle/build.h"
 #include "bundle/cli.h"
 #include "bundle/inspect.h"
-#include "bundle/util.h"
+#include "bundle/jsonout.h"
+
+/* --json when the build failed: {"ok": false, "status", "error"} on stdout
+ * (the message is on stderr already, so a failure here adds one more). */
+static void print_json_error(int status, const char *msg)
+{
+    struct err err = {0};
+    bool failed = false;
+    json_t *doc = json_object();
+    jsonout_set(doc, "ok", json_false(), &failed);
+    jsonout_set(doc, "status", json_integer(status), &failed);
+    jsonout_set(doc, "error", jsonout_text(msg), &failed);
+    if (failed)
+        err_set(&err, ENOMEM, "cannot build the json report");
+    if (failed || jsonout_print(doc, stdout, &err) != 0)
+        fprintf(stderr, "bundle: %s\n", err.msg);
+    json_decref(doc);
+}
 
 int main(int argc, char **argv)
 {
@@ -42,11 +60,8 @@ int main(int argc, char **argv)
         if (build_run(&opts, &err) != 0) {
             fprintf(stderr, "bundle: %s\n", err.msg);
             status = err.status ? err.status : 1;
-            if (opts.json) {
-                printf("{\"ok\": false, \"status\": %d, \"error\": ", status);
-                util_json_str(stdout, err.msg);
-                printf("}\n");
-            }
+            if (opts.json)
+                print_json_error(status, err.msg);
         }
         break;
     }

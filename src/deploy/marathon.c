@@ -1,883 +1,140 @@
-/* marathon.c - Marathon app and Metronome job definitions for a bundle.
+/* marathon.c - Marathon app and Metronome job definitions for a bundle:
+ * the documents, built from the inputs marathon_rules.c checked (the rules
+ * the JSON Schemas cannot say, and the task's cmd, live there).
  *
- * The JSON is written by hand with a tiny pretty-printer: keys in a fixed
- * order, two-space indentation, a trailing newline, so identical input gives
- * byte-identical output.  Every string goes through one escaper that also
- * refuses invalid UTF-8, and every input is checked before anything is
- * written, so an error never leaves half a document behind.
+ * Why jansson (src/util/jsonout.c): a small Debian package that keeps keys
+ * in the order they are set, and whose fixed dump flags (two-space indent,
+ * a set real precision) give identical output for identical input.  Every
+ * input is checked before a document is built, so an error never leaves
+ * half a document behind.
  *
- * Choices (see ../shared/schemas/FACTS.md for the facts behind them):
- *  - cmd, never args.  Without fetch it is the blog post's line, hardened:
- *        export BUNDLE_CACHE_DIR=... && curl -fsSL -o 'NAME' 'URL' &&
- *        printf '%s  %s\n' HASH 'NAME' | sha256sum -c - &&
- *        chmod u+x './NAME' && exec './NAME' ARGS
- *    (printf, not echo: dash's echo rewrites backslashes in NAME).  With
- *    fetch the Mesos fetcher downloads and marks the file executable, and
- *    cmd only verifies and execs, because the fetcher checks nothing
- *    (item 7).
- *  - The export puts the stub's cache of native parts in the sandbox
- *    (CACHE_EXPORT below), unless the task's environment already names a
- *    BUNDLE_CACHE_DIR (--env, or the agent's).  A task's HOME is the agent's
- *    (often /root: shared, never cleaned, not writable after a user switch)
- *    or unset (then /tmp, maybe a tmpfs, which counts against mem and cannot
- *    be reclaimed, item 10); the sandbox is always the task's own, writable,
- *    on disk and removed with the task.  Marathon env values are literal, so
- *    this must be shell text.  MESOS_SANDBOX is set by both containerizers;
- *    $PWD (sh's working directory, the sandbox) covers a cmd run by hand.
- *  - Every variable word (NAME, URL) is single-quoted.  ARGS is shell text
- *    appended verbatim, like Marathon's own cmd: users of --args write
- *    words, quotes and $VARS as they would in a shell.  It may not hold a
- *    newline or other control character (tab is allowed).
- *  - Marathon fetch always sets destPath to NAME (this schema has it), so the
- *    URL's last segment does not matter.  Metronome artifacts cannot be
- *    renamed (item 6), so a Metronome job with fetch uses the URL's last
- *    path segment, query string included (item 5), as the file name in cmd.
- *  - Metronome minimums: run.mem is max(mem, 32) (the agent enforces at
- *    least 32 MB anyway, item 10) and run.cpus max(cpus, 0.01); run.disk is
- *    the given disk (the schema's minimum is 0).
- *  - The Mesos-DNS limit (54 characters, item 3) is counted over the whole
- *    id without its slashes, and is an error for given ids too.
- *  - Without a url, "file://" + binary_path, percent-encoding all but
- *    [A-Za-z0-9._~/-].  curl decodes that; the Mesos fetcher takes file://
- *    paths literally, so with fetch such an encoded url is refused.
+ * Metronome minimums: run.mem is max(mem, 32) (the agent enforces at least
+ * 32 MB anyway, ../shared/schemas/FACTS.md item 10) and run.cpus
+ * max(cpus, 0.01); run.disk is the given disk (the schema's minimum is 0).
  */
 #include "bundle/marathon.h"
 
 #include <errno.h>
-#include <limits.h>
-#include <locale.h>
-#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/util.h"
+#include "bundle/jsonout.h"
+#include "marathon_impl.h"
 
-#define ID_DNS_MAX 54        /* Mesos-DNS: 63-character label minus 9 */
-#define ID_BUF (ID_DNS_MAX * 2 + 2)
-#define URL_MAX 1024         /* Marathon's strings.Uri maxLength */
-#define NAME_MAX_LEN 255     /* a file name in the sandbox */
-#define PATH_MAX_LEN 1024    /* Marathon's strings.Path maxLength */
-#define JW_DEPTH 8
 #define METRONOME_MIN_MEM 32.0
 #define METRONOME_MIN_CPUS 0.01
-#define MARATHON_MIN_CPUS 0.001 /* Marathon 1.8+ (app.raml) */
 #define MEM_OVERHEAD_MB 32     /* the interpreter and a start-up's anonymous memory */
 
-/* The first words of every cmd: see "Choices" above. */
-#define CACHE_EXPORT                                                                \
-    "export BUNDLE_CACHE_DIR=\"${BUNDLE_CACHE_DIR:-${MESOS_SANDBOX:-$PWD}/"                \
-    MARATHON_SANDBOX_CACHE "}\" && "
+/* ---- documents ----
+ *
+ * Every string put in is UTF-8 (marathon_plan_init checks the inputs), so a
+ * NULL from json_string, like from any other constructor, means out of
+ * memory; jsonout_set remembers it in failed, checked once in finish. */
 
-/* ---- util's buf with a sticky failure flag: appends after a failure do
- * nothing, and the one check is at the end (jb_take) ---- */
-
-struct jbuf {
-    struct buf b;
-    bool failed; /* out of memory: later appends do nothing */
-};
-
-static void jb_addn(struct jbuf *j, const char *s, size_t n)
+static void put_env(json_t *obj, const struct marathon_plan *pl, bool *failed)
 {
-    if (!j->failed && buf_append(&j->b, s, n) != 0)
-        j->failed = true;
-}
-
-static void jb_add(struct jbuf *j, const char *s)
-{
-    jb_addn(j, s, strlen(s));
-}
-
-static void jb_addc(struct jbuf *j, char c)
-{
-    jb_addn(j, &c, 1);
-}
-
-static void jb_release(struct jbuf *j)
-{
-    buf_release(&j->b);
-    j->failed = false;
-}
-
-/* Hands the text over to *out (NUL-terminated even when empty). */
-static int jb_take(struct jbuf *j, char **out, struct err *err)
-{
-    if (!j->b.data)
-        jb_add(j, "");
-    if (j->failed) {
-        jb_release(j);
-        return err_set(err, ENOMEM, "cannot build json");
-    }
-    *out = j->b.data;
-    memset(&j->b, 0, sizeof j->b);
-    return 0;
-}
-
-/* ---- text checks ---- */
-
-/* Length of the well-formed UTF-8 sequence at s (no overlongs, surrogates
- * or code points above U+10FFFF), or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf)
-        return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-    if (c >= 0xe0 && c <= 0xef) {
-        unsigned lo = c == 0xe0 ? 0xa0 : 0x80;
-        unsigned hi = c == 0xed ? 0x9f : 0xbf;
-        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 ? 3 : 0;
-    }
-    if (c >= 0xf0 && c <= 0xf4) {
-        unsigned lo = c == 0xf0 ? 0x90 : 0x80;
-        unsigned hi = c == 0xf4 ? 0x8f : 0xbf;
-        return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
-                   ? 4
-                   : 0;
-    }
-    return 0;
-}
-
-static bool utf8_valid(const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
-        size_t n = utf8_len(p);
-        if (n == 0)
-            return false;
-        p += n;
-    }
-    return true;
-}
-
-static bool is_ctl(unsigned char c)
-{
-    return c < 0x20 || c == 0x7f;
-}
-
-static bool has_ctl(const char *s, bool allow_tab)
-{
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (is_ctl(*p) && !(allow_tab && *p == '\t'))
-            return true;
-    return false;
-}
-
-/* A printable, bounded copy of s for an error message: messages are one
- * line, so control characters become '?'. */
-static const char *shown(const char *s, char *out, size_t outlen)
-{
-    size_t n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p && n + 4 < outlen; p++)
-        out[n++] = is_ctl(*p) ? '?' : (char)*p;
-    if (s[n] && n + 4 >= outlen) {
-        memcpy(out + n, "...", 3);
-        n += 3;
-    }
-    out[n] = '\0';
-    return out;
-}
-
-#define SHOWN(s) shown((s), (char[128]){0}, 128)
-
-/* ---- JSON writer ---- */
-
-struct jw {
-    struct jbuf b;
-    int depth;
-    bool first[JW_DEPTH]; /* nothing written yet at this depth */
-    bool bad;             /* a string was not valid UTF-8, or too deep */
-};
-
-static void jw_indent(struct jw *w)
-{
-    for (int i = 0; i < w->depth; i++)
-        jb_add(&w->b, "  ");
-}
-
-static void jw_escape(struct jw *w, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    jb_addc(&w->b, '"');
-    while (*p) {
-        size_t n = utf8_len(p);
-        if (n == 0) {
-            w->bad = true;
-            return;
-        }
-        if (*p == '"' || *p == '\\') {
-            jb_addc(&w->b, '\\');
-            jb_addc(&w->b, (char)*p);
-        } else if (*p < 0x20) {
-            char hex[8];
-            snprintf(hex, sizeof hex, "\\u%04x", *p);
-            jb_add(&w->b, hex);
-        } else {
-            jb_addn(&w->b, (const char *)p, n);
-        }
-        p += n;
-    }
-    jb_addc(&w->b, '"');
-}
-
-/* Starts a member ("key": ) or an array element (key NULL). */
-static void jw_key(struct jw *w, const char *key)
-{
-    if (w->depth > 0) {
-        if (!w->first[w->depth])
-            jb_addc(&w->b, ',');
-        jb_addc(&w->b, '\n');
-        w->first[w->depth] = false;
-        jw_indent(w);
-    }
-    if (key) {
-        jw_escape(w, key);
-        jb_add(&w->b, ": ");
-    }
-}
-
-static void jw_open(struct jw *w, const char *key, char c)
-{
-    jw_key(w, key);
-    jb_addc(&w->b, c);
-    if (w->depth + 1 >= JW_DEPTH) {
-        w->bad = true;
-        return;
-    }
-    w->first[++w->depth] = true;
-}
-
-static void jw_close(struct jw *w, char c)
-{
-    bool empty = w->first[w->depth];
-    if (w->depth > 0)
-        w->depth--;
-    if (!empty) {
-        jb_addc(&w->b, '\n');
-        jw_indent(w);
-    }
-    jb_addc(&w->b, c);
-    if (w->depth == 0)
-        jb_addc(&w->b, '\n');
-}
-
-static void jw_str(struct jw *w, const char *key, const char *val)
-{
-    jw_key(w, key);
-    jw_escape(w, val);
-}
-
-static void jw_bool(struct jw *w, const char *key, bool val)
-{
-    jw_key(w, key);
-    jb_add(&w->b, val ? "true" : "false");
-}
-
-static void jw_long(struct jw *w, const char *key, long val)
-{
-    char tmp[32];
-    snprintf(tmp, sizeof tmp, "%ld", val);
-    jw_key(w, key);
-    jb_add(&w->b, tmp);
-}
-
-/* Shortest of %.15g / %.17g that reads back as the same double (0.1 stays
- * 0.1), with '.' as the decimal point whatever the locale says. */
-static void jw_num(struct jw *w, const char *key, double val)
-{
-    char tmp[64];
-    if (val == 0)
-        val = 0; /* no "-0" */
-    snprintf(tmp, sizeof tmp, "%.15g", val);
-    if (strtod(tmp, NULL) != val)
-        snprintf(tmp, sizeof tmp, "%.17g", val);
-    const char *dp = localeconv()->decimal_point;
-    if (dp && *dp && strcmp(dp, ".") != 0) {
-        char *at = strstr(tmp, dp);
-        if (at) {
-            size_t dl = strlen(dp);
-            *at = '.';
-            memmove(at + 1, at + dl, strlen(at + dl) + 1);
-        }
-    }
-    jw_key(w, key);
-    jb_add(&w->b, tmp);
-}
-
-static int jw_finish(struct jw *w, char **json, struct err *err)
-{
-    if (w->bad) {
-        jb_release(&w->b);
-        return err_set(err, 0, "cannot write json: a string is not valid utf-8");
-    }
-    return jb_take(&w->b, json, err);
-}
-
-/* ---- shell quoting ---- */
-
-static void quote_into(struct jbuf *b, const char *s)
-{
-    jb_addc(b, '\'');
-    for (const char *p = s; *p; p++) {
-        if (*p == '\'')
-            jb_add(b, "'\\''");
-        else
-            jb_addc(b, *p);
-    }
-    jb_addc(b, '\'');
-}
-
-int marathon_shell_quote(const char *s, char **out, struct err *err)
-{
-    struct jbuf q = {0};
-    if (!s || !out)
-        return err_usage(err, "nothing to quote");
-    quote_into(&q, s);
-    if (q.failed) {
-        jb_release(&q);
-        return err_set(err, ENOMEM, "cannot quote '%s'", SHOWN(s));
-    }
-    /* Append to *out in one step, so *out is untouched on failure. */
-    size_t old = *out ? strlen(*out) : 0;
-    char *p = realloc(*out, old + q.b.len + 1);
-    if (!p) {
-        jb_release(&q);
-        return err_set(err, ENOMEM, "cannot quote '%s'", SHOWN(s));
-    }
-    memcpy(p + old, q.b.data, q.b.len + 1);
-    *out = p;
-    jb_release(&q);
-    return 0;
-}
-
-/* ---- ids ---- */
-
-static bool is_idchar(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-/* One segment (len bytes): dot-separated parts of [a-z0-9-], each non-empty
- * and without '-' at either end. */
-static int check_segment(const char *id, const char *seg, size_t len, struct err *err)
-{
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i < len && seg[i] != '.')
-            continue;
-        if (i == start)
-            return err_usage(err, "marathon id '%s' has an empty part around a '.'", SHOWN(id));
-        if (seg[start] == '-' || seg[i - 1] == '-')
-            return err_usage(err, "marathon id '%s' has a part that starts or ends with '-'",
-                             SHOWN(id));
-        start = i + 1;
-    }
-    return 0;
-}
-
-int marathon_check_id(const char *id, struct err *err)
-{
-    if (!id || !*id)
-        return err_usage(err, "marathon id is empty");
-    if (id[0] != '/')
-        return err_usage(err, "marathon id '%s' must be absolute (start with '/')", SHOWN(id));
-    for (const unsigned char *p = (const unsigned char *)id; *p; p++)
-        if (!is_idchar(*p) && *p != '-' && *p != '.' && *p != '/')
-            return err_usage(err, "marathon id '%s' may only contain a-z, 0-9, '-', '.' and '/'",
-                             SHOWN(id));
-    size_t chars = 0;
-    const char *seg = id + 1;
-    const char *last = seg;
-    for (;;) {
-        const char *end = strchr(seg, '/');
-        size_t len = end ? (size_t)(end - seg) : strlen(seg);
-        if (len == 0)
-            return err_usage(err, "marathon id '%s' has an empty segment", SHOWN(id));
-        if (check_segment(id, seg, len, err) < 0)
-            return -1;
-        chars += len;
-        last = seg;
-        if (!end)
-            break;
-        seg = end + 1;
-    }
-    if (strcmp(last, "restart") == 0 || strcmp(last, "tasks") == 0 ||
-        strcmp(last, "versions") == 0)
-        return err_usage(err, "marathon id '%s' may not end in '%s' (reserved by marathon)",
-                         SHOWN(id), last);
-    if (chars > ID_DNS_MAX)
-        return err_usage(err,
-                         "marathon id '%s' has %zu characters without its slashes; "
-                         "mesos-dns needs at most %d",
-                         SHOWN(id), chars, ID_DNS_MAX);
-    return 0;
-}
-
-int marathon_id_from_name(const char *name, char *out, size_t outlen, struct err *err)
-{
-    char id[ID_DNS_MAX + 2];
-    size_t n = 1;
-    if (!name || !out)
-        return err_usage(err, "no name to derive a marathon id from");
-    id[0] = '/';
-    /* Lower-case letters and digits; every run of anything else is one
-     * '-', never leading; stop at the Mesos-DNS length. */
-    for (const unsigned char *p = (const unsigned char *)name; *p && n < ID_DNS_MAX + 1; p++) {
-        unsigned char c = *p;
-        if (c >= 'A' && c <= 'Z')
-            c = (unsigned char)(c - 'A' + 'a');
-        if (is_idchar(c))
-            id[n++] = (char)c;
-        else if (n > 1 && id[n - 1] != '-')
-            id[n++] = '-';
-    }
-    while (n > 1 && id[n - 1] == '-')
-        n--;
-    id[n] = '\0';
-    if (n == 1)
-        return err_usage(err,
-                         "cannot derive a marathon id from '%s': it has no letters or digits; "
-                         "pass --marathon-id",
-                         SHOWN(name));
-    if (marathon_check_id(id, err) < 0)
-        return err_prefix(err, "cannot derive a marathon id from '%s'", SHOWN(name));
-    if (n + 1 > outlen)
-        return err_set(err, ENAMETOOLONG, "cannot derive a marathon id from '%s'", SHOWN(name));
-    memcpy(out, id, n + 1);
-    return 0;
-}
-
-/* ---- urls ---- */
-
-static bool url_safe(unsigned char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
-}
-
-/* The file name the Mesos fetcher gives a download without destPath:
- * everything after the URL's last '/'. */
-static const char *url_last_segment(const char *url)
-{
-    return strrchr(url, '/') + 1;
-}
-
-int marathon_check_url(const char *url, struct err *err)
-{
-    static const char *const schemes[] = {"http://", "https://", "file://"};
-    const char *rest = NULL;
-    bool file = false;
-    if (!url || !*url)
-        return err_usage(err, "url is empty");
-    for (const unsigned char *p = (const unsigned char *)url; *p; p++) {
-        if (*p == '\'' || *p == '\\')
-            return err_usage(err, "url '%s' has a %s, which the mesos fetcher refuses",
-                             SHOWN(url), *p == '\'' ? "quote (')" : "backslash");
-        if (*p <= ' ' || *p == 0x7f)
-            return err_usage(err, "url '%s' has a space or control character; percent-encode it",
-                             SHOWN(url));
-        if (*p >= 0x80)
-            return err_usage(err, "url '%s' has a non-ascii character; percent-encode it",
-                             SHOWN(url));
-        if (*p == '#')
-            return err_usage(err, "url '%s' has a fragment ('#'); leave it out", SHOWN(url));
-    }
-    if (strlen(url) > URL_MAX)
-        return err_usage(err, "url '%s' is longer than %d characters", SHOWN(url), URL_MAX);
-    for (size_t i = 0; i < sizeof schemes / sizeof *schemes; i++) {
-        size_t n = strlen(schemes[i]);
-        if (strncmp(url, schemes[i], n) == 0) {
-            rest = url + n;
-            file = i == 2;
-        }
-    }
-    if (!rest)
-        return err_usage(err, "url '%s' must start with http://, https:// or file://", SHOWN(url));
-    if (file) {
-        if (strncmp(rest, "localhost/", 10) == 0)
-            rest += 9;
-        if (*rest != '/')
-            return err_usage(err, "url '%s' must be file:///absolute/path", SHOWN(url));
-    } else {
-        size_t host = strcspn(rest, "/?");
-        if (host == 0)
-            return err_usage(err, "url '%s' has no host", SHOWN(url));
-        rest += host;
-        if (*rest != '/' || !rest[1])
-            return err_usage(err, "url '%s' has no path (the file to fetch)", SHOWN(url));
-    }
-    const char *last = url_last_segment(url);
-    if (!*last)
-        return err_usage(err, "url '%s' ends in '/'; it must name a file", SHOWN(url));
-    if (strcmp(last, ".") == 0 || strcmp(last, "..") == 0)
-        return err_usage(err, "url '%s' ends in '%s'; it must name a file", SHOWN(url), last);
-    return 0;
-}
-
-/* "file://" + path, percent-encoding all but unreserved characters and '/'.
- * *encoded says whether anything had to be encoded. */
-static int file_url(const char *path, char **out, bool *encoded, struct err *err)
-{
-    struct jbuf b = {0};
-    if (!path || !*path)
-        return err_usage(err, "no url and no binary path for a file:// url");
-    if (path[0] != '/')
-        return err_usage(err, "binary path '%s' must be absolute for a file:// url",
-                         SHOWN(path));
-    *encoded = false;
-    jb_add(&b, "file://");
-    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-        if (url_safe(*p)) {
-            jb_addc(&b, (char)*p);
-        } else {
-            char hex[4];
-            snprintf(hex, sizeof hex, "%%%02X", *p);
-            jb_add(&b, hex);
-            *encoded = true;
-        }
-    }
-    if (b.failed) {
-        jb_release(&b);
-        return err_set(err, ENOMEM, "cannot build a file:// url");
-    }
-    *out = b.b.data;
-    return 0;
-}
-
-/* ---- the inputs, checked once ---- */
-
-struct env_entry {
-    const char *key; /* points into the caller's "K=V" */
-    size_t klen;
-    const char *val;
-};
-
-struct plan {
-    char id[ID_BUF];         /* the Marathon id */
-    char hash[65];           /* lower-case hex */
-    char *url;               /* owned: the given url or the file:// fallback */
-    bool url_encoded;        /* the fallback had to percent-encode */
-    struct env_entry *env;   /* sorted by key */
-    size_t nenv;
-    const char *args;        /* NULL when there are none */
-};
-
-static void plan_release(struct plan *pl)
-{
-    free(pl->url);
-    free(pl->env);
-    pl->url = NULL;
-    pl->env = NULL;
-}
-
-static int check_name(const char *name, struct err *err)
-{
-    if (!name || !*name)
-        return err_usage(err, "the binary's name is empty");
-    if (strlen(name) > NAME_MAX_LEN)
-        return err_usage(err, "the binary's name '%s' is longer than %d bytes", SHOWN(name),
-                         NAME_MAX_LEN);
-    if (strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-        return err_usage(err, "the binary's name '%s' must be a plain file name", SHOWN(name));
-    if (has_ctl(name, false) || !utf8_valid(name))
-        return err_usage(err, "the binary's name '%s' has a control character or invalid utf-8",
-                         SHOWN(name));
-    return 0;
-}
-
-static int check_hash(const char *hex, char out[65], struct err *err)
-{
-    size_t n = hex ? strlen(hex) : 0;
-    if (n != 64 || strspn(hex, "0123456789abcdefABCDEF") != 64)
-        return err_set(err, 0, "sha256 '%s' is not 64 hex digits", hex ? SHOWN(hex) : "");
-    for (size_t i = 0; i < 64; i++)
-        out[i] = (char)(hex[i] >= 'A' && hex[i] <= 'F' ? hex[i] - 'A' + 'a' : hex[i]);
-    out[64] = '\0';
-    return 0;
-}
-
-static int check_numbers(const struct marathon_app *app, struct err *err)
-{
-    if (!isfinite(app->cpus) || app->cpus < MARATHON_MIN_CPUS)
-        return err_usage(err, "cpus must be a number of at least %g", MARATHON_MIN_CPUS);
-    if (!isfinite(app->mem) || app->mem <= 0)
-        return err_usage(err, "mem must be a number of megabytes above 0");
-    if (!isfinite(app->disk) || app->disk < 0)
-        return err_usage(err, "disk must be a number of megabytes, 0 or more");
-    if (app->instances < 0 || app->instances > INT32_MAX)
-        return err_usage(err, "instances must be between 0 and %d", INT32_MAX);
-    if (app->kill_grace > INT32_MAX)
-        return err_usage(err, "the kill grace period must be at most %d seconds", INT32_MAX);
-    return 0;
-}
-
-static int check_text(const struct marathon_app *app, struct err *err)
-{
-    if (app->health_path) {
-        const char *h = app->health_path;
-        if (h[0] != '/' || strlen(h) > PATH_MAX_LEN)
-            return err_usage(err, "health check path '%s' must start with '/'", SHOWN(h));
-        if (strpbrk(h, " ") || has_ctl(h, false) || !utf8_valid(h))
-            return err_usage(err, "health check path '%s' has a space, control character "
-                                  "or invalid utf-8", SHOWN(h));
-    }
-    if (app->args) {
-        if (has_ctl(app->args, true))
-            return err_usage(err, "args must be one line of shell words (no newline or "
-                                  "control character)");
-        if (!utf8_valid(app->args))
-            return err_usage(err, "args are not valid utf-8");
-    }
-    return 0;
-}
-
-static int env_cmp(const void *a, const void *b)
-{
-    const struct env_entry *x = a, *y = b;
-    int c = memcmp(x->key, y->key, x->klen < y->klen ? x->klen : y->klen);
-    if (c != 0)
-        return c;
-    return x->klen < y->klen ? -1 : x->klen > y->klen;
-}
-
-static int plan_env(struct plan *pl, const struct marathon_app *app, struct err *err)
-{
-    if (app->nenv == 0)
-        return 0;
-    if (!app->env)
-        return err_usage(err, "environment list is missing");
-    pl->env = calloc(app->nenv, sizeof *pl->env);
-    if (!pl->env)
-        return err_set(err, ENOMEM, "cannot read the environment list");
-    for (size_t i = 0; i < app->nenv; i++) {
-        const char *kv = app->env[i];
-        const char *eq = kv ? strchr(kv, '=') : NULL;
-        if (!eq)
-            return err_usage(err, "environment entry '%s' must be NAME=VALUE",
-                             kv ? SHOWN(kv) : "");
-        if (eq == kv)
-            return err_usage(err, "environment entry '%s' has an empty name", SHOWN(kv));
-        for (const char *p = kv; p < eq; p++)
-            if (is_ctl((unsigned char)*p))
-                return err_usage(err, "environment entry '%s' has a control character in "
-                                      "its name", SHOWN(kv));
-        if (!utf8_valid(kv))
-            return err_usage(err, "environment entry '%s' is not valid utf-8", SHOWN(kv));
-        pl->env[i] = (struct env_entry){kv, (size_t)(eq - kv), eq + 1};
-    }
-    pl->nenv = app->nenv;
-    qsort(pl->env, pl->nenv, sizeof *pl->env, env_cmp);
-    for (size_t i = 1; i < pl->nenv; i++)
-        if (env_cmp(&pl->env[i - 1], &pl->env[i]) == 0)
-            return err_usage(err, "environment variable '%.*s' is given twice",
-                             (int)(pl->env[i].klen > 100 ? 100 : pl->env[i].klen),
-                             pl->env[i].key);
-    return 0;
-}
-
-static int plan_url(struct plan *pl, const struct marathon_app *app, struct err *err)
-{
-    if (app->url) {
-        if (marathon_check_url(app->url, err) < 0)
-            return -1;
-        pl->url = strdup(app->url);
-        if (!pl->url)
-            return err_set(err, ENOMEM, "cannot copy the url");
-        return 0;
-    }
-    if (file_url(app->binary_path, &pl->url, &pl->url_encoded, err) < 0)
-        return -1;
-    return marathon_check_url(pl->url, err);
-}
-
-static int plan_init(struct plan *pl, const struct marathon_app *app, struct err *err)
-{
-    memset(pl, 0, sizeof *pl);
-    if (!app)
-        return err_usage(err, "no app to describe");
-    if (check_name(app->name, err) < 0 || check_hash(app->sha256_hex, pl->hash, err) < 0 ||
-        check_numbers(app, err) < 0 || check_text(app, err) < 0)
-        return -1;
-    if (app->id) {
-        if (marathon_check_id(app->id, err) < 0)
-            return -1;
-        snprintf(pl->id, sizeof pl->id, "%s", app->id); /* fits: checked above */
-    } else if (marathon_id_from_name(app->name, pl->id, sizeof pl->id, err) < 0) {
-        return -1;
-    }
-    if (app->args && app->args[strspn(app->args, " \t")])
-        pl->args = app->args;
-    if (plan_url(pl, app, err) < 0 || plan_env(pl, app, err) < 0) {
-        plan_release(pl);
-        return -1;
-    }
-    return 0;
-}
-
-/* ---- cmd ---- */
-
-/* The command.  url != NULL: download with curl first.  file is the name
- * the binary has in the sandbox. */
-static void build_cmd(struct jbuf *b, const struct plan *pl, const char *file, const char *url)
-{
-    size_t dot_len = strlen(file) + 3;
-    char *dot = malloc(dot_len);
-    if (!dot) {
-        b->failed = true;
-        return;
-    }
-    snprintf(dot, dot_len, "./%s", file);
-    jb_add(b, CACHE_EXPORT);
-    if (url) {
-        jb_add(b, "curl -fsSL -o ");
-        quote_into(b, file);
-        jb_addc(b, ' ');
-        quote_into(b, url);
-        jb_add(b, " && ");
-    }
-    jb_add(b, "printf '%s  %s\\n' ");
-    jb_add(b, pl->hash);
-    jb_addc(b, ' ');
-    quote_into(b, file);
-    jb_add(b, " | sha256sum -c - && ");
-    if (url) {
-        jb_add(b, "chmod u+x ");
-        quote_into(b, dot);
-        jb_add(b, " && ");
-    }
-    jb_add(b, "exec ");
-    quote_into(b, dot);
-    if (pl->args) {
-        jb_addc(b, ' ');
-        jb_add(b, pl->args);
-    }
-    free(dot);
-}
-
-static int make_cmd(const struct plan *pl, const char *file, const char *url, char **cmd,
-                    struct err *err)
-{
-    struct jbuf b = {0};
-    build_cmd(&b, pl, file, url);
-    if (b.failed) {
-        jb_release(&b);
-        return err_set(err, ENOMEM, "cannot build the command");
-    }
-    *cmd = b.b.data;
-    return 0;
-}
-
-/* The Mesos fetcher takes a file:// path literally (no percent-decoding),
- * unlike curl. */
-static int check_fetchable(const struct plan *pl, struct err *err)
-{
-    if (pl->url_encoded)
-        return err_usage(err, "the mesos fetcher cannot fetch '%s' (it does not decode "
-                              "file:// urls); pass --url", SHOWN(pl->url));
-    return 0;
-}
-
-/* ---- documents ---- */
-
-static void write_env(struct jw *w, const struct plan *pl)
-{
-    char *key;
+    json_t *env;
     if (pl->nenv == 0)
         return;
-    jw_open(w, "env", '{');
-    for (size_t i = 0; i < pl->nenv; i++) {
-        key = strndup(pl->env[i].key, pl->env[i].klen);
-        if (!key) {
-            w->b.failed = true;
-            break;
-        }
-        jw_str(w, key, pl->env[i].val);
-        free(key);
-    }
-    jw_close(w, '}');
+    env = json_object();
+    for (size_t i = 0; i < pl->nenv; i++)
+        jsonout_setn(env, pl->env[i].key, pl->env[i].klen, json_string(pl->env[i].val), failed);
+    jsonout_set(obj, "env", env, failed);
 }
 
-static void write_labels(struct jw *w, const struct plan *pl)
+static void put_labels(json_t *obj, const struct marathon_plan *pl, bool *failed)
 {
-    jw_open(w, "labels", '{');
-    jw_str(w, "BUNDLE_SHA256", pl->hash);
-    jw_close(w, '}');
+    json_t *labels = json_object();
+    jsonout_set(labels, "BUNDLE_SHA256", json_string(pl->hash), failed);
+    jsonout_set(obj, "labels", labels, failed);
 }
 
-static void write_health(struct jw *w, const char *path)
+/* key: [ one ], failures in *failed */
+static void put_one(json_t *obj, const char *key, json_t *one, bool *failed)
 {
-    jw_open(w, "portDefinitions", '[');
-    jw_open(w, NULL, '{');
-    jw_long(w, "port", 0);
-    jw_str(w, "protocol", "tcp");
-    jw_str(w, "name", "http");
-    jw_close(w, '}');
-    jw_close(w, ']');
-    jw_open(w, "healthChecks", '[');
-    jw_open(w, NULL, '{');
-    jw_str(w, "protocol", "MESOS_HTTP");
-    jw_str(w, "path", path);
-    jw_long(w, "portIndex", 0);
-    jw_long(w, "gracePeriodSeconds", 300);
-    jw_long(w, "intervalSeconds", 60);
-    jw_long(w, "timeoutSeconds", 20);
-    jw_long(w, "maxConsecutiveFailures", 3);
-    jw_close(w, '}');
-    jw_close(w, ']');
+    json_t *list = json_array();
+    jsonout_append(list, one, failed);
+    jsonout_set(obj, key, list, failed);
+}
+
+static void put_health(json_t *obj, const char *path, bool *failed)
+{
+    json_t *port = json_object(), *check = json_object();
+    jsonout_set(port, "port", json_integer(0), failed);
+    jsonout_set(port, "protocol", json_string("tcp"), failed);
+    jsonout_set(port, "name", json_string("http"), failed);
+    put_one(obj, "portDefinitions", port, failed);
+    jsonout_set(check, "protocol", json_string("MESOS_HTTP"), failed);
+    jsonout_set(check, "path", json_string(path), failed);
+    jsonout_set(check, "portIndex", json_integer(0), failed);
+    jsonout_set(check, "gracePeriodSeconds", json_integer(300), failed);
+    jsonout_set(check, "intervalSeconds", json_integer(60), failed);
+    jsonout_set(check, "timeoutSeconds", json_integer(20), failed);
+    jsonout_set(check, "maxConsecutiveFailures", json_integer(3), failed);
+    put_one(obj, "healthChecks", check, failed);
 }
 
 /* One fetch / artifacts entry; dest_path NULL leaves it out. */
-static void write_fetch(struct jw *w, const char *key, const char *url, bool cache,
-                        const char *dest_path)
+static void put_fetch(json_t *obj, const char *key, const char *url, bool cache, const char *dest_path,
+                      bool *failed)
 {
-    jw_open(w, key, '[');
-    jw_open(w, NULL, '{');
-    jw_str(w, "uri", url);
-    jw_bool(w, "executable", true);
-    jw_bool(w, "extract", false);
-    jw_bool(w, "cache", cache);
+    json_t *f = json_object();
+    jsonout_set(f, "uri", json_string(url), failed);
+    jsonout_set(f, "executable", json_true(), failed);
+    jsonout_set(f, "extract", json_false(), failed);
+    jsonout_set(f, "cache", json_boolean(cache), failed);
     if (dest_path)
-        jw_str(w, "destPath", dest_path);
-    jw_close(w, '}');
-    jw_close(w, ']');
+        jsonout_set(f, "destPath", json_string(dest_path), failed);
+    put_one(obj, key, f, failed);
+}
+
+/* The text of doc (taken) into *json, or -1 with err: failed says a part
+ * of it could not be made. */
+static int finish(json_t *doc, bool failed, const char *what, char **json, struct err *err)
+{
+    int rc;
+    if (failed || !doc)
+        rc = err_set(err, ENOMEM, "cannot build the %s", what);
+    else
+        rc = jsonout_dump(doc, true, json, err);
+    json_decref(doc);
+    return rc;
 }
 
 int marathon_app_json(const struct marathon_app *app, char **json, struct err *err)
 {
-    struct plan pl;
-    struct jw w = {0};
+    struct marathon_plan pl;
     char *cmd = NULL;
+    json_t *doc = NULL;
+    bool failed = false;
     int rc = -1;
     if (!json)
         return err_usage(err, "nowhere to put the json");
-    if (plan_init(&pl, app, err) < 0)
+    if (marathon_plan_init(&pl, app, err) < 0)
         return -1;
-    if (app->fetch && check_fetchable(&pl, err) < 0)
+    if (marathon_plan_cmd(&pl, app, false, &cmd, err) < 0)
         goto cleanup;
-    if (make_cmd(&pl, app->name, app->fetch ? NULL : pl.url, &cmd, err) < 0)
-        goto cleanup;
-    jw_open(&w, NULL, '{');
-    jw_str(&w, "id", pl.id);
-    jw_str(&w, "cmd", cmd);
-    jw_num(&w, "cpus", app->cpus);
-    jw_num(&w, "mem", app->mem);
-    jw_num(&w, "disk", app->disk);
-    jw_long(&w, "instances", app->instances);
-    write_env(&w, &pl);
-    write_labels(&w, &pl);
+    doc = json_object();
+    jsonout_set(doc, "id", json_string(pl.id), &failed);
+    jsonout_set(doc, "cmd", json_string(cmd), &failed);
+    jsonout_set(doc, "cpus", jsonout_number(app->cpus), &failed);
+    jsonout_set(doc, "mem", jsonout_number(app->mem), &failed);
+    jsonout_set(doc, "disk", jsonout_number(app->disk), &failed);
+    jsonout_set(doc, "instances", json_integer(app->instances), &failed);
+    put_env(doc, &pl, &failed);
+    put_labels(doc, &pl, &failed);
     if (app->fetch)
-        write_fetch(&w, "fetch", pl.url, app->fetch_cache, app->name);
+        put_fetch(doc, "fetch", pl.url, app->fetch_cache, app->name, &failed);
     if (app->health_path)
-        write_health(&w, app->health_path);
+        put_health(doc, app->health_path, &failed);
     if (app->kill_grace >= 0)
-        jw_long(&w, "taskKillGracePeriodSeconds", app->kill_grace);
-    jw_close(&w, '}');
-    rc = jw_finish(&w, json, err);
+        jsonout_set(doc, "taskKillGracePeriodSeconds", json_integer(app->kill_grace), &failed);
+    rc = finish(doc, failed, "json of the marathon app", json, err);
 cleanup:
     free(cmd);
-    plan_release(&pl);
+    marathon_plan_release(&pl);
     return rc;
 }
 
@@ -893,26 +150,18 @@ static void metronome_id(const char *id, char *out, size_t outlen)
 
 int marathon_metronome_json(const struct marathon_app *app, char **json, struct err *err)
 {
-    struct plan pl;
-    struct jw w = {0};
+    struct marathon_plan pl;
     char *cmd = NULL;
     char *desc = NULL;
-    char id[ID_BUF];
+    char id[MARATHON_ID_BUF];
+    json_t *doc = NULL, *run;
+    bool failed = false;
     int rc = -1;
     if (!json)
         return err_usage(err, "nowhere to put the json");
-    if (plan_init(&pl, app, err) < 0)
+    if (marathon_plan_init(&pl, app, err) < 0)
         return -1;
-    /* Artifacts cannot be renamed: the binary is called what the URL ends in. */
-    const char *file = app->fetch ? url_last_segment(pl.url) : app->name;
-    if (app->fetch && check_fetchable(&pl, err) < 0)
-        goto cleanup;
-    if (strlen(file) > NAME_MAX_LEN) {
-        err_usage(err, "url '%s' ends in a file name longer than %d bytes", SHOWN(pl.url),
-                  NAME_MAX_LEN);
-        goto cleanup;
-    }
-    if (make_cmd(&pl, file, app->fetch ? NULL : pl.url, &cmd, err) < 0)
+    if (marathon_plan_cmd(&pl, app, true, &cmd, err) < 0)
         goto cleanup;
     if (asprintf(&desc, "%s, bundled by bundle (sha256 %s)", app->name, pl.hash) < 0) {
         desc = NULL;
@@ -920,27 +169,27 @@ int marathon_metronome_json(const struct marathon_app *app, char **json, struct 
         goto cleanup;
     }
     metronome_id(pl.id, id, sizeof id);
-    jw_open(&w, NULL, '{');
-    jw_str(&w, "id", id);
-    jw_str(&w, "description", desc);
-    write_labels(&w, &pl);
-    jw_open(&w, "run", '{');
-    jw_num(&w, "cpus", app->cpus < METRONOME_MIN_CPUS ? METRONOME_MIN_CPUS : app->cpus);
-    jw_num(&w, "mem", app->mem < METRONOME_MIN_MEM ? METRONOME_MIN_MEM : app->mem);
-    jw_num(&w, "disk", app->disk);
-    jw_str(&w, "cmd", cmd);
-    write_env(&w, &pl);
+    doc = json_object();
+    jsonout_set(doc, "id", json_string(id), &failed);
+    jsonout_set(doc, "description", json_string(desc), &failed);
+    put_labels(doc, &pl, &failed);
+    run = json_object();
+    jsonout_set(run, "cpus", jsonout_number(app->cpus < METRONOME_MIN_CPUS ? METRONOME_MIN_CPUS : app->cpus),
+                &failed);
+    jsonout_set(run, "mem", jsonout_number(app->mem < METRONOME_MIN_MEM ? METRONOME_MIN_MEM : app->mem), &failed);
+    jsonout_set(run, "disk", jsonout_number(app->disk), &failed);
+    jsonout_set(run, "cmd", json_string(cmd), &failed);
+    put_env(run, &pl, &failed);
     if (app->fetch)
-        write_fetch(&w, "artifacts", pl.url, app->fetch_cache, NULL);
+        put_fetch(run, "artifacts", pl.url, app->fetch_cache, NULL, &failed);
     if (app->kill_grace >= 0)
-        jw_long(&w, "taskKillGracePeriodSeconds", app->kill_grace);
-    jw_close(&w, '}');
-    jw_close(&w, '}');
-    rc = jw_finish(&w, json, err);
+        jsonout_set(run, "taskKillGracePeriodSeconds", json_integer(app->kill_grace), &failed);
+    jsonout_set(doc, "run", run, &failed);
+    rc = finish(doc, failed, "json of the metronome job", json, err);
 cleanup:
     free(desc);
     free(cmd);
-    plan_release(&pl);
+    marathon_plan_release(&pl);
     return rc;
 }
 

@@ -316,9 +316,9 @@ double util_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Length of the valid UTF-8 sequence at p, or 0. */
-static size_t utf8_seq(const unsigned char *p)
+size_t util_utf8_len(const char *s)
 {
+    const unsigned char *p = (const unsigned char *)s;
     size_t n;
     unsigned c = p[0];
     if (c < 0x80)
@@ -340,26 +340,15 @@ static size_t utf8_seq(const unsigned char *p)
     return n;
 }
 
-void util_json_str(FILE *out, const char *s)
+bool util_utf8_valid(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    fputc('"', out);
-    while (*p) {
-        size_t n = utf8_seq(p);
-        if (*p == '"' || *p == '\\') {
-            fputc('\\', out);
-            fputc(*p, out);
-        } else if (*p < 0x20) {
-            fprintf(out, "\\u%04x", *p);
-        } else if (n == 0) {
-            fputs("\\ufffd", out);
-            n = 1;
-        } else {
-            fwrite(p, 1, n, out);
-        }
-        p += n ? n : 1;
+    while (*s) {
+        size_t n = util_utf8_len(s);
+        if (n == 0)
+            return false;
+        s += n;
     }
-    fputc('"', out);
+    return true;
 }
 
 char *util_vformat(const char *fmt, va_list ap)

@@ -7,7 +7,9 @@
  * differs from their unpacked size, as the builder's do.  The
  * sizes inspect prints are checked against the central directory, walked
  * here with the stub's own reader (stub/payload.c), and against what was
- * written.
+ * written.  Names that are not UTF-8, with quotes and control characters,
+ * come out of --json as valid JSON (U+FFFD for each stray byte), and the
+ * JSON is the whole object or nothing when an allocation fails.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -19,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +33,7 @@
 #include "bundle/payload.h"
 #include "bundle/pyz.h"
 #include "bundle/util.h"
+#include "json_alloc.h"
 
 #define STUB_LEN 4000
 #define MTIME ((time_t)1700000000)
@@ -347,6 +351,88 @@ static void test_linked(void **state)
     assert_non_null(strstr(f->text, "(the bootloader, libpython linked in)\n"));
 }
 
+/* Hostile names: what the bundle says goes into --json as JSON strings,
+ * each byte that is not UTF-8 replaced by U+FFFD. */
+#define HOSTILE "\"q\\b\x01\xff\xc3(\x7f"           /* quote, backslash, control, bad UTF-8 */
+#define HOSTILE_JSON "\"q\\b\x01\xef\xbf\xbd\xef\xbf\xbd(\x7f" /* ... read back */
+
+static void test_json_hostile(void **state)
+{
+    struct fx *f = *state;
+    static const char manifest[] = "python 3.11\nname app" HOSTILE "\nlinked 1\noptions --x " HOSTILE "\n";
+    static const char code[] = "code";
+    const struct pyz_item items[] = {{"mod" HOSTILE, code, sizeof code - 1, 0, NULL}};
+    struct buf pyz = {0};
+    struct pack p;
+    struct err err = {0};
+    uint8_t sha[32];
+    json_error_t je;
+
+    assert_int_equal(pyz_build(items, 1, &pyz, &err), 0);
+    f->path = util_join(f->dir, "app" HOSTILE);
+    assert_non_null(f->path);
+    if (pack_open(&p, f->path, stub, STUB_LEN, pyz.data, pyz.len, MTIME, &err) != 0 ||
+        pack_add_data(&p, PAYLOAD_MANIFEST, manifest, strlen(manifest), false, &err) != 0 ||
+        pack_add_data(&p, "_native/site/d" HOSTILE, "x", 1, false, &err) != 0 || pack_commit(&p, sha, NULL, &err) != 0)
+        fail_msg("building %s: %s", f->path, err.msg);
+    buf_release(&pyz);
+    f->json = run_inspect(f->path, true);
+    json_t *doc = json_loads(f->json, JSON_REJECT_DUPLICATES, &je);
+    if (!doc)
+        fail_msg("not JSON (%s): %s", je.text, f->json);
+    char *want = util_join(f->dir, "app" HOSTILE_JSON);
+    assert_string_equal(json_string_value(json_object_get(doc, "file")), want);
+    free(want);
+    assert_string_equal(json_string_value(json_object_get(doc, "name")), "app" HOSTILE_JSON);
+    assert_string_equal(json_string_value(json_object_get(doc, "options")), "--x " HOSTILE_JSON);
+    json_t *m = json_array_get(json_object_get(doc, "modules"), 0);
+    assert_string_equal(json_string_value(json_object_get(m, "name")), "mod" HOSTILE_JSON);
+    json_t *files = json_object_get(doc, "files");
+    assert_int_equal(json_array_size(files), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(files, 1), "name")),
+                        "_native/site/d" HOSTILE_JSON);
+    json_decref(doc);
+
+    /* the table prints the names as they are */
+    f->text = run_inspect(f->path, false);
+    assert_non_null(strstr(f->text, "_native/site/d" HOSTILE " (data)\n"));
+}
+
+/* Every allocation jansson makes failing in turn: -1 with an error, not a
+ * byte written, nothing leaked; then the same JSON as without failures. */
+static void test_json_out_of_memory(void **state)
+{
+    struct fx *f = *state;
+
+    json_alloc_fail_after(-1);
+    make_bundle(f, "python 3.11\nname app\nlinked 1\n", false);
+    assert_int_equal(json_alloc_live, 0);
+    for (long n = 0;; n++) {
+        char *text = NULL;
+        size_t len = 0;
+        struct err err = {0};
+        FILE *out = open_memstream(&text, &len);
+        assert_non_null(out);
+        json_alloc_fail_after(n);
+        int rc = inspect_run(f->path, true, out, &err);
+        json_alloc_fail_after(-1);
+        fclose(out);
+        assert_int_equal(json_alloc_live, 0);
+        if (rc == 0) {
+            assert_true(n > 50);
+            assert_string_equal(text, f->json);
+            free(text);
+            break;
+        }
+        assert_int_equal(rc, -1);
+        assert_int_equal(err.errnum, ENOMEM);
+        assert_non_null(strstr(err.msg, "json"));
+        assert_int_equal(len, 0);
+        free(text);
+    }
+    json_set_alloc_funcs(malloc, free);
+}
+
 /* verify: a bundle whose checksums are right (the writer computed them
  * over what it wrote) but one of whose entries does not inflate to what
  * its directory record says is not intact. */
@@ -389,6 +475,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sizes_and_kinds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_linked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_hostile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_out_of_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_entries, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,10 +1,13 @@
-/* test_marathon.c - Marathon app / Metronome job JSON (src/deploy/marathon.c).
+/* test_marathon.c - Marathon app / Metronome job JSON (src/deploy/marathon.c, and the
+ * rules and cmd of src/deploy/marathon_rules.c).
  *
  * Table-driven checks of ids, urls, quoting, escaping and numbers; the
  * produced cmd is run by /bin/sh with a fake curl on PATH to prove every
  * string arrives intact; and the JSON of several configurations is validated
  * against ../shared/schemas with tests/tools/validate_schema.py (skipped,
  * with a message, when python3-jsonschema or the schemas are missing).
+ * The JSON is read back with jansson too (the library that writes it), and
+ * written again with every one of its allocations failing in turn.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #include "bundle/marathon.h"
+#include "json_alloc.h"
 
 /* sha256("test") */
 #define HASH "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
@@ -118,6 +122,19 @@ static void assert_lacks(const char *hay, const char *needle)
     }
 }
 
+/* The document json, read back strictly (no duplicate keys); caller
+ * releases it. */
+static json_t *parse(const char *json)
+{
+    json_error_t e;
+    json_t *doc = json_loads(json, JSON_REJECT_DUPLICATES, &e);
+    if (!doc) {
+        print_error("not JSON (%s, line %d):\n%s\n", e.text, e.line, json);
+        fail();
+    }
+    return doc;
+}
+
 /* ---- a tiny JSON string reader: the value of the first "key": "..." ---- */
 
 static void put_utf8(char **o, unsigned cp)
@@ -134,7 +151,7 @@ static void put_utf8(char **o, unsigned cp)
     }
 }
 
-static char *json_string(const char *json, const char *key)
+static char *text_value(const char *json, const char *key)
 {
     char pat[128];
     snprintf(pat, sizeof pat, "\"%s\": \"", key);
@@ -686,7 +703,7 @@ static void run_case(struct sandbox *s, const struct shell_case *c, bool fetch, 
     a.sha256_hex = s->hash;
     a.fetch = fetch;
     char *json = job ? render_job(&a) : render(&a);
-    char *cmd = json_string(json, "cmd");
+    char *cmd = text_value(json, "cmd");
     const char *file = c->name;
     if (fetch && job)
         file = strrchr(c->url, '/') + 1; /* Metronome cannot rename artifacts */
@@ -787,7 +804,7 @@ static void test_cmd_cache_dir(void **state)
             a.sha256_hex = s.hash;
             a.fetch = fetch;
             char *json = render(&a);
-            char *cmd = json_string(json, "cmd");
+            char *cmd = text_value(json, "cmd");
             sandbox_reset(&s);
             if (fetch)
                 sandbox_prefetch(&s, "hello");
@@ -840,7 +857,7 @@ static void test_cmd_checks_hash(void **state)
         a.fetch = fetch;
         a.sha256_hex = HASH; /* not the hash of app.sh */
         char *json = render(&a);
-        char *cmd = json_string(json, "cmd");
+        char *cmd = text_value(json, "cmd");
         sandbox_reset(&s);
         if (fetch)
             sandbox_prefetch(&s, "hello");
@@ -859,7 +876,7 @@ static void test_cmd_text(void **state)
     (void)state;
     struct marathon_app a = base_app();
     char *json = render(&a);
-    char *cmd = json_string(json, "cmd");
+    char *cmd = text_value(json, "cmd");
     assert_string_equal(cmd, EXPORT "curl -fsSL -o 'hello' '" URL "' && printf '%s  %s\\n' "
                              HASH " 'hello' | sha256sum -c - && chmod u+x './hello' && "
                              "exec './hello'");
@@ -869,7 +886,7 @@ static void test_cmd_text(void **state)
     a.fetch = true;
     a.args = "--port $PORT0";
     json = render(&a);
-    cmd = json_string(json, "cmd");
+    cmd = text_value(json, "cmd");
     assert_string_equal(cmd, EXPORT "printf '%s  %s\\n' " HASH " 'hello' | sha256sum -c - && "
                              "exec './hello' --port $PORT0");
     free(cmd);
@@ -898,11 +915,17 @@ static void test_json_escaping(void **state)
     a.env = env;
     a.nenv = 3;
     char *json = render(&a);
-    assert_contains(json, "\"CTL\": \"a\\u0001b\\u001f\\u000a\\u0009\\u000d\\\"\\\\/\"");
+    assert_contains(json, "\"CTL\": \"a\\u0001b\\u001F\\n\\t\\r\\\"\\\\/\"");
     assert_contains(json, "\"UTF\": \"h\xc3\xa9llo \xe2\x9c\x93 \xf0\x9f\x98\x80\"");
     assert_contains(json, "\"DEL\": \"\x7f\"");
     for (const char *p = json; *p; p++)
         assert_true((unsigned char)*p >= 0x20 || *p == '\n');
+    /* read back, every value is what was given */
+    json_t *doc = parse(json), *e = json_object_get(doc, "env");
+    assert_string_equal(json_string_value(json_object_get(e, "CTL")), env[0] + 4);
+    assert_string_equal(json_string_value(json_object_get(e, "UTF")), env[1] + 4);
+    assert_string_equal(json_string_value(json_object_get(e, "DEL")), env[2] + 4);
+    json_decref(doc);
     free(json);
 
     /* invalid UTF-8 anywhere is refused, never written */
@@ -996,6 +1019,47 @@ static void test_deterministic(void **state)
     free(job2);
 }
 
+/* Every allocation jansson makes, failing in turn: -1 with an error
+ * (ENOMEM), no document, nothing leaked; then the same document as
+ * without failures. */
+static void test_out_of_memory(void **state)
+{
+    (void)state;
+    const char *env[] = {"B=2", "A=x"};
+    struct marathon_app a = base_app();
+    a.env = env;
+    a.nenv = 2;
+    a.health_path = "/health";
+    a.kill_grace = 30;
+    a.fetch = true;
+    for (int job = 0; job < 2; job++) {
+        int (*make)(const struct marathon_app *, char **, struct err *) =
+            job ? marathon_metronome_json : marathon_app_json;
+        json_alloc_fail_after(-1);
+        char *want = job ? render_job(&a) : render(&a);
+        assert_int_equal(json_alloc_live, 0);
+        for (long n = 0;; n++) {
+            struct err err = {0};
+            char *json = NULL;
+            json_alloc_fail_after(n);
+            int rc = make(&a, &json, &err);
+            json_alloc_fail_after(-1);
+            assert_int_equal(json_alloc_live, 0);
+            if (rc == 0) {
+                assert_true(n > 10); /* a document needs a few dozen */
+                assert_string_equal(json, want);
+                free(json);
+                break;
+            }
+            check_error(rc, &err, 1, "json");
+            assert_int_equal(err.errnum, ENOMEM);
+            assert_null(json);
+        }
+        free(want);
+    }
+    json_set_alloc_funcs(malloc, free);
+}
+
 static void test_layout(void **state)
 {
     (void)state;
@@ -1018,17 +1082,33 @@ static void test_layout(void **state)
     free(json);
 }
 
+/* key of doc: a JSON integer (whole) or real holding exactly want */
+static void check_number(const json_t *doc, const char *key, double want, bool whole)
+{
+    json_t *v = json_object_get(doc, key);
+    if (!(whole ? json_is_integer(v) : json_is_real(v)) || json_number_value(v) != want) {
+        print_error("%s: want %s %.17g\n", key, whole ? "integer" : "real", want);
+        fail();
+    }
+}
+
 static void test_numbers(void **state)
 {
     (void)state;
+    /* Whole numbers are integers.  Reals have 15 significant digits (0.1
+     * stays 0.1), or 17 where one of the document's reals needs them to
+     * read back as itself (then 1e-5 is 1.0000000000000001e-5: the same
+     * double). */
     static const struct {
         double cpus, mem, disk;
         const char *want;
     } good[] = {
         {0.1, 128, 0, "\"cpus\": 0.1,\n  \"mem\": 128,\n  \"disk\": 0,"},
-        {0.1 + 0.2, 1.5, 1e-5, "\"cpus\": 0.30000000000000004,\n  \"mem\": 1.5,\n  \"disk\": 1e-05,"},
+        {0.1 + 0.2, 1.5, 1e-5, "\"cpus\": 0.30000000000000004,\n  \"mem\": 1.5,\n  \"disk\": 1.0000000000000001e-5,"},
         {2, 4096, 1024.25, "\"cpus\": 2,\n  \"mem\": 4096,\n  \"disk\": 1024.25,"},
         {0.001, 0.5, -0.0, "\"cpus\": 0.001,\n  \"mem\": 0.5,\n  \"disk\": 0,"},
+        {0.25, 16777216, 1073741823.999, "\"cpus\": 0.25,\n  \"mem\": 16777216,\n  \"disk\": 1073741823.999,"},
+        {1024, 1e-3, 1e-7, "\"cpus\": 1024,\n  \"mem\": 0.001,\n  \"disk\": 1e-7,"},
     };
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         struct marathon_app a = base_app();
@@ -1037,6 +1117,11 @@ static void test_numbers(void **state)
         a.disk = good[i].disk;
         char *json = render(&a);
         assert_contains(json, good[i].want);
+        json_t *doc = parse(json);
+        check_number(doc, "cpus", good[i].cpus, good[i].cpus == (double)(long long)good[i].cpus);
+        check_number(doc, "mem", good[i].mem, good[i].mem == (double)(long long)good[i].mem);
+        check_number(doc, "disk", good[i].disk, good[i].disk == (double)(long long)good[i].disk);
+        json_decref(doc);
         free(json);
     }
     struct marathon_app a = base_app();
@@ -1217,7 +1302,7 @@ static void test_fetch(void **state)
                           "      \"destPath\": \"hello\"\n"
                           "    }\n"
                           "  ]\n");
-    char *cmd = json_string(json, "cmd");
+    char *cmd = text_value(json, "cmd");
     assert_lacks(cmd, "curl");
     assert_contains(cmd, "sha256sum -c -");
     assert_contains(cmd, "exec './hello'");
@@ -1350,7 +1435,7 @@ static void test_metronome(void **state)
                           "      }\n"
                           "    ]\n");
     assert_lacks(json, "destPath");
-    char *cmd = json_string(json, "cmd");
+    char *cmd = text_value(json, "cmd");
     assert_contains(cmd, " 'hello-1.0' | sha256sum");
     assert_contains(cmd, "exec './hello-1.0'");
     free(cmd);
@@ -1538,6 +1623,7 @@ int main(void)
         cmocka_unit_test(test_json_escaping),
         cmocka_unit_test(test_env),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_layout),
         cmocka_unit_test(test_numbers),
         cmocka_unit_test(test_inputs_refused),
