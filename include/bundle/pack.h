@@ -20,7 +20,6 @@
 #include <time.h>
 
 #include "bundle/err.h"
-#include "bundle/payload.h"
 #include "bundle/util.h"
 
 /* Files smaller than this are stored: a zstd frame of them saves nothing. */
@@ -30,8 +29,6 @@
 #define PACK_LEVEL_MAX 19
 /* log2 of the zstd window: what the stub's decoder must hold in memory */
 #define PACK_WINDOW_LOG 20
-/* A compressed file's frames (payload.h) */
-#define PACK_FRAME PAYLOAD_ZSTD_FRAME
 
 struct pack {
     int fd;                  /* the temp file */

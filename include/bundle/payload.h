@@ -50,8 +50,7 @@
  * encodings included, comes from the blob.
  *
  * Zip entries, each stored (method 0) or compressed with zstd (method 93:
- * independent frames of PAYLOAD_ZSTD_FRAME bytes each once inflated, the
- * last one shorter, window at most 1 MiB; the manifest is always stored), unpacked
+ * one frame, window at most 1 MiB; the manifest is always stored), unpacked
  * into the cache entry (<base>/<sha256>/):
  *   _native/manifest           what the stub needs (see below)
  *   _native/lib/...            libpython and the shared libraries
@@ -87,9 +86,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The size of each zstd frame of a compressed entry (the last one smaller):
- * the stub inflates a large file's frames on several cores. */
-#define PAYLOAD_ZSTD_FRAME (2u << 20)
 #define PAYLOAD_MAGIC "\x7f" "BUNDLE\x1a"
 #define PAYLOAD_MAGIC_LEN 8
 #define PAYLOAD_VERSION 3

@@ -447,8 +447,7 @@ out:
 }
 
 /* Whether entry e (its data at data) holds what the directory says: stored
- * or zstd (whole frames, one after the other) of e->usize bytes with the
- * zip CRC-32 e->crc32.
+ * or zstd (one frame) of e->usize bytes with the zip CRC-32 e->crc32.
  * Returns NULL, or why not. */
 static const char *entry_intact(int fd, const struct payload_entry *e, uint64_t data)
 {
@@ -479,7 +478,7 @@ static const char *entry_intact(int fd, const struct payload_entry *e, uint64_t 
         while (ib.pos < ib.size && !why) {
             ZSTD_outBuffer ob = {out, sizeof out, 0};
             r = ZSTD_decompressStream(d, &ob, &ib);
-            if (ZSTD_isError(r))
+            if (ZSTD_isError(r) || (r == 0 && (ib.pos < ib.size || off < e->csize)))
                 why = "an entry does not inflate";
             crc = crc32(crc, out, (uInt)ob.pos);
             total += ob.pos;

@@ -114,9 +114,7 @@ int pack_compress(const void *data, size_t len, int level, struct pack_blob *out
     /* small files, and those zstd cannot make 1/32 smaller, are stored:
      * inflating them would cost more than reading the bytes saved */
     if (level > 0 && len >= PACK_MIN_COMPRESS) {
-        size_t cap = 0;
-        for (size_t at = 0; at < len; at += PACK_FRAME)
-            cap += ZSTD_compressBound(len - at < PACK_FRAME ? len - at : PACK_FRAME);
+        size_t cap = ZSTD_compressBound(len);
         void *buf = malloc(cap);
         if (!buf)
             return -1;
@@ -127,14 +125,7 @@ int pack_compress(const void *data, size_t len, int level, struct pack_blob *out
         size_t n = !c || ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)) ||
                            ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, PACK_WINDOW_LOG))
                        ? (size_t)-1
-                       : 0;
-        /* one frame per PACK_FRAME bytes: the stub inflates a large file's
-         * frames on several cores (libpython: 4 frames, +0.6% of bytes) */
-        for (size_t at = 0; !ZSTD_isError(n) && at < len; at += PACK_FRAME) {
-            size_t part = len - at < PACK_FRAME ? len - at : PACK_FRAME;
-            size_t r = ZSTD_compress2(c, (char *)buf + n, cap - n, (const char *)data + at, part);
-            n = ZSTD_isError(r) ? r : n + r;
-        }
+                       : ZSTD_compress2(c, buf, cap, data, len);
         ZSTD_freeCCtx(c);
         if (!ZSTD_isError(n) && n < len - len / 32) {
             void *shrunk = realloc(buf, n);

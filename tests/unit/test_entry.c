@@ -24,7 +24,6 @@
 #include <zstd.h>
 
 #include "bundle/crc32c.h"
-#include "bundle/payload.h"
 #include "stub.h"
 
 /* The stub's main.c defines this; a quiet one here. */
@@ -190,69 +189,12 @@ static void test_zstd_hostile(void **state)
     free(twice);
 }
 
-/* A large file, as pack.c writes it: frames of PAYLOAD_ZSTD_FRAME bytes,
- * inflated on several threads where there are cores (the one-thread way
- * where there is one), in order, with the CRC-32C of the bytes in order. */
-static void test_zstd_frames(void **state)
-{
-    struct fx *f = *state;
-    const size_t big = 5 * PAYLOAD_ZSTD_FRAME + 12345; /* 6 frames, the last short */
-    uint8_t *plain = malloc(big), *frames = malloc(ZSTD_compressBound(big) + 6 * 64);
-    size_t len = 0, starts[8], nf = 0;
-    assert_non_null(plain);
-    assert_non_null(frames);
-    for (size_t i = 0; i < big; i++)
-        plain[i] = (uint8_t)((i * 2654435761u) >> 13 ^ i / 4096); /* compresses, never repeats a frame */
-    for (size_t at = 0; at < big; at += PAYLOAD_ZSTD_FRAME) {
-        size_t part = big - at < PAYLOAD_ZSTD_FRAME ? big - at : PAYLOAD_ZSTD_FRAME;
-        starts[nf++] = len;
-        size_t r = ZSTD_compress(frames + len, ZSTD_compressBound(part), plain + at, part, 1);
-        assert_false(ZSTD_isError(r));
-        len += r;
-    }
-    uint8_t *keep = f->plain; /* assert_reads compares with f->plain */
-    f->plain = plain;
-    assert_reads(f, frames, len, big, STUB_ZSTD, true);
-    /* sizes that disagree; frames missing (the first, the last); cut short */
-    assert_reads(f, frames, len, big + 1, STUB_ZSTD, false);
-    assert_reads(f, frames, len, big - 1, STUB_ZSTD, false);
-    assert_reads(f, frames + starts[1], len - starts[1], big, STUB_ZSTD, false);
-    assert_reads(f, frames, starts[5], big - 12345, STUB_ZSTD, true); /* whole frames: a shorter file */
-    assert_reads(f, frames, starts[5], big, STUB_ZSTD, false);
-    assert_reads(f, frames, len - 1, big, STUB_ZSTD, false);
-    assert_reads(f, frames, starts[3] + 7, big, STUB_ZSTD, false);
-    /* junk after the last frame, and a byte flipped in a middle frame */
-    uint8_t *more = malloc(len + 4);
-    memcpy(more, frames, len);
-    memcpy(more + len, "junk", 4);
-    assert_reads(f, more, len + 4, big, STUB_ZSTD, false);
-    more[starts[2] + 300] ^= 0x5a;
-    struct stub_file file;
-    uint32_t crc = 0;
-    int in = bundle_of(f, more, len, big, STUB_ZSTD, &file);
-    int out = open(f->out, O_RDWR | O_TRUNC);
-    if (entry_write(in, &file, out, &crc) == 0)
-        assert_true(crc != crc32c(0, plain, big)); /* the caller's CRC-32C finds it */
-    else
-        assert_int_equal(errno, EBADMSG);
-    struct stat st;
-    assert_int_equal(fstat(out, &st), 0);
-    assert_true((size_t)st.st_size <= big);
-    close(out);
-    close(in);
-    f->plain = keep;
-    free(more);
-    free(plain);
-    free(frames);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zstd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zstd_hostile, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_zstd_frames, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
