@@ -9,36 +9,55 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_initStaticDCtx: the stub links libzstd.a */
 #include <zstd.h>
 
 #include "bundle/crc32c.h"
+#include "bundle/payload.h"
 #include "stub.h"
 
-/* One decoder for the process, made on first use: its window (up to the
- * largest frame's) is allocated once, not once per file.  Starts unpack on
- * one thread, lazy imports under Python's lock; the mutex is for safety. */
-static ZSTD_DCtx *dctx;
+/* Two decoders for the process, each made on first use.  The small one
+ * inflates module code (whole frames into a flat buffer) and small native
+ * files (its window as large as the file's).  The large one streams native
+ * files of PREFAULT_MIN bytes and more: it lives in one mapping made with
+ * MAP_POPULATE, sized for the largest window a bundle uses (payload.h).
+ * On a VM where a page fault is slow, faulting a 1 MiB window in page by
+ * page cost hello's first start 3 ms of its 45 (bench/interleave, 20
+ * rounds).  A frame that would need a larger window is refused.  Starts
+ * unpack on one thread, lazy imports under Python's lock; the mutex is for
+ * safety. */
+#define PREFAULT_MIN (1u << 20)
+static ZSTD_DCtx *small_dctx, *large_dctx;
 static pthread_mutex_t dctx_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The process's decoder, made on first use (called with dctx_lock held). */
-static ZSTD_DCtx *decoder(void)
+/* The decoder for a file of size bytes (called with dctx_lock held), or
+ * NULL with errno. */
+static ZSTD_DCtx *decoder(uint64_t size)
 {
-    if (!dctx)
-        dctx = ZSTD_createDCtx();
-    if (!dctx)
+    if (size < PREFAULT_MIN) {
+        if (!small_dctx)
+            small_dctx = ZSTD_createDCtx();
+    } else if (!large_dctx) {
+        size_t ws_size = ZSTD_estimateDStreamSize((size_t)1 << PAYLOAD_WINDOW_LOG);
+        void *ws = mmap(NULL, ws_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        if (ws != MAP_FAILED && !(large_dctx = ZSTD_initStaticDCtx(ws, ws_size)))
+            munmap(ws, ws_size);
+    }
+    ZSTD_DCtx *d = size < PREFAULT_MIN ? small_dctx : large_dctx;
+    if (!d)
         errno = ENOMEM;
-    return dctx;
+    return d;
 }
 
 int entry_frame(const void *src, size_t srclen, const ZSTD_DDict *dict, void *dst, size_t n)
 {
+    ZSTD_DCtx *d;
     size_t r;
     int rc = -1;
 
     pthread_mutex_lock(&dctx_lock);
-    if (decoder()) {
-        r = dict ? ZSTD_decompress_usingDDict(dctx, dst, n, src, srclen, dict)
-                 : ZSTD_decompressDCtx(dctx, dst, n, src, srclen);
+    if ((d = decoder(0))) {
+        r = dict ? ZSTD_decompress_usingDDict(d, dst, n, src, srclen, dict) : ZSTD_decompressDCtx(d, dst, n, src, srclen);
         if (!ZSTD_isError(r) && r == n)
             rc = 0;
         else
@@ -55,7 +74,8 @@ static const uint8_t *map_range(int in, uint64_t off, uint64_t len, void **map, 
     uint64_t start = off - off % (uint64_t)(page > 0 ? page : 4096);
 
     *maplen = (size_t)(off + len - start);
-    *map = mmap(NULL, *maplen ? *maplen : 1, PROT_READ, MAP_PRIVATE, in, (off_t)start);
+    /* populated in one call: see decoder */
+    *map = mmap(NULL, *maplen ? *maplen : 1, PROT_READ, MAP_PRIVATE | MAP_POPULATE, in, (off_t)start);
     if (*map == MAP_FAILED) {
         *map = NULL;
         return NULL;
@@ -75,7 +95,8 @@ static int inflate_to(const struct stub_file *f, const uint8_t *src, uint8_t *bu
     int rc = -1;
 
     pthread_mutex_lock(&dctx_lock);
-    if (!decoder()) {
+    ZSTD_DCtx *dctx = decoder(f->size);
+    if (!dctx) {
         pthread_mutex_unlock(&dctx_lock);
         return -1;
     }

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "bundle/err.h"
+#include "bundle/payload.h"
 #include "bundle/util.h"
 
 /* Files smaller than this are stored: a zstd frame of them saves nothing. */
@@ -28,7 +29,7 @@
 #define PACK_LEVEL_DEFAULT 9
 #define PACK_LEVEL_MAX 19
 /* log2 of the zstd window: what the stub's decoder must hold in memory */
-#define PACK_WINDOW_LOG 20
+#define PACK_WINDOW_LOG PAYLOAD_WINDOW_LOG
 
 struct pack {
     int fd;                  /* the temp file */

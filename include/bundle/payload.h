@@ -86,6 +86,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* log2 of the largest zstd window a compressed entry uses: the stub's
+ * decoder holds no more (pack.h). */
+#define PAYLOAD_WINDOW_LOG 20
 #define PAYLOAD_MAGIC "\x7f" "BUNDLE\x1a"
 #define PAYLOAD_MAGIC_LEN 8
 #define PAYLOAD_VERSION 3

@@ -24,6 +24,7 @@
 #include <zstd.h>
 
 #include "bundle/crc32c.h"
+#include "bundle/payload.h"
 #include "stub.h"
 
 /* The stub's main.c defines this; a quiet one here. */
@@ -189,12 +190,44 @@ static void test_zstd_hostile(void **state)
     free(twice);
 }
 
+/* A file of 1 MiB and more goes through the decoder whose memory is mapped
+ * once for the largest window a bundle uses: a frame made as pack.c makes
+ * them reads back, one that asks for a larger window is refused. */
+static void test_zstd_large(void **state)
+{
+    struct fx *f = *state;
+    const size_t big = 3 * ((size_t)1 << PAYLOAD_WINDOW_LOG) + 777;
+    uint8_t *plain = malloc(big), *frame = malloc(ZSTD_compressBound(big));
+    assert_non_null(plain);
+    assert_non_null(frame);
+    for (size_t i = 0; i < big; i++)
+        plain[i] = (uint8_t)((i * 2654435761u) >> 13 ^ i / 4096);
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, PAYLOAD_WINDOW_LOG)));
+    size_t len = ZSTD_compress2(c, frame, ZSTD_compressBound(big), plain, big);
+    assert_false(ZSTD_isError(len));
+    uint8_t *keep = f->plain; /* assert_reads compares with f->plain */
+    f->plain = plain;
+    assert_reads(f, frame, len, big, STUB_ZSTD, true);
+    assert_reads(f, frame, len - 100, big, STUB_ZSTD, false);
+    /* a frame whose window is 4 MiB: refused */
+    assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, PAYLOAD_WINDOW_LOG + 2)));
+    len = ZSTD_compress2(c, frame, ZSTD_compressBound(big), plain, big);
+    assert_false(ZSTD_isError(len));
+    assert_reads(f, frame, len, big, STUB_ZSTD, false);
+    f->plain = keep;
+    ZSTD_freeCCtx(c);
+    free(plain);
+    free(frame);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zstd, setup, teardown),
         cmocka_unit_test_setup_teardown(test_zstd_hostile, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_zstd_large, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
