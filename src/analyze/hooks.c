@@ -1,6 +1,6 @@
 /* hooks.c - the table of hidden imports; see hooks.h.  Keep it sorted by
  * module name in strcmp order ('_' sorts after upper case, before lower
- * case): hooks_find does a binary search, and tests/unit/test_hooks.c
+ * case): hooks_find does a binary search, and tests/unit/analyze/test_hooks.c
  * checks the order.
  *
  * How the entries were found: for each package, a small app that really

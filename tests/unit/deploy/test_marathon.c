@@ -1449,7 +1449,7 @@ static char *repo_root(void)
 #ifdef BUNDLE_SOURCE_DIR
     return strdup(BUNDLE_SOURCE_DIR);
 #else
-    static const char suffix[] = "tests/unit/test_marathon.c";
+    static const char suffix[] = "tests/unit/deploy/test_marathon.c";
     const char *f = __FILE__;
     size_t fl = strlen(f), sl = strlen(suffix);
     if (fl > sl && strcmp(f + fl - sl, suffix) == 0)
