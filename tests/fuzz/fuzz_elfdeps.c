@@ -1,4 +1,4 @@
-/* fuzz_elfdeps.c - the ELF dependency reader (src/collect/elfdeps.c elfdeps_read),
+/* fuzz_elfdeps.c - the ELF dependency reader (src/collect/elfdeps_read.c elfdeps_read),
  * which takes a path: every input is written to one file in the scratch
  * directory and read back from there ($ORIGIN is that directory).
  *

@@ -1,4 +1,4 @@
-/* fuzz_scan.c - the import scanner (src/analyze/scan.c) on any bytes.
+/* fuzz_scan.c - the import scanner (src/analyze/scan*.c) on any bytes.
  *
  * Promises checked (scan.h): success or -1 with a message and the fault's
  * line, never a crash, a hang or unbounded recursion; on success every
@@ -80,7 +80,7 @@ static bool identifier(const char *s)
 }
 
 /* NAME ('.' NAME)*; a string given to __import__ only has to start like a
- * name and hold name characters and dots (scan.c is_module_literal). */
+ * name and hold name characters and dots (scan_hints.c is_module_literal). */
 static bool dotted(const char *s, bool dynamic)
 {
     bool start = true;

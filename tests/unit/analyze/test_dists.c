@@ -1,4 +1,4 @@
-/* test_dists.c - installed distributions (src/analyze/dists.c): names, entry points,
+/* test_dists.c - installed distributions (src/analyze/dists*.c): names, entry points,
  * requirements, and a directory of metadata, hostile files included. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

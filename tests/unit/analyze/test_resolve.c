@@ -1,4 +1,4 @@
-/* test_resolve.c - the module graph (src/analyze/resolve.c, on top of src/analyze/scan.c).
+/* test_resolve.c - the module graph (src/analyze/resolve*.c, on top of src/analyze/scan*.c).
  *
  * Each test builds a small fake world in a temp directory: the app's
  * directory and two site directories standing for the target's sys.path,

@@ -1,4 +1,4 @@
-/* test_scan.c - unit tests of the import scanner (src/analyze/scan.c).
+/* test_scan.c - unit tests of the import scanner (src/analyze/scan*.c).
  *
  * Most cases are tables of source -> expected imports, the imports rendered
  * as text so a failure shows both sides:
