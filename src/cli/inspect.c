@@ -492,6 +492,72 @@ static const char *entry_intact(int fd, const struct payload_entry *e, uint64_t 
     return why;
 }
 
+/* Whether every module of the index inflates (one whole zstd frame, with
+ * the blob's dictionary) to the size its frame header gives.  Returns NULL,
+ * or why not. */
+static const char *modules_intact(const struct opened *b)
+{
+    uint8_t *blob = NULL, *out = NULL;
+    ZSTD_DDict *dict = NULL;
+    ZSTD_DCtx *d = NULL;
+    const char *why = NULL;
+    struct pyz_entry pe;
+    uint32_t ipos = 0, dlen;
+    size_t cap = 0;
+    int r;
+
+    if (!b->index)
+        return NULL;
+    if (b->t.pyz_size > SIZE_MAX || !(blob = malloc((size_t)b->t.pyz_size)) || !(d = ZSTD_createDCtx())) {
+        why = "out of memory";
+        goto out;
+    }
+    if (pread(b->fd, blob, (size_t)b->t.pyz_size, (off_t)b->t.pyz_offset) != (ssize_t)b->t.pyz_size) {
+        why = "cannot read the modules";
+        goto out;
+    }
+    /* the dictionary: u32 LE size, then its bytes, after the index */
+    uint64_t at = 4 + (uint64_t)b->index_len;
+    if (at + 4 > b->t.pyz_size ||
+        (dlen = (uint32_t)blob[at] | (uint32_t)blob[at + 1] << 8 | (uint32_t)blob[at + 2] << 16 |
+                (uint32_t)blob[at + 3] << 24) > b->t.pyz_size - at - 4 ||
+        (dlen && !(dict = ZSTD_createDDict(blob + at + 4, dlen)))) {
+        why = "the modules' dictionary is malformed";
+        goto out;
+    }
+    while ((r = index_next(b->index, b->index_len, &ipos, &pe)) == 1 && !why) {
+        if (!pe.size)
+            continue; /* a namespace package or an extension module: no code */
+        const uint8_t *src = blob + pe.off;
+        unsigned long long n = pe.off <= b->t.pyz_size && pe.size <= b->t.pyz_size - pe.off
+                                   ? ZSTD_getFrameContentSize(src, pe.size)
+                                   : ZSTD_CONTENTSIZE_ERROR;
+        if (n > (256u << 20) || ZSTD_findFrameCompressedSize(src, pe.size) != pe.size) {
+            why = "a module's data is malformed";
+            break;
+        }
+        if (n > cap) {
+            free(out);
+            if (!(out = malloc(cap = (size_t)n))) {
+                why = "out of memory";
+                break;
+            }
+        }
+        size_t got = dict ? ZSTD_decompress_usingDDict(d, out, (size_t)n, src, pe.size, dict)
+                          : ZSTD_decompressDCtx(d, out, (size_t)n, src, pe.size);
+        if (ZSTD_isError(got) || got != n)
+            why = "a module does not inflate";
+    }
+    if (!why && r < 0)
+        why = "malformed module index";
+out:
+    ZSTD_freeDDict(dict);
+    ZSTD_freeDCtx(d);
+    free(out);
+    free(blob);
+    return why;
+}
+
 /* Checks where every entry's data lies, and with inflate that it holds
  * what its record says (entry_intact).  0, or -1 with *why set. */
 static int walk_entries(const struct opened *b, bool inflate, const char **why)
@@ -566,6 +632,8 @@ int verify_run(const char *path, struct err *err)
     /* the checksums are what the writer computed: what it wrote must
      * also inflate to what its directory says */
     r = walk_entries(&b, true, &why);
+    if (r >= 0 && (why = modules_intact(&b)))
+        r = -1;
     close_bundle(&b);
     if (r < 0)
         return err_set(err, 0, "'%s' is corrupt (%s)", path, why ? why : "bad entry");

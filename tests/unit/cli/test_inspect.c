@@ -470,6 +470,57 @@ static void test_verify_entries(void **state)
     }
 }
 
+/* verify: a bundle whose checksums are right but one of whose modules
+ * does not inflate (a byte of its frame changed, or its dictionary's size)
+ * is not intact; the same modules untouched are. */
+static void test_verify_modules(void **state)
+{
+    struct fx *f = *state;
+    enum { N = 80, LEN = 2000 }; /* enough to train a dictionary on */
+    static char code[N][LEN], names[N][16];
+    struct pyz_item items[N];
+    struct buf pyz = {0};
+    struct err err = {0};
+    (void)f;
+
+    for (int i = 0; i < N; i++) {
+        for (int k = 0; k < LEN; k++)
+            code[i][k] = "def f(x):\n    return x + 1\n"[(k * (i + 3)) % 27];
+        snprintf(names[i], sizeof names[i], "m%02d", i);
+        items[i] = (struct pyz_item){names[i], code[i], LEN, 0, NULL};
+    }
+    assert_int_equal(pyz_build(items, N, &pyz, &err), 0);
+    uint32_t ixlen = (uint32_t)(uint8_t)pyz.data[0] | (uint32_t)(uint8_t)pyz.data[1] << 8 |
+                     (uint32_t)(uint8_t)pyz.data[2] << 16 | (uint32_t)(uint8_t)pyz.data[3] << 24;
+    size_t dict_at = 4 + ixlen;
+    assert_true(pyz.data[dict_at] || pyz.data[dict_at + 1]); /* a dictionary was trained */
+    for (int i = 0; i < 3; i++) {
+        char *path = util_join(f->dir, i == 0 ? "mods-ok" : i == 1 ? "mods-frame" : "mods-dict");
+        char *bad = malloc(pyz.len);
+        struct pack p;
+        uint8_t sha[32];
+        memcpy(bad, pyz.data, pyz.len);
+        if (i == 1)
+            bad[pyz.len - 20] ^= 0x5a; /* inside the last module's frame */
+        else if (i == 2)
+            bad[dict_at + 3] = 0x7f; /* a dictionary larger than the blob */
+        assert_int_equal(pack_open(&p, path, "\x7f" "ELF", 4, bad, pyz.len, MTIME, &err), 0);
+        assert_int_equal(pack_add_data(&p, PAYLOAD_MANIFEST, "python 3.11\nlinked 1\n", 22, 0, &err), 0);
+        assert_int_equal(pack_commit(&p, sha, NULL, &err), 0);
+        memset(&err, 0, sizeof err);
+        if (i == 0) {
+            assert_int_equal(verify_run(path, &err), 0);
+        } else {
+            assert_int_equal(verify_run(path, &err), -1);
+            if (!strstr(err.msg, "module"))
+                fail_msg("case %d: %s", i, err.msg);
+        }
+        free(bad);
+        free(path);
+    }
+    buf_release(&pyz);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -478,6 +529,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_hostile, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_out_of_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_modules, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
