@@ -528,10 +528,12 @@ static const char *modules_intact(const struct opened *b)
     while ((r = index_next(b->index, b->index_len, &ipos, &pe)) == 1 && !why) {
         if (!pe.size)
             continue; /* a namespace package or an extension module: no code */
+        if (pe.off > b->t.pyz_size || pe.size > b->t.pyz_size - pe.off) {
+            why = "a module's data is out of bounds";
+            break;
+        }
         const uint8_t *src = blob + pe.off;
-        unsigned long long n = pe.off <= b->t.pyz_size && pe.size <= b->t.pyz_size - pe.off
-                                   ? ZSTD_getFrameContentSize(src, pe.size)
-                                   : ZSTD_CONTENTSIZE_ERROR;
+        unsigned long long n = ZSTD_getFrameContentSize(src, pe.size);
         if (n > (256u << 20) || ZSTD_findFrameCompressedSize(src, pe.size) != pe.size) {
             why = "a module's data is malformed";
             break;
