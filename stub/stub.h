@@ -107,9 +107,13 @@ extern const char *stub_progname;
 void stub_debug_init(int argc, char **argv);
 void stub_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* cache.c: finds the cache entry of this bundle, or fills one.  On success
- * *dir is the malloc'ed absolute path of the entry (caller frees), and the
- * entry is the one in use: held open (cache_entry_fd) from then on. */
+/* The cache: cache.c (its bases, the entry in use), place.c (writing files
+ * into it), manifest.c (the bundle's native files, the manifest), fill.c
+ * (a first start), prune.c (removing entries); cache.c says more. */
+
+/* cache.c: finds the cache entry of this bundle; fill.c: fills one.  On
+ * success *dir is the malloc'ed absolute path of the entry (caller frees),
+ * and the entry is the one in use: held open (cache_entry_fd) from then on. */
 int cache_find(const struct stub_self *self, char **dir, time_t *used);
 int cache_fill(const struct stub_self *self, char **dir, char *why, size_t whylen, int *corrupt);
 /* Lets go of the entry in use (start-up only: memory mode after all). */
@@ -118,6 +122,16 @@ void cache_forget(void);
  * it) opened again through checked directories; -1 when there is none any
  * more (removed), or no entry is in use. */
 int cache_entry_fd(void);
+/* fill.c: 0 if the file's CRC-32Cs match its trailer. */
+int cache_verify(const struct stub_self *self);
+/* fill.c: the first start after a reboot checks the entry's files once (a power cut
+ * may have left some short: nothing is flushed) and replaces what is wrong;
+ * the entry records the boot it was last checked in.  Returns 0, or -1 with
+ * why set (*corrupt: the bundle is). */
+int cache_check_boot(struct stub_self *self, const struct stub_manifest *m, char *why, size_t whylen,
+                     int *corrupt);
+
+/* place.c: writing into the entry in use, and into memfds. */
 /* Opens file rel of the entry, a shared library, for reading if it is what
  * the stub unpacked: a regular file of this user's that nobody else can
  * write, of size bytes (0: any), that starts as an ELF file does (elf: its
@@ -138,36 +152,12 @@ int cache_place_file(const char *rel, int in, const struct stub_file *f, const u
 /* Replaces file f of the bundle in the entry with the bundle's copy (self
  * open; checked by the caller).  0 or -1 with errno. */
 int cache_replace(const struct stub_self *self, const struct stub_file *f);
-/* The first start after a reboot checks the entry's files once (a power cut
- * may have left some short: nothing is flushed) and replaces what is wrong;
- * the entry records the boot it was last checked in.  Returns 0, or -1 with
- * why set (*corrupt: the bundle is). */
-int cache_check_boot(struct stub_self *self, const struct stub_manifest *m, char *why, size_t whylen,
-                     int *corrupt);
 /* A /proc/self/fd name for *fd that was never given before (else *fd is
  * moved to a number that was not): glibc's dlopen takes a name it loaded
  * before for that library.  malloc'ed, or NULL with errno. */
 char *fd_path(int *fd);
 /* Forgets the names given: for a test harness that loads none of them. */
 void fd_path_reset(void);
-
-/* Records that the entry is in use (at most daily), and removes stale temp
- * dirs and entries of the same app unused for 30 days that no process
- * holds or maps.  fresh: the entry was just made; else used is its mtime
- * as cache_find saw it (no second stat on the start-up path).  Never fails;
- * ends the start-up part of the entry's life (its base is closed). */
-void cache_prune(const struct stub_self *self, const struct stub_manifest *m, int fresh, time_t used);
-
-/* Parses the manifest of the entry in use, and takes a shared lock on it
- * that lasts as long as the process, whatever it closes (it is held by a
- * mapping).  Returns 0, or -1 with why set and *retry: 1 when the entry is
- * gone or was damaged (and set aside): fill it again. */
-int manifest_load(struct stub_manifest *m, char *why, size_t whylen, int *retry);
-/* Reads and parses the bundle's own manifest (memory mode, first start). */
-int manifest_of(struct stub_self *self, struct stub_manifest *m, char *why, size_t whylen, int *corrupt);
-/* Parses manifest text (modified in place).  Returns 0 or -1. */
-int manifest_parse(char *text, struct stub_manifest *m);
-
 /* Copies len bytes at off of in to out's current position. */
 int copy_range(int in, uint64_t off, uint64_t len, int out);
 /* Writes all n bytes; -1 with errno on failure. */
@@ -180,6 +170,32 @@ int make_parents(int dfd, const char *rel);
  * /proc/self/fd path (malloc'ed), or NULL with errno. */
 char *memfd_copy(int in, const struct stub_file *f, const uint32_t *want, const char *name);
 
+/* prune.c */
+/* Records that the entry is in use (at most daily), and removes stale temp
+ * dirs and entries of the same app unused for 30 days that no process
+ * holds or maps.  fresh: the entry was just made; else used is its mtime
+ * as cache_find saw it (no second stat on the start-up path).  Never fails;
+ * ends the start-up part of the entry's life (its base is closed). */
+void cache_prune(const struct stub_self *self, const struct stub_manifest *m, int fresh, time_t used);
+
+/* manifest.c: what the bundle holds and what its manifest says. */
+/* Parses the manifest of the entry in use, and takes a shared lock on it
+ * that lasts as long as the process, whatever it closes (it is held by a
+ * mapping).  Returns 0, or -1 with why set and *retry: 1 when the entry is
+ * gone or was damaged (and set aside): fill it again. */
+int manifest_load(struct stub_manifest *m, char *why, size_t whylen, int *retry);
+/* Reads and parses the bundle's own manifest (memory mode, first start). */
+int manifest_of(struct stub_self *self, struct stub_manifest *m, char *why, size_t whylen, int *corrupt);
+/* Parses manifest text (modified in place).  Returns 0 or -1. */
+int manifest_parse(char *text, struct stub_manifest *m);
+/* The bundle's _native/ entries (self->files), read and checked on first
+ * use: returns them, or NULL with why set (and *corrupt = 1 when the bundle
+ * is malformed: unsafe or duplicate names, compressed or overlapping data). */
+const struct stub_table *self_files(struct stub_self *self, char *why, size_t whylen, int *corrupt);
+/* The entry named rel, or NULL. */
+const struct stub_file *table_find(const struct stub_table *t, const char *rel);
+void table_release(struct stub_table *t);
+
 /* entry.c: file f of the bundle open as in, stored or inflated. */
 /* Writes it to out's current position; crc (if not NULL) is updated with
  * the CRC-32C of what is written.  0, or -1 with errno (EBADMSG: its
@@ -190,16 +206,6 @@ int entry_write(int in, const struct stub_file *f, int out, uint32_t *crc);
  * with errno (EBADMSG). */
 struct ZSTD_DDict_s;
 int entry_frame(const void *src, size_t srclen, const struct ZSTD_DDict_s *dict, void *dst, size_t n);
-/* 0 if the file's CRC-32Cs match its trailer. */
-int cache_verify(const struct stub_self *self);
-
-/* The bundle's _native/ entries (self->files), read and checked on first
- * use: returns them, or NULL with why set (and *corrupt = 1 when the bundle
- * is malformed: unsafe or duplicate names, compressed or overlapping data). */
-const struct stub_table *self_files(struct stub_self *self, char *why, size_t whylen, int *corrupt);
-/* The entry named rel, or NULL. */
-const struct stub_file *table_find(const struct stub_table *t, const char *rel);
-void table_release(struct stub_table *t);
 
 /* How Python starts: native parts from a cache dir, or from memory. */
 struct stub_plan {

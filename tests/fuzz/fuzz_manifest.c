@@ -1,4 +1,4 @@
-/* fuzz_manifest.c - the stub's manifest parser (stub/cache.c
+/* fuzz_manifest.c - the stub's manifest parser (stub/manifest.c
  * manifest_parse), on the text of a manifest.  (manifest_load, which reads
  * the file and calls it, runs in fuzz_extract on every extracted bundle.)
  *

@@ -3,7 +3,7 @@
  *
  * The input is the bundle: its last PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE
  * bytes are the tail the stub reads first.  The target walks it in the
- * stub's own order (stub/main.c open_self, stub/cache.c extract): decode the
+ * stub's own order (stub/main.c open_self, stub/fill.c extract): decode the
  * tail, locate the directory, walk its records, read each local header, find
  * each entry's data; and checks every promise of payload.h on the way:
  * whatever is accepted lies inside the file, the walk always moves forward,

@@ -3,7 +3,7 @@
  *
  * Bundles are built by hand in memory (stub bytes, local headers, central
  * directory, EOCD, trailer), so every field can be bent one at a time.  The
- * walk below follows the stub's own sequence (stub/main.c, stub/cache.c):
+ * walk below follows the stub's own sequence (stub/main.c, stub/manifest.c, stub/fill.c):
  * decode the 86-byte tail, locate the directory, walk it, read each local
  * header, find the entry data.  Two fuzz loops mutate a valid tail and a
  * valid archive and check that whatever is accepted stays inside the file.

@@ -1,4 +1,4 @@
-/* test_manifest.c - the stub's manifest parser (stub/cache.c:
+/* test_manifest.c - the stub's manifest parser (stub/manifest.c:
  * manifest_parse, manifest_lazy, manifest_release).
  *
  * The manifest comes out of the bundle file, so it is hostile input: every
@@ -25,7 +25,7 @@
 
 #include "stub.h"
 
-/* cache.c traces through stub/main.c's stub_debug: quiet here. */
+/* the cache files trace through stub/debug.c's stub_debug: quiet here. */
 void stub_debug(const char *fmt, ...)
 {
     (void)fmt;
