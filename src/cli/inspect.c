@@ -17,20 +17,9 @@
 #include "bundle/sha256.h"
 #include "bundle/strvec.h"
 #include "bundle/util.h"
+#include "inspect_impl.h"
 
-/* An open bundle: its trailer, central directory and module index. */
-struct opened {
-    int fd;
-    uint64_t size;
-    uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE];
-    struct payload_trailer t;
-    struct payload_cd cd;
-    uint8_t *cdbuf;
-    uint8_t *index;       /* the pyz index (marshal), index_len bytes */
-    uint32_t index_len;
-};
-
-static void close_bundle(struct opened *b)
+void inspect_close(struct opened *b)
 {
     if (b->fd >= 0)
         close(b->fd);
@@ -40,7 +29,7 @@ static void close_bundle(struct opened *b)
     b->fd = -1;
 }
 
-static int open_bundle(const char *path, struct opened *b, struct err *err)
+int inspect_open(const char *path, struct opened *b, struct err *err)
 {
     struct stat st;
     const char *why = NULL;
@@ -50,19 +39,19 @@ static int open_bundle(const char *path, struct opened *b, struct err *err)
     if (b->fd < 0)
         return err_set(err, errno, "cannot open '%s'", path);
     if (fstat(b->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        close_bundle(b);
+        inspect_close(b);
         return err_set(err, 0, "'%s' is not a bundle (not a regular file)", path);
     }
     b->size = (uint64_t)st.st_size;
     if (b->size < sizeof b->tail ||
         pread(b->fd, b->tail, sizeof b->tail, (off_t)(b->size - sizeof b->tail)) != (ssize_t)sizeof b->tail ||
         payload_trailer_decode(b->tail, b->size, &b->t, &why) != 0) {
-        close_bundle(b);
+        inspect_close(b);
         return err_set(err, 0, "'%s' is not a bundle (%s)", path, why ? why : "too small");
     }
     if (payload_cd_locate(b->tail, &b->t, &b->cd, &why) != 0 || !(b->cdbuf = malloc(b->cd.size + 1)) ||
         pread(b->fd, b->cdbuf, b->cd.size, (off_t)b->cd.offset) != (ssize_t)b->cd.size) {
-        close_bundle(b);
+        inspect_close(b);
         return err_set(err, 0, "'%s' is corrupt (%s)", path, why ? why : "unreadable directory");
     }
     if (b->t.pyz_size >= 4) {
@@ -78,19 +67,12 @@ static int open_bundle(const char *path, struct opened *b, struct err *err)
     }
     return 0;
 bad:
-    close_bundle(b);
+    inspect_close(b);
     return err_set(err, 0, "'%s' is corrupt (module index out of bounds)", path);
 }
 
-struct pyz_entry {
-    char name[512];
-    char path[PAYLOAD_PATH_MAX + 1]; /* an extension module's path in the cache entry, else "" */
-    uint32_t off, size, flags;
-};
 
-/* Reads the next entry of the marshal'ed index bundle writes (pyz.c).
- * Returns 1, 0 at the end, -1 when malformed. */
-static int index_next(const uint8_t *ix, uint32_t len, uint32_t *pos, struct pyz_entry *e)
+int inspect_index_next(const uint8_t *ix, uint32_t len, uint32_t *pos, struct pyz_entry *e)
 {
     uint32_t p = *pos, n;
     if (p == 0) {
@@ -265,7 +247,7 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
     bool failed = false;
     int r, rc = -1;
 
-    if (open_bundle(path, &b, err) != 0)
+    if (inspect_open(path, &b, err) != 0)
         return -1;
     sha256_hex(b.t.sha256, hex);
     while ((r = payload_cd_next(b.cdbuf, &b.cd, &b.t, &pos, &e, &why)) == 1)
@@ -321,7 +303,7 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
                 "size", "module (compressed size)");
     }
     struct pyz_entry pe;
-    while (b.index && (r = index_next(b.index, b.index_len, &ipos, &pe)) == 1) {
+    while (b.index && (r = inspect_index_next(b.index, b.index_len, &ipos, &pe)) == 1) {
         if (json) {
             json_t *m = json_object();
             jsonout_set(m, "name", jsonout_text(pe.name), &failed);
@@ -442,202 +424,6 @@ out:
     json_decref(doc);
     free(manifest);
     strvec_release(&ext);
-    close_bundle(&b);
+    inspect_close(&b);
     return rc;
-}
-
-/* Whether entry e (its data at data) holds what the directory says: stored
- * or zstd (one frame) of e->usize bytes with the zip CRC-32 e->crc32.
- * Returns NULL, or why not. */
-static const char *entry_intact(int fd, const struct payload_entry *e, uint64_t data)
-{
-    static uint8_t in[1 << 16], out[1 << 17];
-    ZSTD_DCtx *d = NULL;
-    uLong crc = crc32(0, NULL, 0);
-    uint64_t off = 0, total = 0;
-    size_t r = 1;
-    const char *why = NULL;
-
-    if (e->method != 0 && e->method != 93)
-        return "an entry is compressed with an unknown method";
-    if (e->method == 93 && !(d = ZSTD_createDCtx()))
-        return "out of memory";
-    while (off < e->csize && !why) {
-        size_t want = e->csize - off < sizeof in ? (size_t)(e->csize - off) : sizeof in;
-        if (pread(fd, in, want, (off_t)(data + off)) != (ssize_t)want) {
-            why = "cannot read an entry";
-            break;
-        }
-        off += want;
-        if (!d) {
-            crc = crc32(crc, in, (uInt)want);
-            total += want;
-            continue;
-        }
-        ZSTD_inBuffer ib = {in, want, 0};
-        while (ib.pos < ib.size && !why) {
-            ZSTD_outBuffer ob = {out, sizeof out, 0};
-            r = ZSTD_decompressStream(d, &ob, &ib);
-            if (ZSTD_isError(r) || (r == 0 && (ib.pos < ib.size || off < e->csize)))
-                why = "an entry does not inflate";
-            crc = crc32(crc, out, (uInt)ob.pos);
-            total += ob.pos;
-        }
-    }
-    if (!why && d && r != 0)
-        why = "an entry is cut short";
-    if (!why && (total != e->usize || (uint32_t)crc != e->crc32))
-        why = "an entry does not match its size or CRC-32";
-    ZSTD_freeDCtx(d);
-    return why;
-}
-
-/* Whether every module of the index inflates (one whole zstd frame, with
- * the blob's dictionary) to the size its frame header gives.  Returns NULL,
- * or why not. */
-static const char *modules_intact(const struct opened *b)
-{
-    uint8_t *blob = NULL, *out = NULL;
-    ZSTD_DDict *dict = NULL;
-    ZSTD_DCtx *d = NULL;
-    const char *why = NULL;
-    struct pyz_entry pe;
-    uint32_t ipos = 0, dlen;
-    size_t cap = 0;
-    int r;
-
-    if (!b->index)
-        return NULL;
-    if (b->t.pyz_size > SIZE_MAX || !(blob = malloc((size_t)b->t.pyz_size)) || !(d = ZSTD_createDCtx())) {
-        why = "out of memory";
-        goto out;
-    }
-    if (pread(b->fd, blob, (size_t)b->t.pyz_size, (off_t)b->t.pyz_offset) != (ssize_t)b->t.pyz_size) {
-        why = "cannot read the modules";
-        goto out;
-    }
-    /* the dictionary: u32 LE size, then its bytes, after the index */
-    uint64_t at = 4 + (uint64_t)b->index_len;
-    if (at + 4 > b->t.pyz_size ||
-        (dlen = (uint32_t)blob[at] | (uint32_t)blob[at + 1] << 8 | (uint32_t)blob[at + 2] << 16 |
-                (uint32_t)blob[at + 3] << 24) > b->t.pyz_size - at - 4 ||
-        (dlen && !(dict = ZSTD_createDDict(blob + at + 4, dlen)))) {
-        why = "the modules' dictionary is malformed";
-        goto out;
-    }
-    while ((r = index_next(b->index, b->index_len, &ipos, &pe)) == 1 && !why) {
-        if (!pe.size)
-            continue; /* a namespace package or an extension module: no code */
-        if (pe.off > b->t.pyz_size || pe.size > b->t.pyz_size - pe.off) {
-            why = "a module's data is out of bounds";
-            break;
-        }
-        const uint8_t *src = blob + pe.off;
-        unsigned long long n = ZSTD_getFrameContentSize(src, pe.size);
-        if (n > (256u << 20) || ZSTD_findFrameCompressedSize(src, pe.size) != pe.size) {
-            why = "a module's data is malformed";
-            break;
-        }
-        if (n > cap) {
-            free(out);
-            if (!(out = malloc(cap = (size_t)n))) {
-                why = "out of memory";
-                break;
-            }
-        }
-        size_t got = dict ? ZSTD_decompress_usingDDict(d, out, (size_t)n, src, pe.size, dict)
-                          : ZSTD_decompressDCtx(d, out, (size_t)n, src, pe.size);
-        if (ZSTD_isError(got) || got != n)
-            why = "a module does not inflate";
-    }
-    if (!why && r < 0)
-        why = "malformed module index";
-out:
-    ZSTD_freeDDict(dict);
-    ZSTD_freeDCtx(d);
-    free(out);
-    free(blob);
-    return why;
-}
-
-/* Checks where every entry's data lies, and with inflate that it holds
- * what its record says (entry_intact).  0, or -1 with *why set. */
-static int walk_entries(const struct opened *b, bool inflate, const char **why)
-{
-    struct payload_entry e;
-    size_t pos = 0;
-    int r;
-
-    while ((r = payload_cd_next(b->cdbuf, &b->cd, &b->t, &pos, &e, why)) == 1) {
-        uint8_t local[30];
-        uint64_t data;
-        if (pread(b->fd, local, 30, (off_t)e.header_offset) != 30 ||
-            payload_entry_data(local, &e, &b->t, &data, why) != 0 || (inflate && (*why = entry_intact(b->fd, &e, data))))
-            return -1;
-    }
-    return r < 0 ? -1 : 0;
-}
-
-int verify_run(const char *path, struct err *err)
-{
-    struct opened b;
-    struct sha256 s;
-    uint8_t digest[32];
-    static uint8_t chunk[1 << 16];
-    uint32_t ipos = 0;
-    const char *why = NULL;
-    int r;
-
-    if (open_bundle(path, &b, err) != 0)
-        return -1;
-    if ((r = walk_entries(&b, false, &why)) < 0) {
-        close_bundle(&b);
-        return err_set(err, 0, "'%s' is corrupt (%s)", path, why ? why : "bad entry");
-    }
-    struct pyz_entry pe;
-    while (b.index && (r = index_next(b.index, b.index_len, &ipos, &pe)) == 1)
-        if ((uint64_t)pe.off + pe.size > b.t.pyz_size) {
-            r = -1;
-            break;
-        }
-    if (b.index && r < 0) {
-        close_bundle(&b);
-        return err_set(err, 0, "'%s' is corrupt (malformed module index)", path);
-    }
-    sha256_init(&s);
-    for (uint64_t off = 0, left = b.t.archive_offset + b.t.archive_size; left > 0;) {
-        ssize_t n = pread(b.fd, chunk, left < sizeof chunk ? (size_t)left : sizeof chunk, (off_t)off);
-        if (n <= 0) {
-            close_bundle(&b);
-            return err_set(err, n < 0 ? errno : 0, "cannot read '%s'", path);
-        }
-        sha256_update(&s, chunk, (size_t)n);
-        off += (uint64_t)n;
-        left -= (uint64_t)n;
-    }
-    sha256_final(&s, digest);
-    r = memcmp(digest, b.t.sha256, 32);
-    /* the check a first start makes (the trailer's head included) */
-    uint32_t check[4];
-    void *map = mmap(NULL, (size_t)b.size, PROT_READ, MAP_PRIVATE, b.fd, 0);
-    if (map == MAP_FAILED) {
-        close_bundle(&b);
-        return err_set(err, errno, "cannot read '%s'", path);
-    }
-    crc32c_quarters(map, (size_t)(b.t.archive_offset + b.t.archive_size + PAYLOAD_CHECKED_TAIL), check);
-    munmap(map, (size_t)b.size);
-    r |= memcmp(check, b.t.check, sizeof check);
-    if (r != 0) {
-        close_bundle(&b);
-        return err_set(err, 0, "'%s' is corrupt (checksum mismatch); download it again", path);
-    }
-    /* the checksums are what the writer computed: what it wrote must
-     * also inflate to what its directory says */
-    r = walk_entries(&b, true, &why);
-    if (r >= 0 && (why = modules_intact(&b)))
-        r = -1;
-    close_bundle(&b);
-    if (r < 0)
-        return err_set(err, 0, "'%s' is corrupt (%s)", path, why ? why : "bad entry");
-    return 0;
 }
