@@ -3,7 +3,9 @@
  * followed, or deferred when made lazily into a distribution the importer
  * does not require; the rules for what no import statement says are in
  * resolve_rules.c, those for extension modules in resolve_ext.c, and
- * finding a name along the path in resolve_find.c (resolve_impl.h). */
+ * finding a name along the path in resolve_find.c (resolve_impl.h). *
+ * At 610 lines: what is left here is the walk and --collect, which needs it.
+ */
 #include "resolve_impl.h"
 
 #include <dirent.h>

@@ -19,6 +19,8 @@
 # This file is also executed (never by hand) as the sandbox's inner half:
 #   bash lib.sh __sandbox_inner STAGE HIDELIST CMD...
 # which makes the mounts inside the new namespace, then execs CMD.
+#
+# Why one file over 600 lines: the helpers every e2e test sources; one file, so a test needs one line to have them all.
 
 set -Eeuo pipefail
 

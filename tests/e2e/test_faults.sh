@@ -18,6 +18,8 @@
 #     app still runs (memory fallback).
 # Every check runs; the failures are listed at the end.
 # shellcheck source=lib.sh
+#
+# Why one file over 600 lines: each fault needs the same bundles and sandbox, built once; split, each file would build them again.
 . "$(dirname "$0")/lib.sh"
 need_bundle
 find_python

@@ -19,6 +19,8 @@
 # python3-requests) is absent is skipped with a message; the test skips only
 # when every part is.
 # shellcheck source=lib.sh
+#
+# Why one file over 600 lines: one suite of packages sharing one build and one sandbox; split, each part would build them again.
 . "$(dirname "$0")/lib.sh"
 need_bundle
 [[ -x /usr/bin/python3 ]] || skip "no /usr/bin/python3 (Debian's python3) on this machine"

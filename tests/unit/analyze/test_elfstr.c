@@ -6,6 +6,9 @@
  * down the candidate rule and which bytes are read, and hostile images
  * (not ELF, cut short, offsets and counts past the end, random mutations)
  * that must come back as 0 or -1, never as a crash.
+ *
+ * Why one file over 600 lines: it is the tests of one source file, mostly
+ * tables of cases; split, a case would be harder to find than it is to scroll to.
  */
 #include <errno.h>
 #include <fcntl.h>

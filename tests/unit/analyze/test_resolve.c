@@ -6,6 +6,9 @@
  * has to find what CPython's path finder would: packages before modules,
  * extensions before source, namespace packages across roots, builtins from
  * the probe's list, and missing modules marked optional or not.
+ *
+ * Why one file over 600 lines: it is the tests of one source file, mostly
+ * tables of cases; split, a case would be harder to find than it is to scroll to.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

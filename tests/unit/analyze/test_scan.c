@@ -9,6 +9,9 @@
  *
  * Every scan runs on an exact-size heap copy of its input, so that reading
  * one byte too far shows up under valgrind.
+ *
+ * Why one file over 600 lines: it is the tests of one source file, mostly
+ * tables of cases; split, a case would be harder to find than it is to scroll to.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* nftw, clock_gettime */

@@ -9,6 +9,9 @@
  * one that imports and reads package data after a chdir, ones that exit
  * with a status, raise, SIGKILL themselves, sleep past the time limit, or
  * ignore SIGINT and SIGTERM.
+ *
+ * Why one file over 600 lines: it is the tests of one source file, mostly
+ * tables of cases; split, a case would be harder to find than it is to scroll to.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -6,6 +6,9 @@
  * LD_LIBRARY_PATH, skipping unusable candidates, cycles), and hostile files
  * (not ELF, truncated, crafted with out-of-range offsets, randomly mutated)
  * that must come back as -1, never as a crash.
+ *
+ * Why one file over 600 lines: it is the tests of one source file, mostly
+ * tables of cases; split, a case would be harder to find than it is to scroll to.
  */
 #include <errno.h>
 #include <fcntl.h>

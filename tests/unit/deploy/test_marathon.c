@@ -8,6 +8,9 @@
  * with a message, when python3-jsonschema or the schemas are missing).
  * The JSON is read back with jansson too (the library that writes it), and
  * written again with every one of its allocations failing in turn.
+ *
+ * Why one file over 600 lines: it is the tests of one source file, mostly
+ * tables of cases; split, a case would be harder to find than it is to scroll to.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

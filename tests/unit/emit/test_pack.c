@@ -7,6 +7,9 @@
  * which must accept the file as it is.  Also: atomicity (no temp file left,
  * nothing under the final name before the commit), reproducibility, abort,
  * and the failures of pack_open and pack_add_file.
+ *
+ * Why one file over 600 lines: it is the tests of one source file, mostly
+ * tables of cases; split, a case would be harder to find than it is to scroll to.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -7,6 +7,9 @@
  * decode the 86-byte tail, locate the directory, walk it, read each local
  * header, find the entry data.  Two fuzz loops mutate a valid tail and a
  * valid archive and check that whatever is accepted stays inside the file.
+ *
+ * Why one file over 600 lines: it is the tests of one source file, mostly
+ * tables of cases; split, a case would be harder to find than it is to scroll to.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE

@@ -8,6 +8,9 @@
  * under ASan/LSan in CI), and a good one must come out sorted, with its
  * CRC and its dependencies exactly as written, and found by manifest_lazy.
  * Texts are built here, line by line, so each rule is bent on its own.
+ *
+ * Why one file over 600 lines: it is the tests of one source file, mostly
+ * tables of cases; split, a case would be harder to find than it is to scroll to.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
