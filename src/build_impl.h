@@ -1,7 +1,7 @@
-/* build_impl.h - what the stages of a build share: the build's state and
- * the helpers that report, name and add entries.  Private to src/: the
- * driver is src/build.c, the native closure src/collect/native.c, package
- * data and metadata src/collect/data.c. */
+/* build_impl.h - what the stages of a build share: the build's state, the
+ * helpers that report, name and add entries (src/build_util.c), and each
+ * stage's steps, which the driver (src/build.c) calls in order.  Private to
+ * src/. */
 #ifndef BUNDLE_BUILD_IMPL_H
 #define BUNDLE_BUILD_IMPL_H
 
@@ -83,18 +83,41 @@ enum data_mode {
     DATA_ALL,  /* every file but code (--collect, --add-data) */
 };
 
-/* Messages: say at verbosity level (0: always unless -q), warn also into
- * the --json report. */
+/* src/build_util.c.  Messages: say at verbosity level (0: always unless
+ * -q), warn also into the --json report. */
 void build_say(const struct build *b, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void build_warn(struct build *b, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Adds a zip entry (name owned; file or data not): 0, or -1 with b->err set. */
 int build_add_entry(struct build *b, char *name, const char *file, const char *data, size_t len, bool strip);
 /* asprintf's result, or NULL. */
 char *build_strdupf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* src/collect/entry.c: the entry script bundle writes for --entry or a
+ * console script (b->script, b->entry_*), and what --entry MOD brings. */
+int entry_of_option(struct build *b);
+/* Whether s could name a console script (not a path, not a .py file). */
+bool entry_command_name(const char *s);
+int entry_of_command(struct build *b);
+int add_entry_module(struct build *b);
+
+/* src/analyze/traced.c: --trace, the app run once and what it imported
+ * added to the graph (what it read kept in b->traced_files). */
+int run_trace(struct build *b);
+/* The search-path directory a path lies under (the longest), or NULL. */
+const char *build_root_of(const struct graph *g, const char *path);
+/* src/collect/traced_files.c: b->traced_files, as data files. */
+int add_traced(struct build *b);
+
+/* src/collect/modules.c: the start-up and absent-module sources, every
+ * module compiled, the pyz blob. */
+int make_boot(struct build *b);
+int make_absent(struct build *b);
+int compile_modules(struct build *b);
+int collect_python(struct build *b);
+/* Whether the bundle leaves module name out (missing, excluded, unknown). */
+bool build_absent_name(const struct graph *g, const char *name);
 /* An extension module's path in the cache entry (site/...), malloc'ed. */
 char *build_ext_rel(const struct module *m);
-/* The package a module belongs to, or NULL. */
-const struct module *build_parent_of(const struct graph *g, const struct module *m);
 
 /* src/collect/native.c: libpython, the libraries and extension modules,
  * stripped; the carried glibc (--carry-glibc); the manifest's lazy lines. */
@@ -109,5 +132,24 @@ int build_add_data_file(struct build *b, const char *path, const char *rel);
 int build_add_data_tree(struct build *b, const char *dir, const char *rel_prefix, enum data_mode mode, int depth);
 int collect_data(struct build *b);
 int collect_metadata(struct build *b);
+/* The package a module belongs to, or NULL. */
+const struct module *build_parent_of(const struct graph *g, const struct module *m);
+
+/* src/emit/bundle.c: the stub, linked on a thread of its own (start_link,
+ * joined by choose_stub or join_link), and the executable written. */
+int start_link(struct build *b);
+void join_link(struct build *b);
+int choose_stub(struct build *b);
+int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size);
+
+/* src/deploy/outputs.c: the Marathon options checked before any work; the
+ * Marathon (and Metronome) files written for the bundle of that size. */
+int check_marathon_opts(struct build *b);
+int emit_marathon(struct build *b, const uint8_t file_sha[32], uint64_t size);
+
+/* src/cli/report.c: what the resolving found, said by verbosity; --json's
+ * object on stdout (0, or -1 with b->err). */
+void report_missing(struct build *b);
+int report_json(struct build *b, const uint8_t file_sha[32], uint64_t size, double secs);
 
 #endif
