@@ -14,15 +14,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle/boot.h"
-#include "bundle/cli.h"
-#include "bundle/elfdeps.h"
-#include "bundle/probe.h"
-#include "bundle/pyc.h"
-#include "bundle/resolve.h"
-#include "bundle/strvec.h"
-#include "bundle/temp.h"
-#include "bundle/util.h"
+#include "bundle/collect/boot.h"
+#include "bundle/cli/cli.h"
+#include "bundle/collect/elfdeps.h"
+#include "bundle/analyze/probe.h"
+#include "bundle/collect/pyc.h"
+#include "bundle/analyze/resolve.h"
+#include "bundle/util/strvec.h"
+#include "bundle/util/temp.h"
+#include "bundle/util/util.h"
 
 /* What Python's initialization and the start-up module import before any
  * app code runs (from the pyz blob, as every module). */

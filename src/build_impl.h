@@ -10,14 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bundle/cli.h"
-#include "bundle/elfdeps.h"
-#include "bundle/err.h"
-#include "bundle/probe.h"
-#include "bundle/pyc.h"
-#include "bundle/resolve.h"
-#include "bundle/strvec.h"
-#include "bundle/util.h"
+#include "bundle/cli/cli.h"
+#include "bundle/collect/elfdeps.h"
+#include "bundle/util/err.h"
+#include "bundle/analyze/probe.h"
+#include "bundle/collect/pyc.h"
+#include "bundle/analyze/resolve.h"
+#include "bundle/util/strvec.h"
+#include "bundle/util/util.h"
 
 struct entry {
     char *name;        /* zip name (owned) */

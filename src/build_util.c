@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "bundle/strvec.h"
-#include "bundle/util.h"
+#include "bundle/util/strvec.h"
+#include "bundle/util/util.h"
 
 void build_say(const struct build *b, int level, const char *fmt, ...)
 {

@@ -12,7 +12,7 @@
 #define ZSTD_STATIC_LINKING_ONLY /* ZSTD_initStaticDCtx: the stub links libzstd.a */
 #include <zstd.h>
 
-#include "bundle/crc32c.h"
+#include "bundle/util/crc32c.h"
 #include "bundle/payload.h"
 #include "stub.h"
 

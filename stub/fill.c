@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle/crc32c.h"
+#include "bundle/util/crc32c.h"
 #include "cache_impl.h"
 #include "stub.h"
 

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle/sha256.h"
+#include "bundle/util/sha256.h"
 #include "stub.h"
 
 static int open_self(struct stub_self *self, char *why, size_t whylen, int *corrupt)

@@ -33,7 +33,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "bundle/crc32c.h"
+#include "bundle/util/crc32c.h"
 #include "stub.h"
 
 static struct {

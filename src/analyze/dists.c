@@ -12,7 +12,7 @@
 #include <strings.h>
 #include <string.h>
 
-#include "bundle/util.h"
+#include "bundle/util/util.h"
 
 #define META_MAX (256u << 10)  /* METADATA headers come first: the rest is the description */
 #define RECORD_MAX (16u << 20)

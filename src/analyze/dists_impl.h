@@ -4,7 +4,7 @@
 #ifndef BUNDLE_DISTS_IMPL_H
 #define BUNDLE_DISTS_IMPL_H
 
-#include "bundle/dists.h"
+#include "bundle/analyze/dists.h"
 
 /* s without its leading blanks and trailing blanks and CR, cut in place. */
 char *dists_trim(char *s);

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bundle/elfstr.h"
+#include "bundle/analyze/elfstr.h"
 
 /* An ELF image in memory: its bytes, class and byte order. */
 struct image {

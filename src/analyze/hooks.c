@@ -39,7 +39,7 @@
  * Not expressible here: mypyc-compiled wheels (charset_normalizer 3.x from
  * PyPI) import a top-level runtime module whose name is a hash
  * ("81d243bd2c585b0f4821__mypyc") that changes with every release. */
-#include "bundle/hooks.h"
+#include "bundle/analyze/hooks.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,4 +1,4 @@
-#include "bundle/probe.h"
+#include "bundle/analyze/probe.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bundle/util.h"
+#include "bundle/util/util.h"
 
 /* Runs in the target interpreter.  Values are raw bytes (os.fsencode), so
  * any path survives; the only separator is NUL, which no path can hold. */

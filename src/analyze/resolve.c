@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/hooks.h"
-#include "bundle/scan.h"
-#include "bundle/util.h"
+#include "bundle/analyze/hooks.h"
+#include "bundle/analyze/scan.h"
+#include "bundle/util/util.h"
 
 /* Records that module from's module-level code imports module to. */
 static void add_eager(struct graph *g, size_t from, long to)

@@ -12,8 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle/elfstr.h"
-#include "bundle/util.h"
+#include "bundle/analyze/elfstr.h"
+#include "bundle/util/util.h"
 
 /* The stdlib's top-level module names (sorted, listed once): the
  * interpreter's built-in modules and what its stdlib directories hold. */

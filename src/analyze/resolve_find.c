@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/util.h"
+#include "bundle/util/util.h"
 
 static size_t hash_name(const char *s)
 {

@@ -14,9 +14,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "bundle/resolve.h"
-#include "bundle/scan.h"
-#include "bundle/strvec.h"
+#include "bundle/analyze/resolve.h"
+#include "bundle/analyze/scan.h"
+#include "bundle/util/strvec.h"
 
 #define SOURCE_MAX (64u << 20) /* the largest source file read */
 

@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "bundle/err.h"
-#include "bundle/scan.h"
+#include "bundle/util/err.h"
+#include "bundle/analyze/scan.h"
 
 #define MAX_NEST 200   /* brackets and f-string parts open at once (CPython: 200) */
 #define MAX_INDENT 100 /* nested blocks (CPython's MAXINDENT) */

@@ -1,4 +1,4 @@
-#include "bundle/trace.h"
+#include "bundle/analyze/trace.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle/temp.h"
-#include "bundle/util.h"
+#include "bundle/util/temp.h"
+#include "bundle/util/util.h"
 
 extern char **environ;
 

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bundle/resolve.h"
-#include "bundle/strvec.h"
-#include "bundle/trace.h"
-#include "bundle/util.h"
+#include "bundle/analyze/resolve.h"
+#include "bundle/util/strvec.h"
+#include "bundle/analyze/trace.h"
+#include "bundle/util/util.h"
 
 /* The search-path directory a path lies under (the longest), or NULL. */
 const char *build_root_of(const struct graph *g, const char *path)

@@ -1,4 +1,4 @@
-#include "bundle/cli.h"
+#include "bundle/cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "bundle/pack.h"
+#include "bundle/emit/pack.h"
 
 const char cli_usage[] =
     "usage: bundle --onefile [options] SCRIPT|COMMAND [--trace [-- ARGS...]]\n"

@@ -1,4 +1,4 @@
-#include "bundle/inspect.h"
+#include "bundle/cli/inspect.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,12 +11,12 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "bundle/crc32c.h"
-#include "bundle/jsonout.h"
+#include "bundle/util/crc32c.h"
+#include "bundle/util/jsonout.h"
 #include "bundle/payload.h"
-#include "bundle/sha256.h"
-#include "bundle/strvec.h"
-#include "bundle/util.h"
+#include "bundle/util/sha256.h"
+#include "bundle/util/strvec.h"
+#include "bundle/util/util.h"
 #include "inspect_impl.h"
 
 void inspect_close(struct opened *b)

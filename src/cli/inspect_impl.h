@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "bundle/err.h"
+#include "bundle/util/err.h"
 #include "bundle/payload.h"
 
 /* An open bundle: its trailer, central directory and module index. */

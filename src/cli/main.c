@@ -3,9 +3,9 @@
 #include <stdio.h>
 
 #include "bundle/build.h"
-#include "bundle/cli.h"
-#include "bundle/inspect.h"
-#include "bundle/jsonout.h"
+#include "bundle/cli/cli.h"
+#include "bundle/cli/inspect.h"
+#include "bundle/util/jsonout.h"
 
 /* --json when the build failed: {"ok": false, "status", "error"} on stdout
  * (the message is on stderr already, so a failure here adds one more). */

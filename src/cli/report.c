@@ -7,10 +7,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "bundle/jsonout.h"
-#include "bundle/resolve.h"
-#include "bundle/sha256.h"
-#include "bundle/strvec.h"
+#include "bundle/util/jsonout.h"
+#include "bundle/analyze/resolve.h"
+#include "bundle/util/sha256.h"
+#include "bundle/util/strvec.h"
 
 void report_missing(struct build *b)
 {

@@ -1,7 +1,7 @@
 /* verify.c - bundle verify: a bundle's structure, its checksums (the
  * SHA-256 that names its cache entry and the CRC-32Cs a first start checks),
  * and that every file and every module inflates to what it should. */
-#include "bundle/inspect.h"
+#include "bundle/cli/inspect.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -12,9 +12,9 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "bundle/crc32c.h"
+#include "bundle/util/crc32c.h"
 #include "bundle/payload.h"
-#include "bundle/sha256.h"
+#include "bundle/util/sha256.h"
 #include "inspect_impl.h"
 
 /* Whether entry e (its data at data) holds what the directory says: stored

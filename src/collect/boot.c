@@ -1,7 +1,7 @@
 /* boot.c - the Python source of the start-up module (src/build.c compiles
  * it into the pyz blob; stub/pyrun.c runs it).  Kept apart from the build
  * driver: it is the one piece of the runtime written in Python. */
-#include "bundle/boot.h"
+#include "bundle/collect/boot.h"
 
 #include "bundle/payload.h"
 

@@ -8,8 +8,8 @@
 #include <elf.h>
 #include <stddef.h>
 
-#include "bundle/elfdeps.h"
-#include "bundle/strvec.h"
+#include "bundle/collect/elfdeps.h"
+#include "bundle/util/strvec.h"
 
 /* The one place that knows the architecture: the machine this build runs on
  * and the names its glibc uses.  An unknown machine accepts any e_machine. */

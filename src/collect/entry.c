@@ -10,11 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bundle/cli.h"
-#include "bundle/dists.h"
-#include "bundle/resolve.h"
-#include "bundle/temp.h"
-#include "bundle/util.h"
+#include "bundle/cli/cli.h"
+#include "bundle/analyze/dists.h"
+#include "bundle/analyze/resolve.h"
+#include "bundle/util/temp.h"
+#include "bundle/util/util.h"
 
 /* Writes the entry script that runs MOD:FUNC (FUNC NULL: MOD as __main__,
  * as python -m does) into a private temp dir, under a name without ".py"

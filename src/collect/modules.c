@@ -10,14 +10,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bundle/boot.h"
+#include "bundle/collect/boot.h"
 #include "bundle/payload.h"
-#include "bundle/pyc.h"
-#include "bundle/pyz.h"
-#include "bundle/resolve.h"
-#include "bundle/strvec.h"
-#include "bundle/temp.h"
-#include "bundle/util.h"
+#include "bundle/collect/pyc.h"
+#include "bundle/collect/pyz.h"
+#include "bundle/analyze/resolve.h"
+#include "bundle/util/strvec.h"
+#include "bundle/util/temp.h"
+#include "bundle/util/util.h"
 
 int make_boot(struct build *b)
 {

@@ -1,4 +1,4 @@
-#include "bundle/pyc.h"
+#include "bundle/collect/pyc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "bundle/util.h"
+#include "bundle/util/util.h"
 
 static const char compile_script[] =
     "import sys, os, marshal\n"

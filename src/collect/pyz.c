@@ -1,4 +1,4 @@
-#include "bundle/pyz.h"
+#include "bundle/collect/pyz.h"
 
 #include <errno.h>
 #include <pthread.h>

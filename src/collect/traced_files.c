@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-#include "bundle/strvec.h"
-#include "bundle/util.h"
+#include "bundle/util/strvec.h"
+#include "bundle/util/util.h"
 
 /* What the traced run read: files as they are, a listed directory's files
  * (not its subdirectories), under their path below the search path. */

@@ -12,7 +12,7 @@
  * 32 MB anyway, ../shared/schemas/FACTS.md item 10) and run.cpus
  * max(cpus, 0.01); run.disk is the given disk (the schema's minimum is 0).
  */
-#include "bundle/marathon.h"
+#include "bundle/deploy/marathon.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/jsonout.h"
+#include "bundle/util/jsonout.h"
 #include "marathon_impl.h"
 
 #define METRONOME_MIN_MEM 32.0

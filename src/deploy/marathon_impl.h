@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "bundle/err.h"
-#include "bundle/marathon.h"
+#include "bundle/util/err.h"
+#include "bundle/deploy/marathon.h"
 
 #define MARATHON_ID_DNS_MAX 54 /* Mesos-DNS: 63-character label minus 9 */
 #define MARATHON_ID_BUF (MARATHON_ID_DNS_MAX * 2 + 2)

@@ -45,7 +45,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/util.h"
+#include "bundle/util/util.h"
 
 #define URL_MAX 1024         /* Marathon's strings.Uri maxLength */
 #define NAME_MAX_LEN 255     /* a file name in the sandbox */

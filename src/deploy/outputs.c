@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle/marathon.h"
-#include "bundle/sha256.h"
-#include "bundle/temp.h"
-#include "bundle/util.h"
+#include "bundle/deploy/marathon.h"
+#include "bundle/util/sha256.h"
+#include "bundle/util/temp.h"
+#include "bundle/util/util.h"
 
 /* The Marathon app the options describe; mem and disk stay 0 when they are
  * to be derived from the bundle's size, binary_path and sha256_hex NULL. */

@@ -13,12 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle/elfdeps.h"
-#include "bundle/link.h"
-#include "bundle/pack.h"
+#include "bundle/collect/elfdeps.h"
+#include "bundle/emit/link.h"
+#include "bundle/emit/pack.h"
 #include "bundle/payload.h"
-#include "bundle/temp.h"
-#include "bundle/util.h"
+#include "bundle/util/temp.h"
+#include "bundle/util/util.h"
 
 extern const unsigned char bundle_stub_start[];
 extern const unsigned char bundle_stub_end[];

@@ -1,4 +1,4 @@
-#include "bundle/link.h"
+#include "bundle/emit/link.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bundle/elfdeps.h"
-#include "bundle/strvec.h"
-#include "bundle/util.h"
+#include "bundle/collect/elfdeps.h"
+#include "bundle/util/strvec.h"
+#include "bundle/util/util.h"
 
 extern const unsigned char bundle_stub_objs_start[], bundle_stub_objs_end[];
 extern const unsigned char bundle_zstd_start[], bundle_zstd_end[];

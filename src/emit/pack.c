@@ -1,4 +1,4 @@
-#include "bundle/pack.h"
+#include "bundle/emit/pack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,11 +12,11 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "bundle/crc32c.h"
+#include "bundle/util/crc32c.h"
 #include "bundle/payload.h"
-#include "bundle/sha256.h"
-#include "bundle/temp.h"
-#include "bundle/util.h"
+#include "bundle/util/sha256.h"
+#include "bundle/util/temp.h"
+#include "bundle/util/util.h"
 
 /* Our own zip writer: stored and Zstandard (method 93, APPNOTE 4.4.5)
  * entries, no extra fields, Unix modes, times in UTC (so SOURCE_DATE_EPOCH

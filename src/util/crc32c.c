@@ -3,7 +3,7 @@
  * crc32 instruction when CPUID reports it; elsewhere, or on older CPUs, a
  * portable slicing-by-8 table implementation.  crc32c_quarters() runs four
  * independent crc32 chains at once, hiding the instruction's latency. */
-#include "bundle/crc32c.h"
+#include "bundle/util/crc32c.h"
 
 #include <pthread.h>
 #include <string.h>

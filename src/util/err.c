@@ -1,4 +1,4 @@
-#include "bundle/err.h"
+#include "bundle/util/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>

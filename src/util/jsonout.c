@@ -4,14 +4,14 @@
  * an object's keys in insertion order, and its dump flags (indent, real
  * precision, no key sorting) give the same bytes for the same document.
  */
-#include "bundle/jsonout.h"
+#include "bundle/util/jsonout.h"
 
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/util.h"
+#include "bundle/util/util.h"
 
 _Static_assert(sizeof(json_int_t) >= sizeof(int64_t), "json_int_t holds every int64_t");
 

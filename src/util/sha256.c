@@ -1,4 +1,4 @@
-#include "bundle/sha256.h"
+#include "bundle/util/sha256.h"
 
 #include <string.h>
 

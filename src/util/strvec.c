@@ -1,4 +1,4 @@
-#include "bundle/strvec.h"
+#include "bundle/util/strvec.h"
 
 #include <errno.h>
 #include <stdlib.h>

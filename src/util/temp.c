@@ -1,4 +1,4 @@
-#include "bundle/temp.h"
+#include "bundle/util/temp.h"
 
 #include <errno.h>
 #include <fcntl.h>

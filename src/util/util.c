@@ -1,4 +1,4 @@
-#include "bundle/util.h"
+#include "bundle/util/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle/temp.h"
+#include "bundle/util/temp.h"
 
 extern char **environ;
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/cli.h"
+#include "bundle/cli/cli.h"
 #include "fuzz_util.h"
 
 #define MAX_ARGS 64

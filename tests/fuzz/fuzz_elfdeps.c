@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/elfdeps.h"
+#include "bundle/collect/elfdeps.h"
 #include "fuzz_util.h"
 
 static void check_list(char **v, size_t n)

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/elfstr.h"
+#include "bundle/analyze/elfstr.h"
 #include "fuzz_util.h"
 
 struct seen {

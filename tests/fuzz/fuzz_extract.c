@@ -33,9 +33,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bundle/crc32c.h"
+#include "bundle/util/crc32c.h"
 #include "bundle/payload.h"
-#include "bundle/sha256.h"
+#include "bundle/util/sha256.h"
 #include "fuzz_util.h"
 #include "stub.h"
 

@@ -23,9 +23,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bundle/inspect.h"
+#include "bundle/cli/inspect.h"
 #include "bundle/payload.h"
-#include "bundle/sha256.h"
+#include "bundle/util/sha256.h"
 #include "fuzz_util.h"
 
 #define HOLE_MAGIC "HOLE"

@@ -7,7 +7,7 @@
  */
 #include <string.h>
 
-#include "bundle/probe.h"
+#include "bundle/analyze/probe.h"
 #include "fuzz_util.h"
 
 static void check_vec(const struct strvec *sv)

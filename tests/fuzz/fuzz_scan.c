@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/scan.h"
+#include "bundle/analyze/scan.h"
 #include "fuzz_util.h"
 
 #define CONTEXT_FLAGS (SCAN_IN_TRY | SCAN_IN_IF | SCAN_IN_DEF | SCAN_IN_CLASS | SCAN_IN_SCRIPT | SCAN_IN_MAIN | SCAN_GUARDED | SCAN_IN_EXCEPT | SCAN_PROBE)

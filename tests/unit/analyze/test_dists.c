@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle/dists.h"
+#include "bundle/analyze/dists.h"
 
 static void test_normalize(void **state)
 {

@@ -26,8 +26,8 @@
 #include <elf.h>
 #include <zlib.h>
 
-#include "bundle/elfstr.h"
-#include "bundle/strvec.h"
+#include "bundle/analyze/elfstr.h"
+#include "bundle/util/strvec.h"
 
 #define DYNLOAD "/usr/lib/python3.11/lib-dynload/"
 #define DECIMAL DYNLOAD "_decimal.cpython-311-x86_64-linux-gnu.so"

@@ -10,7 +10,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "bundle/hooks.h"
+#include "bundle/analyze/hooks.h"
 
 static int valid_name(const char *s)
 {

@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/probe.h"
-#include "bundle/util.h"
+#include "bundle/analyze/probe.h"
+#include "bundle/util/util.h"
 
 /* One pair of a probe output. */
 struct kv {

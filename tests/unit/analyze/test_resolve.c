@@ -29,9 +29,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle/probe.h"
-#include "bundle/resolve.h"
-#include "bundle/util.h"
+#include "bundle/analyze/probe.h"
+#include "bundle/analyze/resolve.h"
+#include "bundle/util/util.h"
 
 #define EXT ".cpython-311-x86_64-linux-gnu.so"
 

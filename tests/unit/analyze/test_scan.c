@@ -32,7 +32,7 @@
 
 #include <cmocka.h>
 
-#include "bundle/scan.h"
+#include "bundle/analyze/scan.h"
 
 #if defined(__has_include)
 #if __has_include(<valgrind/valgrind.h>)

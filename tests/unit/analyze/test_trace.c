@@ -34,8 +34,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bundle/trace.h"
-#include "bundle/util.h"
+#include "bundle/analyze/trace.h"
+#include "bundle/util/util.h"
 
 #define PYTHON "/usr/bin/python3"
 

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/cli.h"
+#include "bundle/cli/cli.h"
 
 #define MAXARGS 16
 

@@ -28,11 +28,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "bundle/inspect.h"
-#include "bundle/pack.h"
+#include "bundle/cli/inspect.h"
+#include "bundle/emit/pack.h"
 #include "bundle/payload.h"
-#include "bundle/pyz.h"
-#include "bundle/util.h"
+#include "bundle/collect/pyz.h"
+#include "bundle/util/util.h"
 #include "json_alloc.h"
 
 #define STUB_LEN 4000

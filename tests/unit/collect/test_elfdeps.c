@@ -27,7 +27,7 @@
 #include <cmocka.h>
 #include <elf.h>
 
-#include "bundle/elfdeps.h"
+#include "bundle/collect/elfdeps.h"
 
 #define DEBIAN_LIBPYTHON "/usr/lib/x86_64-linux-gnu/libpython3.11.so.1.0"
 #define PYENV_LIBPYTHON "/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0"

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "bundle/payload.h"
-#include "bundle/pyz.h"
+#include "bundle/collect/pyz.h"
 
 static uint32_t le32(const unsigned char *p)
 {

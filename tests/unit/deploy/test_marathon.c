@@ -34,7 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bundle/marathon.h"
+#include "bundle/deploy/marathon.h"
 #include "json_alloc.h"
 
 /* sha256("test") */

@@ -34,11 +34,11 @@
 #include <zlib.h>
 #include <zstd.h>
 
-#include "bundle/pack.h"
+#include "bundle/emit/pack.h"
 #include "bundle/payload.h"
-#include "bundle/crc32c.h"
-#include "bundle/sha256.h"
-#include "bundle/util.h"
+#include "bundle/util/crc32c.h"
+#include "bundle/util/sha256.h"
+#include "bundle/util/util.h"
 
 #define TAIL_SIZE (PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE)
 #define STUB_LEN 1000

@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
-#include "bundle/crc32c.h"
+#include "bundle/util/crc32c.h"
 #include "bundle/payload.h"
 #include "stub.h"
 

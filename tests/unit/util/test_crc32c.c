@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "bundle/crc32c.h"
+#include "bundle/util/crc32c.h"
 
 /* Deterministic pseudo-random bytes (xorshift64). */
 static void fill_random(uint8_t *p, size_t len, uint64_t seed)

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bundle/jsonout.h"
+#include "bundle/util/jsonout.h"
 #include "json_alloc.h"
 
 /* v dumped on one line, without the newline */

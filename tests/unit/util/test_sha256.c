@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "bundle/sha256.h"
+#include "bundle/util/sha256.h"
 #include "sha256_impl.h"
 
 static void hex_of(const void *data, size_t len, char hex[65])

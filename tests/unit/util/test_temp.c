@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bundle/temp.h"
+#include "bundle/util/temp.h"
 
 extern char **environ;
 

@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "bundle/err.h"
+#include "bundle/util/err.h"
 
 enum {
     SCAN_IN_TRY = 1u << 0,  /* inside a try: / except: / else: (of a try) / finally: body */

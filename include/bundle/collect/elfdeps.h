@@ -14,7 +14,7 @@
 
 #include <stddef.h>
 
-#include "bundle/err.h"
+#include "bundle/util/err.h"
 
 /* What one ELF file says about itself. */
 struct elfdeps_info {

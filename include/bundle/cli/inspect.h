@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "bundle/err.h"
+#include "bundle/util/err.h"
 
 /* Prints the contents of the bundle at path to out: a table, or one JSON
  * object.  Returns 0, or -1 with err set (not a bundle, unreadable,

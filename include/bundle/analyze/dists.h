@@ -19,8 +19,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "bundle/err.h"
-#include "bundle/strvec.h"
+#include "bundle/util/err.h"
+#include "bundle/util/strvec.h"
 
 struct dist_ep {
     char *group;  /* e.g. "console_scripts" (owned) */

@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "bundle/err.h"
+#include "bundle/util/err.h"
 
 /* A JSON string of s, for text that may not be UTF-8 (file names, what a
  * bundle holds, messages quoting them): each byte that is not part of a

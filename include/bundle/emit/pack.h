@@ -19,9 +19,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "bundle/err.h"
+#include "bundle/util/err.h"
 #include "bundle/payload.h"
-#include "bundle/util.h"
+#include "bundle/util/util.h"
 
 /* Files smaller than this are stored: a zstd frame of them saves nothing. */
 #define PACK_MIN_COMPRESS 64

@@ -72,7 +72,7 @@
 
 #include <stddef.h>
 
-#include "bundle/err.h"
+#include "bundle/util/err.h"
 
 #define ELFSTR_NAME_MAX 200        /* longest candidate, in bytes */
 #define ELFSTR_MAX_NAMES 200000    /* distinct candidates reported per file */

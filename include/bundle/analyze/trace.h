@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "bundle/err.h"
-#include "bundle/strvec.h"
+#include "bundle/util/err.h"
+#include "bundle/util/strvec.h"
 
 struct trace_result {
     /* Module names: every name the import system was asked to load during the

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "bundle/err.h"
-#include "bundle/strvec.h"
+#include "bundle/util/err.h"
+#include "bundle/util/strvec.h"
 
 struct probe {
     char *executable;        /* sys.executable (owned) */

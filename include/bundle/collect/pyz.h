@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-#include "bundle/err.h"
-#include "bundle/util.h"
+#include "bundle/util/err.h"
+#include "bundle/util/util.h"
 
 struct pyz_item {
     const char *name;  /* dotted module name (UTF-8) */

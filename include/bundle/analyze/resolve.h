@@ -12,11 +12,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "bundle/dists.h"
-#include "bundle/err.h"
-#include "bundle/probe.h"
-#include "bundle/scan.h"
-#include "bundle/strvec.h"
+#include "bundle/analyze/dists.h"
+#include "bundle/util/err.h"
+#include "bundle/analyze/probe.h"
+#include "bundle/analyze/scan.h"
+#include "bundle/util/strvec.h"
 
 enum mod_kind {
     MOD_SOURCE,    /* a .py module */

@@ -12,7 +12,7 @@
 #ifndef BUNDLE_LINK_H
 #define BUNDLE_LINK_H
 
-#include "bundle/probe.h"
+#include "bundle/analyze/probe.h"
 
 /* Links the stub with p->libpython_a into a new executable under dir (a
  * private temp dir) with cc.  Returns its path (malloc'ed); or NULL and

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bundle/err.h"
+#include "bundle/util/err.h"
 
 /* Every cmd starts by pointing the stub's cache into the task's sandbox
  * (kept when the environment already sets BUNDLE_CACHE_DIR); this is that

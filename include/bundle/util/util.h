@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "bundle/err.h"
+#include "bundle/util/err.h"
 
 /* A growable byte buffer. */
 struct buf {

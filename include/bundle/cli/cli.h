@@ -8,8 +8,8 @@
 
 #include <stdbool.h>
 
-#include "bundle/err.h"
-#include "bundle/strvec.h"
+#include "bundle/util/err.h"
+#include "bundle/util/strvec.h"
 
 enum cli_action {
     CLI_BUILD = 0,   /* bundle --onefile SCRIPT */

@@ -12,8 +12,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "bundle/err.h"
-#include "bundle/probe.h"
+#include "bundle/util/err.h"
+#include "bundle/analyze/probe.h"
 
 struct pyc_job {
     const char *src;    /* the .py file */
