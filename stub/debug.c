@@ -10,6 +10,8 @@
 #include "stub.h"
 
 const char *stub_progname = "bundle";
+/* The bundle's own file (stub.h): here, below every file that opens it. */
+const char *stub_exe = "/proc/self/exe";
 static int debug_on;
 static struct timespec t0;
 

@@ -130,6 +130,46 @@ out:
     return rc;
 }
 
+int copy_range(int in, uint64_t off, uint64_t len, int out)
+{
+    static char buf[1 << 16];
+    loff_t ioff = (loff_t)off;
+
+#ifdef HAVE_COPY_FILE_RANGE
+    while (len > 0) {
+        ssize_t n = copy_file_range(in, &ioff, out, NULL, len, 0);
+        if (n <= 0)
+            break;
+        len -= (uint64_t)n;
+    }
+    if (len == 0)
+        return 0;
+#endif
+    while (len > 0) {
+        ssize_t n = pread(in, buf, len < sizeof buf ? (size_t)len : sizeof buf, (off_t)ioff);
+        if (n <= 0 || write_full(out, buf, (size_t)n) != 0)
+            return -1;
+        ioff += n;
+        len -= (uint64_t)n;
+    }
+    return 0;
+}
+
+int write_full(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
 int entry_write(int in, const struct stub_file *f, int out, uint32_t *crc)
 {
     static uint8_t buf[1 << 17];

@@ -44,8 +44,6 @@ static int open_self(struct stub_self *self, char *why, size_t whylen, int *corr
     return 0;
 }
 
-const char *stub_exe = "/proc/self/exe";
-
 /* 0 if this host's glibc is at least the bundle's floor (the trailer's
  * flags), else -1 with why set: before anything is unpacked or loaded, one
  * line instead of the dynamic loader's "version `GLIBC_2.xx' not found". */

@@ -1,11 +1,9 @@
 /* place.c - writing files into the cache entry in use, or into a memfd:
  * a file gets its name only once it is whole (place), and every file the
  * stub loads is opened through the entry and checked first (cache_open).
- * Also the helpers that copy and write bytes, and the /proc/self/fd names
- * given to the dynamic loader (fd_path).  Depends on cache.c (the entry in
- * use) and entry.c (a file of the bundle, inflated), which writes through
- * copy_range and write_full from here: the one cycle, as it was between
- * entry.c and cache.c before the cache was split.
+ * Also the /proc/self/fd names given to the dynamic loader (fd_path).
+ * Depends on cache.c (the entry in use) and entry.c (a file of the bundle,
+ * inflated or copied, and the helpers that write bytes).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,46 +31,6 @@ int make_parents(int dfd, const char *rel)
         if (mkdirat(dfd, path, 0700) != 0 && errno != EEXIST)
             return -1;
         path[i] = '/';
-    }
-    return 0;
-}
-
-int copy_range(int in, uint64_t off, uint64_t len, int out)
-{
-    static char buf[1 << 16];
-    loff_t ioff = (loff_t)off;
-
-#ifdef HAVE_COPY_FILE_RANGE
-    while (len > 0) {
-        ssize_t n = copy_file_range(in, &ioff, out, NULL, len, 0);
-        if (n <= 0)
-            break;
-        len -= (uint64_t)n;
-    }
-    if (len == 0)
-        return 0;
-#endif
-    while (len > 0) {
-        ssize_t n = pread(in, buf, len < sizeof buf ? (size_t)len : sizeof buf, (off_t)ioff);
-        if (n <= 0 || write_full(out, buf, (size_t)n) != 0)
-            return -1;
-        ioff += n;
-        len -= (uint64_t)n;
-    }
-    return 0;
-}
-
-int write_full(int fd, const void *data, size_t n)
-{
-    const char *p = data;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
     }
     return 0;
 }

@@ -158,10 +158,6 @@ int cache_replace(const struct stub_self *self, const struct stub_file *f);
 char *fd_path(int *fd);
 /* Forgets the names given: for a test harness that loads none of them. */
 void fd_path_reset(void);
-/* Copies len bytes at off of in to out's current position. */
-int copy_range(int in, uint64_t off, uint64_t len, int out);
-/* Writes all n bytes; -1 with errno on failure. */
-int write_full(int fd, const void *data, size_t n);
 /* Creates the parent directories of rel (a safe relative path) under dfd,
  * 0700.  Returns 0 or -1 with errno. */
 int make_parents(int dfd, const char *rel);
@@ -196,6 +192,11 @@ const struct stub_table *self_files(struct stub_self *self, char *why, size_t wh
 const struct stub_file *table_find(const struct stub_table *t, const char *rel);
 void table_release(struct stub_table *t);
 
+/* entry.c: copying and writing bytes. */
+/* Copies len bytes at off of in to out's current position. */
+int copy_range(int in, uint64_t off, uint64_t len, int out);
+/* Writes all n bytes; -1 with errno on failure. */
+int write_full(int fd, const void *data, size_t n);
 /* entry.c: file f of the bundle open as in, stored or inflated. */
 /* Writes it to out's current position; crc (if not NULL) is updated with
  * the CRC-32C of what is written.  0, or -1 with errno (EBADMSG: its
