@@ -1,32 +1,29 @@
 #!/usr/bin/env python3
-"""link_cycles.py BUILD_DIR TARGET... - fails if the object files of a CMake
-target depend on each other in a cycle (issue 15: files depend one way).
+"""link_cycles.py OBJECT... - fails if the object files given depend on each
+other in a cycle (issue 15: files depend one way).
 
 A file depends on another when it uses a symbol the other defines (nm).
-Each TARGET is a CMake target whose objects are under
-BUILD_DIR/CMakeFiles/TARGET.dir; targets are checked together (the build
-side is a library and the executable's main).  Prints each cycle, exit 1.
+CMake passes the objects of a target ($<TARGET_OBJECTS:...>, separated by
+semicolons or as separate arguments), so objects left in the build dir by
+an older layout do not count.  Prints each cycle, exit 1.
 """
 import collections
-import glob
-import os
 import subprocess
 import sys
 
 
-def graph(build, targets):
+def graph(objects):
     defs, uses = {}, collections.defaultdict(set)
-    for t in targets:
-        base = os.path.join(build, "CMakeFiles", t + ".dir")
-        for obj in sorted(glob.glob(os.path.join(base, "**", "*.o"), recursive=True)):
-            name = os.path.relpath(obj, base).rsplit(".", 2)[0]
-            out = subprocess.run(["nm", obj], capture_output=True, text=True, check=True).stdout
-            for line in out.splitlines():
-                f = line.split()
-                if len(f) == 3 and f[1] in "TDBRCV":
-                    defs.setdefault(f[2], name)
-                elif len(f) == 2 and f[0] == "U":
-                    uses[name].add(f[1])
+    for obj in sorted(objects):
+        # CMakeFiles/TARGET.dir/stub/main.c.o -> stub/main
+        name = obj.split(".dir/", 1)[-1].rsplit(".", 2)[0]
+        out = subprocess.run(["nm", obj], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            f = line.split()
+            if len(f) == 3 and f[1] in "TDBRCV":
+                defs.setdefault(f[2], name)
+            elif len(f) == 2 and f[0] == "U":
+                uses[name].add(f[1])
     g = collections.defaultdict(set)
     for name, syms in uses.items():
         g[name] |= {defs[s] for s in syms if s in defs and defs[s] != name}
@@ -67,11 +64,12 @@ def cycles(g):
 
 
 def main(argv):
-    if len(argv) < 3:
+    objects = [o for a in argv[1:] for o in a.split(";") if o]
+    if not objects:
         sys.exit(__doc__)
-    g = graph(argv[1], argv[2:])
+    g = graph(objects)
     if not g:
-        sys.exit("link_cycles: no object files under %s for %s" % (argv[1], " ".join(argv[2:])))
+        sys.exit("link_cycles: no symbol is used across the %d objects given" % len(objects))
     found = cycles(g)
     for c in found:
         print("cycle: " + " <-> ".join(c))
