@@ -91,7 +91,7 @@
 #define PAYLOAD_WINDOW_LOG 20
 #define PAYLOAD_MAGIC "\x7f" "BUNDLE\x1a"
 #define PAYLOAD_MAGIC_LEN 8
-#define PAYLOAD_VERSION 3
+#define PAYLOAD_VERSION 4
 #define PAYLOAD_TRAILER_SIZE 96
 #define PAYLOAD_CHECKED_TAIL 80 /* trailer bytes the check covers */
 #define PAYLOAD_EOCD_SIZE 22

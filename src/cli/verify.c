@@ -63,12 +63,20 @@ static const char *entry_intact(int fd, const struct payload_entry *e, uint64_t 
     return why;
 }
 
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
 /* Whether every module of the index inflates (one whole zstd frame, with
  * the blob's dictionary) to the size its frame header gives.  Returns NULL,
  * or why not. */
 static const char *modules_intact(const struct opened *b)
 {
-    uint8_t *blob = NULL, *out = NULL;
+    const uint8_t *blob = NULL;
+    void *map = MAP_FAILED;
+    size_t maplen = 0;
+    uint8_t *out = NULL;
     ZSTD_DDict *dict = NULL;
     ZSTD_DCtx *d = NULL;
     const char *why = NULL;
@@ -79,19 +87,27 @@ static const char *modules_intact(const struct opened *b)
 
     if (!b->index)
         return NULL;
-    if (b->t.pyz_size > SIZE_MAX || !(blob = malloc((size_t)b->t.pyz_size)) || !(d = ZSTD_createDCtx())) {
+    if (!(d = ZSTD_createDCtx())) {
         why = "out of memory";
         goto out;
     }
-    if (pread(b->fd, blob, (size_t)b->t.pyz_size, (off_t)b->t.pyz_offset) != (ssize_t)b->t.pyz_size) {
+    /* mapped: a blob can hold up to 4 GiB, more than one read returns */
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t start = b->t.pyz_offset - b->t.pyz_offset % (uint64_t)(page > 0 ? page : 4096);
+    if (b->t.pyz_offset + b->t.pyz_size - start > SIZE_MAX ||
+        (map = mmap(NULL, maplen = (size_t)(b->t.pyz_offset + b->t.pyz_size - start), PROT_READ, MAP_PRIVATE,
+                    b->fd, (off_t)start)) == MAP_FAILED) {
         why = "cannot read the modules";
         goto out;
     }
+    blob = (const uint8_t *)map + (b->t.pyz_offset - start);
     /* the dictionary: u32 LE size, then its bytes, after the index */
     uint64_t at = 4 + (uint64_t)b->index_len;
     if (at + 4 > b->t.pyz_size ||
         (dlen = (uint32_t)blob[at] | (uint32_t)blob[at + 1] << 8 | (uint32_t)blob[at + 2] << 16 |
                 (uint32_t)blob[at + 3] << 24) > b->t.pyz_size - at - 4 ||
+        /* a trained dictionary starts with its magic, as the stub requires */
+        (dlen && (dlen < 8 || le32(blob + at + 4) != ZSTD_MAGIC_DICTIONARY)) ||
         (dlen && !(dict = ZSTD_createDDict(blob + at + 4, dlen)))) {
         why = "the modules' dictionary is malformed";
         goto out;
@@ -105,7 +121,10 @@ static const char *modules_intact(const struct opened *b)
         }
         const uint8_t *src = blob + pe.off;
         unsigned long long n = ZSTD_getFrameContentSize(src, pe.size);
-        if (n > (256u << 20) || ZSTD_findFrameCompressedSize(src, pe.size) != pe.size) {
+        /* one zstd frame (not a skippable one, nor one of zstd's 2016
+         * formats, which the stub does not read), whole */
+        if (pe.size < 4 || le32(src) != ZSTD_MAGICNUMBER || n > (256u << 20) ||
+            ZSTD_findFrameCompressedSize(src, pe.size) != pe.size) {
             why = "a module's data is malformed";
             break;
         }
@@ -127,7 +146,8 @@ out:
     ZSTD_freeDDict(dict);
     ZSTD_freeDCtx(d);
     free(out);
-    free(blob);
+    if (map != MAP_FAILED)
+        munmap(map, maplen);
     return why;
 }
 
