@@ -27,6 +27,7 @@
  * unpack on one thread, lazy imports under Python's lock; the mutex is for
  * safety. */
 #define PREFAULT_MIN (1u << 20)
+#define POPULATE_MAX (16u << 20)
 static ZSTD_DCtx *small_dctx, *large_dctx;
 static pthread_mutex_t dctx_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -35,8 +36,13 @@ static pthread_mutex_t dctx_lock = PTHREAD_MUTEX_INITIALIZER;
 static ZSTD_DCtx *decoder(uint64_t size)
 {
     if (size < PREFAULT_MIN) {
-        if (!small_dctx)
-            small_dctx = ZSTD_createDCtx();
+        /* no window over a bundle's largest either: a hostile frame that
+         * asks for more is refused, not given up to 128 MiB */
+        if (!small_dctx && (small_dctx = ZSTD_createDCtx()) &&
+            ZSTD_isError(ZSTD_DCtx_setParameter(small_dctx, ZSTD_d_windowLogMax, PAYLOAD_WINDOW_LOG))) {
+            ZSTD_freeDCtx(small_dctx);
+            small_dctx = NULL;
+        }
     } else if (!large_dctx) {
         size_t ws_size = ZSTD_estimateDStreamSize((size_t)1 << PAYLOAD_WINDOW_LOG);
         void *ws = mmap(NULL, ws_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -74,8 +80,10 @@ static const uint8_t *map_range(int in, uint64_t off, uint64_t len, void **map, 
     uint64_t start = off - off % (uint64_t)(page > 0 ? page : 4096);
 
     *maplen = (size_t)(off + len - start);
-    /* populated in one call: see decoder */
-    *map = mmap(NULL, *maplen ? *maplen : 1, PROT_READ, MAP_PRIVATE | MAP_POPULATE, in, (off_t)start);
+    /* populated in one call (see decoder) up to POPULATE_MAX: beyond,
+     * readahead overlaps the reading with the inflating */
+    *map = mmap(NULL, *maplen ? *maplen : 1, PROT_READ, MAP_PRIVATE | (*maplen <= POPULATE_MAX ? MAP_POPULATE : 0),
+                in, (off_t)start);
     if (*map == MAP_FAILED) {
         *map = NULL;
         return NULL;

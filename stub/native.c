@@ -46,6 +46,7 @@ static struct {
     size_t cap;
     ZSTD_DDict *dict;       /* the modules' dictionary, made on first use */
     int dict_state;         /* 0: not yet, 1: made (or none), -1: corrupt */
+    int busy;               /* buf holds code not yet done with (native_code_done) */
 } st;
 
 int native_init(const struct stub_self *self, struct stub_manifest *m, const struct stub_plan *p,
@@ -93,20 +94,26 @@ static uint32_t le32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* The dictionary after the index (payload.h), made once: 0, or -1 where
- * the blob is corrupt there. */
-static int load_dict(void)
+/* The dictionary after the index (payload.h), made once: 0; -1 where the
+ * blob is corrupt there (*oom = 0: for good) or memory ran out (*oom = 1:
+ * the next import tries again). */
+static int load_dict(int *oom)
 {
     size_t ixlen, at, n;
 
+    *oom = 0;
     if (st.dict_state)
         return st.dict_state > 0 ? 0 : -1;
-    st.dict_state = -1;
     if (!native_index(&ixlen) || (at = 4 + ixlen) > st.pyz_size - 4 ||
-        (n = le32(st.pyz + at)) > st.pyz_size - at - 4)
+        (n = le32(st.pyz + at)) > st.pyz_size - at - 4 ||
+        (n && (n < 8 || le32(st.pyz + at + 4) != ZSTD_MAGIC_DICTIONARY))) {
+        st.dict_state = -1; /* a trained dictionary starts with its magic */
         return -1;
-    if (n && !(st.dict = ZSTD_createDDict(st.pyz + at + 4, n)))
+    }
+    if (n && !(st.dict = ZSTD_createDDict(st.pyz + at + 4, n))) {
+        *oom = 1;
         return -1;
+    }
     st.dict_state = 1;
     return 0;
 }
@@ -115,35 +122,65 @@ int native_code(uint64_t off, uint64_t size, const uint8_t **out, size_t *outlen
 {
     const uint8_t *p;
     unsigned long long n;
+    uint8_t *buf;
+    int oom;
 
-    if (off > st.pyz_size || size > st.pyz_size - off || size == 0 || load_dict() != 0) {
+    if (load_dict(&oom) != 0) {
+        snprintf(why, whylen, oom ? "out of memory"
+                                  : "bundle is corrupt (module dictionary); download it again");
+        return -1;
+    }
+    if (off > st.pyz_size || size > st.pyz_size - off || size < 4) {
         snprintf(why, whylen, "bundle is corrupt (module data out of bounds); download it again");
         return -1;
     }
     p = st.pyz + off;
     n = ZSTD_getFrameContentSize(p, (size_t)size);
-    if (n > CODE_MAX || ZSTD_findFrameCompressedSize(p, (size_t)size) != size) {
+    /* one zstd frame (not a skippable one), whole */
+    if (le32(p) != ZSTD_MAGICNUMBER || n > CODE_MAX || ZSTD_findFrameCompressedSize(p, (size_t)size) != size) {
         /* also ZSTD_CONTENTSIZE_UNKNOWN and _ERROR, which are above it */
         snprintf(why, whylen, "bundle is corrupt (module size); download it again");
         return -1;
     }
-    if (n > st.cap || !st.buf) {
-        size_t cap = n > 256 * 1024 ? (size_t)n : 256 * 1024;
-        uint8_t *b = realloc(st.buf, cap);
-        if (!b) {
-            snprintf(why, whylen, "out of memory");
-            return -1;
+    if (st.busy) {
+        /* called again before the code handed out is done with (an import
+         * from a __del__ or a weakref callback that ran while Python read
+         * it): a buffer of its own, native_code_done frees it */
+        buf = malloc(n ? (size_t)n : 1);
+    } else {
+        if (n > st.cap || !st.buf) {
+            size_t cap = n > 256 * 1024 ? (size_t)n : 256 * 1024;
+            uint8_t *b = realloc(st.buf, cap);
+            if (b) {
+                st.buf = b;
+                st.cap = cap;
+            }
         }
-        st.buf = b;
-        st.cap = cap;
+        buf = n <= st.cap ? st.buf : NULL;
     }
-    if (entry_frame(p, (size_t)size, st.dict, st.buf, (size_t)n) != 0) {
-        snprintf(why, whylen, "bundle is corrupt (module data); download it again");
+    if (!buf) {
+        snprintf(why, whylen, "out of memory");
         return -1;
     }
-    *out = st.buf;
+    if (entry_frame(p, (size_t)size, st.dict, buf, (size_t)n) != 0) {
+        snprintf(why, whylen, errno == ENOMEM ? "out of memory" : "bundle is corrupt (module data); download it again");
+        if (buf != st.buf)
+            free(buf);
+        return -1;
+    }
+    if (buf == st.buf)
+        st.busy = 1;
+    *out = buf;
     *outlen = (size_t)n;
     return 0;
+}
+
+void native_code_done(const uint8_t *code)
+{
+    if (code == st.buf)
+        st.busy = 0;
+    else
+        free((void *)code);
 }
 
 /* A lazy file's bytes in the bundle. */

@@ -165,7 +165,9 @@ static pyobj *py_code(pyobj *self, pyobj *args)
         return NULL;
     if (native_code(off, size, &code, &len, why, sizeof why) != 0)
         return import_error(why);
-    return api.marshal_loads((const char *)code, (long)len);
+    pyobj *co = api.marshal_loads((const char *)code, (long)len);
+    native_code_done(code);
+    return co;
 }
 
 static pyobj *py_native(pyobj *self, pyobj *args)
@@ -203,7 +205,7 @@ static int run_boot(const char *site, char *why, size_t whylen)
         !(entry = api.dict_get(index, PAYLOAD_BOOT_MODULE)) ||
         !api.parse_tuple(entry, "KKI", &off, &size, &flags) ||
         native_code(off, size, &code, &len, why, whylen) != 0 ||
-        !(co = api.marshal_loads((const char *)code, (long)len))) {
+        (co = api.marshal_loads((const char *)code, (long)len), native_code_done(code), !co)) {
         if (!why[0])
             snprintf(why, whylen, "bundle is corrupt (module index); download it again");
         return -1;

@@ -240,6 +240,8 @@ const uint8_t *native_index(size_t *len);
 /* Inflates the module code at [off, off + size) of the pyz into a buffer
  * that stays valid until the next call. */
 int native_code(uint64_t off, uint64_t size, const uint8_t **out, size_t *outlen, char *why, size_t whylen);
+/* Done with the code native_code handed out (after marshal read it). */
+void native_code_done(const uint8_t *code);
 /* The path of lazy file rel, unpacked (into the cache entry, or a memfd) if
  * it is not yet, after the libraries it needs are loaded. */
 int native_path(const char *rel, const char **path, char *why, size_t whylen);
