@@ -80,8 +80,10 @@ char *link_stub(const struct probe *p, const char *dir, char **why)
         goto done;
     }
     /* the stub's main first; all of libpython, for the extension modules */
-    const char *head[] = {"cc", "-pie", "-o", out, stub_a, zstd_a, "-Wl,--whole-archive", p->libpython_a,
-                          "-Wl,--no-whole-archive"};
+    /* -u: the stub's stand-ins for zstd's 2016 readers (stub/nolegacy.c)
+     * come from stub.a before zstd.a's own readers are wanted */
+    const char *head[] = {"cc", "-pie", "-o", out, "-Wl,-u,ZSTDv05_createDCtx", stub_a, zstd_a,
+                          "-Wl,--whole-archive", p->libpython_a, "-Wl,--no-whole-archive"};
     for (size_t i = 0; i < sizeof head / sizeof head[0]; i++)
         if (strvec_push(&argv, head[i]) != 0)
             goto oom;
