@@ -11,6 +11,7 @@
 #define ZDICT_STATIC_LINKING_ONLY /* ZDICT_trainFromBuffer_fastCover: exported by libzstd.so */
 #include <zdict.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 /* marshal type codes (Python/marshal.c), stable since marshal version 4 */
 #define M_DICT '{'
@@ -88,7 +89,8 @@ struct job {
  * (larger ones gain less than they weigh). */
 #define PYZ_DICT_MIN (16u << 10)
 #define PYZ_DICT_MAX (112u << 10)
-/* Its ID (frames do not carry it): fixed, so builds are reproducible. */
+/* Its ID (frames do not carry it): fixed, so it says where it comes from
+ * (zstd's default, a hash of the content, would be as reproducible). */
 #define PYZ_DICT_ID 0x42554e44u
 /* Too few modules to learn from: no dictionary. */
 #define PYZ_DICT_MIN_SAMPLES 16
@@ -124,12 +126,14 @@ static void *compress_range(void *arg)
     return NULL;
 }
 
-/* Trains the dictionary on the modules' code into dict (cap bytes).
- * Returns its size, or 0 where there is too little to learn from or
- * training fails (the modules are then compressed without one). */
-static size_t train_dict(const struct pyz_item *items, size_t n, void *dict, size_t cap)
+/* Trains the dictionary on the modules' code into dict (cap bytes): its
+ * size in *len, 0 where there is too little to learn from (the modules are
+ * then compressed without one).  Returns 0, or -1 when memory ran out: a
+ * build that went on without the dictionary would differ from the next. */
+static int train_dict(const struct pyz_item *items, size_t n, void *dict, size_t cap, size_t *len)
 {
-    size_t total = 0, count = 0, got = 0;
+    size_t total = 0, count = 0;
+    int rc = -1;
     unsigned char *samples;
     size_t *sizes;
 
@@ -138,6 +142,7 @@ static size_t train_dict(const struct pyz_item *items, size_t n, void *dict, siz
             total += items[i].len;
             count++;
         }
+    *len = 0;
     if (count < PYZ_DICT_MIN_SAMPLES || count > UINT_MAX || total / 8 < PYZ_DICT_MIN)
         return 0;
     samples = malloc(total);
@@ -159,11 +164,14 @@ static size_t train_dict(const struct pyz_item *items, size_t n, void *dict, siz
         ZDICT_fastCover_params_t fc = {.k = 400, .d = 8, .f = 20, .accel = 1,
                                        .zParams = {.compressionLevel = 3, .dictID = PYZ_DICT_ID}};
         size_t r = ZDICT_trainFromBuffer_fastCover(dict, want, samples, sizes, (unsigned)count, fc);
-        got = ZDICT_isError(r) ? 0 : r;
+        if (!ZDICT_isError(r))
+            *len = r;
+        /* other errors (too few distinct samples) mean no dictionary */
+        rc = ZDICT_isError(r) && ZSTD_getErrorCode(r) == ZSTD_error_memory_allocation ? -1 : 0;
     }
     free(samples);
     free(sizes);
-    return got;
+    return rc;
 }
 
 int pyz_build(const struct pyz_item *items, size_t n, struct buf *out, struct err *err)
@@ -184,8 +192,8 @@ int pyz_build(const struct pyz_item *items, size_t n, struct buf *out, struct er
         err_set(err, ENOMEM, "out of memory");
         goto out;
     }
-    dict_len = train_dict(items, n, dict, PYZ_DICT_MAX);
-    if (dict_len && !(cdict = ZSTD_createCDict(dict, dict_len, PYZ_LEVEL))) {
+    if (train_dict(items, n, dict, PYZ_DICT_MAX, &dict_len) != 0 ||
+        (dict_len && !(cdict = ZSTD_createCDict(dict, dict_len, PYZ_LEVEL)))) {
         err_set(err, ENOMEM, "out of memory");
         goto out;
     }
