@@ -25,6 +25,7 @@
 
 #include "bundle/cli/inspect.h"
 #include "bundle/payload.h"
+#include "bundle/util/crc32c.h"
 #include "bundle/util/sha256.h"
 #include "fuzz_util.h"
 
@@ -186,8 +187,9 @@ static uint64_t write_input(const char *path, const uint8_t *data, size_t size)
     int fd;
 
     if (size < HOLE_HEADER || memcmp(data, HOLE_MAGIC, 4) != 0) {
-        /* with the right hash when the trailer decodes (see fuzz_extract.c),
-         * so that verify_run() gets past the checksum */
+        /* with the right hash and CRC-32Cs when the trailer decodes (see
+         * fuzz_extract.c), so that verify_run() gets past the checksums to
+         * the entries and the modules */
         uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE];
         struct payload_trailer t;
         const char *why;
@@ -199,6 +201,11 @@ static uint64_t write_input(const char *path, const uint8_t *data, size_t size)
                 sha256_init(&s);
                 sha256_update(&s, copy, (size_t)(t.archive_offset + t.archive_size));
                 sha256_final(&s, copy + size - PAYLOAD_TRAILER_SIZE + 48);
+                /* and the right CRC-32Cs over it, as a first start checks */
+                if (payload_trailer_decode(copy + size - sizeof tail, size, &t, &why) == 0) {
+                    crc32c_quarters(copy, (size_t)(t.archive_offset + t.archive_size + PAYLOAD_CHECKED_TAIL), t.check);
+                    payload_trailer_encode(&t, copy + size - PAYLOAD_TRAILER_SIZE);
+                }
             }
         }
         fuzz_write_file(path, copy, size);
