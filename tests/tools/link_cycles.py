@@ -68,7 +68,7 @@ def main(argv):
     if not objects:
         sys.exit(__doc__)
     g = graph(objects)
-    if not g:
+    if not any(g.values()):
         sys.exit("link_cycles: no symbol is used across the %d objects given" % len(objects))
     found = cycles(g)
     for c in found:
