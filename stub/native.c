@@ -44,8 +44,8 @@ static struct {
     size_t pyz_size;
     uint8_t *buf;           /* native_code's output */
     size_t cap;
+    struct payload_pyz parts; /* its index and dictionary */
     ZSTD_DDict *dict;       /* the modules' dictionary, made on first use */
-    int dict_state;         /* 0: not yet, 1: made (or none), -1: corrupt */
     int busy;               /* buf holds code not yet done with (native_code_done) */
 } st;
 
@@ -73,72 +73,46 @@ int native_init(const struct stub_self *self, struct stub_manifest *m, const str
     }
     st.pyz = (const uint8_t *)map + (t->pyz_offset - start);
     st.pyz_size = (size_t)t->pyz_size;
+    const char *bad = NULL;
+    if (payload_pyz_parts(st.pyz, st.pyz_size, &st.parts, &bad) != 0) {
+        snprintf(why, whylen, "bundle is corrupt (%s); download it again", bad);
+        return -1;
+    }
     return 0;
 }
 
 const uint8_t *native_index(size_t *len)
 {
-    uint32_t n = (uint32_t)st.pyz[0] | (uint32_t)st.pyz[1] << 8 | (uint32_t)st.pyz[2] << 16 |
-                 (uint32_t)st.pyz[3] << 24;
-    if (n > st.pyz_size - 4)
-        return NULL;
-    *len = n;
-    return st.pyz + 4;
+    *len = st.parts.index_len;
+    return st.parts.index;
 }
 
-/* The largest module code the stub inflates: far beyond any real module. */
-#define CODE_MAX (256u << 20)
-
-static uint32_t le32(const uint8_t *p)
+/* The modules' dictionary (payload_pyz_parts checked its bounds and magic
+ * at native_init), made once: 0, or -1 when memory ran out (the next
+ * import tries again). */
+static int load_dict(void)
 {
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* The dictionary after the index (payload.h), made once: 0; -1 where the
- * blob is corrupt there (*oom = 0: for good) or memory ran out (*oom = 1:
- * the next import tries again). */
-static int load_dict(int *oom)
-{
-    size_t ixlen, at, n;
-
-    *oom = 0;
-    if (st.dict_state)
-        return st.dict_state > 0 ? 0 : -1;
-    if (!native_index(&ixlen) || (at = 4 + ixlen) > st.pyz_size - 4 ||
-        (n = le32(st.pyz + at)) > st.pyz_size - at - 4 ||
-        (n && (n < 8 || le32(st.pyz + at + 4) != ZSTD_MAGIC_DICTIONARY))) {
-        st.dict_state = -1; /* a trained dictionary starts with its magic */
+    if (st.parts.dict && !st.dict && !(st.dict = ZSTD_createDDict(st.parts.dict, st.parts.dict_len)))
         return -1;
-    }
-    if (n && !(st.dict = ZSTD_createDDict(st.pyz + at + 4, n))) {
-        *oom = 1;
-        return -1;
-    }
-    st.dict_state = 1;
     return 0;
 }
 
 int native_code(uint64_t off, uint64_t size, const uint8_t **out, size_t *outlen, char *why, size_t whylen)
 {
     const uint8_t *p;
-    unsigned long long n;
+    uint64_t n;
     uint8_t *buf;
-    int oom;
 
-    if (load_dict(&oom) != 0) {
-        snprintf(why, whylen, oom ? "out of memory"
-                                  : "bundle is corrupt (module dictionary); download it again");
+    if (load_dict() != 0) {
+        snprintf(why, whylen, "out of memory");
         return -1;
     }
-    if (off > st.pyz_size || size > st.pyz_size - off || size < 4) {
+    if (off > st.pyz_size || size > st.pyz_size - off) {
         snprintf(why, whylen, "bundle is corrupt (module data out of bounds); download it again");
         return -1;
     }
     p = st.pyz + off;
-    n = ZSTD_getFrameContentSize(p, (size_t)size);
-    /* one zstd frame (not a skippable one), whole */
-    if (le32(p) != ZSTD_MAGICNUMBER || n > CODE_MAX || ZSTD_findFrameCompressedSize(p, (size_t)size) != size) {
-        /* also ZSTD_CONTENTSIZE_UNKNOWN and _ERROR, which are above it */
+    if (payload_module_frame(p, size, &n) != 0) {
         snprintf(why, whylen, "bundle is corrupt (module size); download it again");
         return -1;
     }

@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include <zstd.h>
+
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t get32(const uint8_t *p)
 {
@@ -156,4 +158,45 @@ int payload_path_safe(const char *p, size_t len)
         }
     }
     return 1;
+}
+
+int payload_pyz_parts(const uint8_t *pyz, uint64_t size, struct payload_pyz *out, const char **why)
+{
+    uint64_t at;
+
+    memset(out, 0, sizeof *out);
+    if (size < 4 || (out->index_len = get32(pyz)) > size - 4) {
+        *why = "module index out of bounds";
+        return -1;
+    }
+    out->index = pyz + 4;
+    at = 4 + (uint64_t)out->index_len;
+    if (at + 4 > size || (out->dict_len = get32(pyz + at)) > size - at - 4) {
+        *why = "module dictionary out of bounds";
+        return -1;
+    }
+    /* a trained dictionary starts with its magic: without it zstd would
+     * take damaged bytes as plain content and inflate garbage */
+    if (out->dict_len && (out->dict_len < 8 || get32(pyz + at + 4) != ZSTD_MAGIC_DICTIONARY)) {
+        *why = "module dictionary malformed";
+        return -1;
+    }
+    out->dict = out->dict_len ? pyz + at + 4 : NULL;
+    return 0;
+}
+
+int payload_module_frame(const uint8_t *src, uint64_t len, uint64_t *usize)
+{
+    unsigned long long n;
+
+    /* zstd's magic, so neither a skippable frame (which inflates to
+     * nothing) nor one of its 2016 formats (which the stub cannot read) */
+    if (len < 4 || len > SIZE_MAX || get32(src) != ZSTD_MAGICNUMBER)
+        return -1;
+    n = ZSTD_getFrameContentSize(src, (size_t)len);
+    /* also ZSTD_CONTENTSIZE_UNKNOWN and _ERROR, which are above the limit */
+    if (n > PAYLOAD_MODULE_MAX || ZSTD_findFrameCompressedSize(src, (size_t)len) != len)
+        return -1;
+    *usize = n;
+    return 0;
 }

@@ -173,4 +173,22 @@ int payload_entry_data(const uint8_t local[30], const struct payload_entry *e,
  * component, no NUL, no backslash, at most PAYLOAD_PATH_MAX bytes. */
 int payload_path_safe(const char *p, size_t len);
 
+/* The module blob (the layout above), read by the stub and by bundle
+ * verify through these two, so both refuse the same things. */
+struct payload_pyz {
+    const uint8_t *index; /* the marshal'ed index */
+    uint32_t index_len;
+    const uint8_t *dict;  /* the zstd dictionary (starts with its magic), or NULL */
+    uint32_t dict_len;
+};
+/* The largest code object a module may inflate to: far beyond any real one. */
+#define PAYLOAD_MODULE_MAX (256u << 20)
+/* Splits the blob pyz (size bytes) into its index and dictionary.  0, or
+ * -1 with *why (the blob is malformed). */
+int payload_pyz_parts(const uint8_t *pyz, uint64_t size, struct payload_pyz *out, const char **why);
+/* Checks that src (len bytes) is one whole zstd frame (not a skippable
+ * one) holding at most PAYLOAD_MODULE_MAX bytes: 0 with *usize, its size
+ * once inflated, or -1. */
+int payload_module_frame(const uint8_t *src, uint64_t len, uint64_t *usize);
+
 #endif

@@ -63,11 +63,6 @@ static const char *entry_intact(int fd, const struct payload_entry *e, uint64_t 
     return why;
 }
 
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* Whether every module of the index inflates (one whole zstd frame, with
  * the blob's dictionary) to the size its frame header gives.  Returns NULL,
  * or why not. */
@@ -81,7 +76,7 @@ static const char *modules_intact(const struct opened *b)
     ZSTD_DCtx *d = NULL;
     const char *why = NULL;
     struct pyz_entry pe;
-    uint32_t ipos = 0, dlen;
+    uint32_t ipos = 0;
     size_t cap = 0;
     int r;
 
@@ -101,18 +96,15 @@ static const char *modules_intact(const struct opened *b)
         goto out;
     }
     blob = (const uint8_t *)map + (b->t.pyz_offset - start);
-    /* the dictionary: u32 LE size, then its bytes, after the index */
-    uint64_t at = 4 + (uint64_t)b->index_len;
-    if (at + 4 > b->t.pyz_size ||
-        (dlen = (uint32_t)blob[at] | (uint32_t)blob[at + 1] << 8 | (uint32_t)blob[at + 2] << 16 |
-                (uint32_t)blob[at + 3] << 24) > b->t.pyz_size - at - 4 ||
-        /* a trained dictionary starts with its magic, as the stub requires */
-        (dlen && (dlen < 8 || le32(blob + at + 4) != ZSTD_MAGIC_DICTIONARY)) ||
-        (dlen && !(dict = ZSTD_createDDict(blob + at + 4, dlen)))) {
-        why = "the modules' dictionary is malformed";
+    struct payload_pyz parts;
+    if (payload_pyz_parts(blob, b->t.pyz_size, &parts, &why) != 0)
+        goto out;
+    if (parts.dict && !(dict = ZSTD_createDDict(parts.dict, parts.dict_len))) {
+        why = "out of memory";
         goto out;
     }
     while ((r = inspect_index_next(b->index, b->index_len, &ipos, &pe)) == 1 && !why) {
+        uint64_t n;
         if (!pe.size)
             continue; /* a namespace package or an extension module: no code */
         if (pe.off > b->t.pyz_size || pe.size > b->t.pyz_size - pe.off) {
@@ -120,11 +112,7 @@ static const char *modules_intact(const struct opened *b)
             break;
         }
         const uint8_t *src = blob + pe.off;
-        unsigned long long n = ZSTD_getFrameContentSize(src, pe.size);
-        /* one zstd frame (not a skippable one, nor one of zstd's 2016
-         * formats, which the stub does not read), whole */
-        if (pe.size < 4 || le32(src) != ZSTD_MAGICNUMBER || n > (256u << 20) ||
-            ZSTD_findFrameCompressedSize(src, pe.size) != pe.size) {
+        if (payload_module_frame(src, pe.size, &n) != 0) {
             why = "a module's data is malformed";
             break;
         }

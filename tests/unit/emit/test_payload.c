@@ -28,6 +28,8 @@
 
 #include "bundle/payload.h"
 
+#include <zstd.h>
+
 #define TAIL_SIZE (PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZE)
 #define STUB_LEN 1000
 #define MAX_ENTRIES 8
@@ -947,6 +949,62 @@ static void test_fuzz_archive(void **state)
     img_free(&base);
 }
 
+/* The module blob's parts and frames, as the stub and bundle verify read
+ * them: every bound, the dictionary's magic, the frame's. */
+static void test_pyz_parts(void **state)
+{
+    static const uint8_t dict_magic[4] = {0x37, 0xa4, 0x30, 0xec};
+    uint8_t b[64] = {0};
+    struct payload_pyz pz;
+    const char *why;
+    (void)state;
+
+    /* index of 2 bytes "{0", no dictionary */
+    memcpy(b, "\x02\x00\x00\x00{0\x00\x00\x00\x00", 10);
+    assert_int_equal(payload_pyz_parts(b, 10, &pz, &why), 0);
+    assert_int_equal(pz.index_len, 2);
+    assert_ptr_equal(pz.index, b + 4);
+    assert_null(pz.dict);
+    for (uint64_t n = 0; n < 10; n++) /* cut anywhere: refused */
+        assert_int_equal(payload_pyz_parts(b, n, &pz, &why), -1);
+    b[0] = 0xff; /* an index larger than the blob */
+    assert_int_equal(payload_pyz_parts(b, 10, &pz, &why), -1);
+    b[0] = 2;
+    /* a dictionary of 12 bytes with its magic; then without it, too short, too long */
+    b[6] = 12;
+    memcpy(b + 10, dict_magic, 4);
+    assert_int_equal(payload_pyz_parts(b, 22, &pz, &why), 0);
+    assert_ptr_equal(pz.dict, b + 10);
+    assert_int_equal(pz.dict_len, 12);
+    assert_int_equal(payload_pyz_parts(b, 21, &pz, &why), -1);
+    b[10] ^= 1;
+    assert_int_equal(payload_pyz_parts(b, 22, &pz, &why), -1);
+    assert_non_null(strstr(why, "dictionary"));
+    b[10] ^= 1;
+    b[6] = 4;
+    assert_int_equal(payload_pyz_parts(b, 22, &pz, &why), -1);
+    b[6] = 0xff;
+    b[7] = 0xff;
+    b[8] = 0xff;
+    b[9] = 0xff;
+    assert_int_equal(payload_pyz_parts(b, 22, &pz, &why), -1);
+
+    /* frames: a real one; cut, with a byte after it, skippable, not zstd */
+    uint8_t f[128];
+    uint64_t n;
+    size_t len = ZSTD_compress(f, sizeof f - 8, "print(1)\n", 9, 3);
+    assert_false(ZSTD_isError(len));
+    assert_int_equal(payload_module_frame(f, len, &n), 0);
+    assert_int_equal(n, 9);
+    assert_int_equal(payload_module_frame(f, len - 1, &n), -1);
+    assert_int_equal(payload_module_frame(f, len + 1, &n), -1);
+    assert_int_equal(payload_module_frame(f, 3, &n), -1);
+    static const uint8_t skippable[8] = {0x50, 0x2a, 0x4d, 0x18, 0, 0, 0, 0};
+    assert_int_equal(payload_module_frame(skippable, sizeof skippable, &n), -1);
+    f[0] = 0x27; /* zstd v0.7's magic */
+    assert_int_equal(payload_module_frame(f, len, &n), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -962,6 +1020,7 @@ int main(void)
         cmocka_unit_test(test_path_safe),
         cmocka_unit_test(test_fuzz_tail),
         cmocka_unit_test(test_fuzz_archive),
+        cmocka_unit_test(test_pyz_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
