@@ -103,20 +103,33 @@ static int finish(json_t *doc, bool failed, const char *what, char **json, struc
     return rc;
 }
 
+/* What both documents start from: the checked plan and the task's cmd.
+ * 0, or -1 with err set and nothing to release. */
+static int begin(const struct marathon_app *app, bool metronome, char **json, struct marathon_plan *pl, char **cmd,
+                 struct err *err)
+{
+    if (!json)
+        return err_usage(err, "nowhere to put the json");
+    if (marathon_plan_init(pl, app, err) < 0)
+        return -1;
+    if (marathon_plan_cmd(pl, app, metronome, cmd, err) < 0) {
+        free(*cmd);
+        *cmd = NULL;
+        marathon_plan_release(pl);
+        return -1;
+    }
+    return 0;
+}
+
 int marathon_app_json(const struct marathon_app *app, char **json, struct err *err)
 {
     struct marathon_plan pl;
     char *cmd = NULL;
-    json_t *doc = NULL;
     bool failed = false;
-    int rc = -1;
-    if (!json)
-        return err_usage(err, "nowhere to put the json");
-    if (marathon_plan_init(&pl, app, err) < 0)
+    int rc;
+    if (begin(app, false, json, &pl, &cmd, err) < 0)
         return -1;
-    if (marathon_plan_cmd(&pl, app, false, &cmd, err) < 0)
-        goto cleanup;
-    doc = json_object();
+    json_t *doc = json_object();
     jsonout_set(doc, "id", json_string(pl.id), &failed);
     jsonout_set(doc, "cmd", json_string(cmd), &failed);
     jsonout_set(doc, "cpus", jsonout_number(app->cpus), &failed);
@@ -132,7 +145,6 @@ int marathon_app_json(const struct marathon_app *app, char **json, struct err *e
     if (app->kill_grace >= 0)
         jsonout_set(doc, "taskKillGracePeriodSeconds", json_integer(app->kill_grace), &failed);
     rc = finish(doc, failed, "json of the marathon app", json, err);
-cleanup:
     free(cmd);
     marathon_plan_release(&pl);
     return rc;
@@ -157,12 +169,8 @@ int marathon_metronome_json(const struct marathon_app *app, char **json, struct 
     json_t *doc = NULL, *run;
     bool failed = false;
     int rc = -1;
-    if (!json)
-        return err_usage(err, "nowhere to put the json");
-    if (marathon_plan_init(&pl, app, err) < 0)
+    if (begin(app, true, json, &pl, &cmd, err) < 0)
         return -1;
-    if (marathon_plan_cmd(&pl, app, true, &cmd, err) < 0)
-        goto cleanup;
     if (asprintf(&desc, "%s, bundled by bundle (sha256 %s)", app->name, pl.hash) < 0) {
         desc = NULL;
         err_set(err, ENOMEM, "cannot build the job description");
