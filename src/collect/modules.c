@@ -137,7 +137,7 @@ int compile_modules(struct build *b)
     b->jobs[n].dfile = "<frozen importlib._bootstrap_external>";
     b->jobs[n].force = true;
     b->njobs = ++n;
-    if (pyc_build(&b->probe, b->jobs, b->njobs, b->err) != 0)
+    if (pyc_build(&b->probe, b->o->debug_ranges, b->jobs, b->njobs, b->err) != 0)
         return -1;
     size_t reused = 0;
     for (size_t k = 0; k < b->njobs; k++)

@@ -197,6 +197,8 @@ int collect_native(struct build *b)
     for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++)
         for (size_t i = 0; i < opts[k].v->n; i++)
             buf_printf(&b->manifest, " %s %s", opts[k].flag, opts[k].v->v[i]);
+    if (b->o->debug_ranges)
+        buf_printf(&b->manifest, " --debug-ranges");
     for (size_t i = 0; i < b->o->add_data.n; i++)
         buf_printf(&b->manifest, " --add-data ...:%s", strrchr(b->o->add_data.v[i], ':') + 1);
     if (buf_printf(&b->manifest, "\n") != 0)

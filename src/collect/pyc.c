@@ -8,21 +8,65 @@
 
 #include "bundle/util/util.h"
 
+/* The batch is cut into at most four runs of about equal source size,
+ * compiled by as many forked processes; the results come back in the
+ * order given.  The cut depends on the files only, never on the machine,
+ * and a module's bytes do not depend on what was compiled before it. */
 static const char compile_script[] =
-    "import sys, os, marshal\n"
-    "out = sys.stdout.buffer\n"
-    "f = sys.stdin.buffer.read().split(b'\\0')\n"
-    "for i in range(0, len(f) - 1, 2):\n"
-    "    src, dfile = os.fsdecode(f[i]), os.fsdecode(f[i + 1])\n"
+    "import sys, os, marshal, selectors\n"
+    "def one(src, dfile):\n"
     "    try:\n"
     "        with open(src, 'rb') as h: source = h.read()\n"
-    "        body = marshal.dumps(compile(source, dfile, 'exec', dont_inherit=True))\n"
-    "        tag = b'K'\n"
+    "        return b'K', marshal.dumps(compile(source, dfile, 'exec', dont_inherit=True))\n"
     "    except SyntaxError as e:\n"
-    "        tag, body = b'E', ('%s:%s: %s' % (dfile, e.lineno or 0, e.msg)).encode('utf-8', 'replace')\n"
+    "        return b'E', ('%s:%s: %s' % (dfile, e.lineno or 0, e.msg)).encode('utf-8', 'replace')\n"
     "    except Exception as e:\n"
-    "        tag, body = b'E', ('%s:0: %s' % (dfile, e)).encode('utf-8', 'replace')\n"
-    "    out.write(tag + len(body).to_bytes(8, 'little') + body)\n"
+    "        return b'E', ('%s:0: %s' % (dfile, e)).encode('utf-8', 'replace')\n"
+    "def run(jobs, w):\n"
+    "    for src, dfile in jobs:\n"
+    "        tag, body = one(os.fsdecode(src), os.fsdecode(dfile))\n"
+    "        w(tag + len(body).to_bytes(8, 'little') + body)\n"
+    "f = sys.stdin.buffer.read().split(b'\\0')\n"
+    "jobs = [(f[i], f[i + 1]) for i in range(0, len(f) - 1, 2)]\n"
+    "def size(j):\n"
+    "    try: return os.stat(j[0]).st_size\n"
+    "    except OSError: return 0\n"
+    "sizes = [size(j) for j in jobs]\n"
+    "k = max(1, min(4, len(jobs) // 64))\n"
+    "cuts, acc, total = [0], 0, sum(sizes)\n"
+    "for i, s in enumerate(sizes):\n"
+    "    acc += s\n"
+    "    if len(cuts) < k and acc * k >= total * len(cuts): cuts.append(i + 1)\n"
+    "cuts.append(len(jobs))\n"
+    "out = sys.stdout.buffer\n"
+    "if k == 1:\n"
+    "    run(jobs, out.write)\n"
+    "else:\n"
+    "    sel, bufs, pids = selectors.DefaultSelector(), [], []\n"
+    "    for c in range(len(cuts) - 1):\n"
+    "        r, wfd = os.pipe()\n"
+    "        pid = os.fork()\n"
+    "        if pid == 0:\n"
+    "            code = 1\n"
+    "            try:\n"
+    "                os.close(r)\n"
+    "                with os.fdopen(wfd, 'wb') as w: run(jobs[cuts[c]:cuts[c + 1]], w.write)\n"
+    "                code = 0\n"
+    "            finally:\n"
+    "                os._exit(code)\n"
+    "        os.close(wfd)\n"
+    "        pids.append(pid)\n"
+    "        bufs.append(bytearray())\n"
+    "        sel.register(r, selectors.EVENT_READ, c)\n"
+    "    live = len(bufs)\n"
+    "    while live:\n"
+    "        for key, _ in sel.select():\n"
+    "            b = os.read(key.fd, 1 << 20)\n"
+    "            if b: bufs[key.data] += b\n"
+    "            else: sel.unregister(key.fd); os.close(key.fd); live -= 1\n"
+    "    for p, b in zip(pids, bufs):\n"
+    "        if os.waitpid(p, 0)[1]: out.flush(); sys.exit(1)\n"
+    "        out.write(b)\n"
     "out.flush()\n";
 
 static void header(const struct probe *p, uint32_t size, unsigned char h[16])
@@ -74,17 +118,24 @@ static int try_reuse(const struct probe *p, struct pyc_job *j)
     return 0;
 }
 
-int pyc_build(const struct probe *p, struct pyc_job *jobs, size_t n, struct err *err)
+int pyc_build(const struct probe *p, bool debug_ranges, struct pyc_job *jobs, size_t n, struct err *err)
 {
     struct buf in = {0}, out = {0}, errout = {0};
     size_t *todo = malloc((n ? n : 1) * sizeof *todo), ntodo = 0;
-    char *argv[] = {p->executable, "-I", "-S", "-c", (char *)compile_script, NULL};
+    /* every interpreter since 3.6 takes an -X it does not know */
+    char *argv[8], **a = argv;
+    *a++ = p->executable, *a++ = "-I", *a++ = "-S";
+    if (!debug_ranges)
+        *a++ = "-X", *a++ = "no_debug_ranges";
+    *a++ = "-c", *a++ = (char *)compile_script, *a = NULL;
+    /* __pycache__ holds the column table, made by a plain import */
+    bool reuse = debug_ranges || p->major < 3 || (p->major == 3 && p->minor < 11);
     int status, rc = -1;
 
     if (!todo)
         return err_set(err, ENOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
-        if (!jobs[i].force && try_reuse(p, &jobs[i]) == 0)
+        if (reuse && !jobs[i].force && try_reuse(p, &jobs[i]) == 0)
             continue;
         todo[ntodo++] = i;
         const char *dfile = jobs[i].dfile ? jobs[i].dfile : jobs[i].src;

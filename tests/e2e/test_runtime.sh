@@ -18,7 +18,8 @@
 #  - two bundles of different apps share one cache dir without interfering,
 #    and pruning removes only the same app's entries unused for 30 days and
 #    not in use;
-#  - a bundle runs from another cwd and through a symlink.
+#  - a bundle runs from another cwd and through a symlink;
+#  - tracebacks carry lines, and columns only with --debug-ranges (3.11+).
 # Every check runs; the failures are listed at the end.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -524,5 +525,40 @@ out=$(run_sandboxed --env "PATH=$WORK/links:/usr/bin:/bin" myapp info </dev/null
 check 0 "$rc" "run through a symlink found on PATH (stderr: $(cat "$WORK/err"))"
 check myapp "$(json_get "$out" argv0)" "sys.argv[0] through a symlink found on PATH"
 info "cwd and symlinks: done"
+
+# Tracebacks (Python 3.11 and later): by default modules carry line numbers
+# but no column table (-X no_debug_ranges), so a traceback names file, line
+# and function, shows the source line where it can read it, and draws no ^^^
+# marks; --debug-ranges keeps the columns and the marks.
+if "$PY" -I -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    mkdir -p dr && cat >dr/dr.py <<'PY'
+import sys
+def f(d):
+    return d["a"]["b"] + 1
+code = f.__code__
+print("columns", any(p[2] is not None for p in code.co_positions()))
+f({"a": None})
+PY
+    for mode in default debug-ranges; do
+        flags=(); [[ $mode == default ]] || flags=(--debug-ranges)
+        (cd dr && build_app dr.py -q --no-marathon -o "$mode/dr" "${flags[@]}")
+        rc=0
+        out=$(cd dr && run_sandboxed "$mode/dr" </dev/null 2>"$WORK/err") || rc=$?
+        check 1 "$rc" "$mode: exit status of an uncaught TypeError"
+        tb=$(cat "$WORK/err")
+        grep -q 'File "dr.py", line 3, in f' <<<"$tb" || soft_fail "$mode: the traceback lost its line: $tb"
+        grep -qF 'return d["a"]["b"] + 1' <<<"$tb" || soft_fail "$mode: the traceback lost the source line: $tb"
+        if [[ $mode == default ]]; then
+            check "columns False" "$out" "$mode: co_positions"
+            ! grep -q '\^' <<<"$tb" || soft_fail "$mode: ^^^ marks without a column table: $tb"
+        else
+            check "columns True" "$out" "$mode: co_positions"
+            grep -q '\^\^\^' <<<"$tb" || soft_fail "$mode: no ^^^ marks with --debug-ranges: $tb"
+        fi
+    done
+    info "tracebacks with and without --debug-ranges: done"
+else
+    info "SKIP tracebacks: $PY is older than 3.11 (no column table)"
+fi
 
 pass_unless_soft_failures

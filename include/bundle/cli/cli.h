@@ -46,6 +46,7 @@ struct cli_opts {
     bool shared_libpython; /* --shared-libpython: never link the static libpython (the default) */
     bool link_libpython;   /* --link-libpython: link it into the executable */
     bool carry_glibc;      /* --carry-glibc: carry this machine's glibc for older hosts */
+    bool debug_ranges;     /* --debug-ranges: compile with the column table */
     long compress;         /* --compress: zstd level of native files, 0 = stored */
     bool metronome;        /* --metronome: also NAME.metronome.json */
     char *url;             /* --url URL: where the cluster downloads the binary */

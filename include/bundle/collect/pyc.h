@@ -1,7 +1,8 @@
 /* pyc.h - bytecode for the target interpreter.
  *
  * A valid __pycache__ entry (right magic, timestamp header matching the
- * source's mtime and size) is reused; everything else is compiled in ONE
+ * source's mtime and size) is reused where it holds what we would make
+ * (see pyc_build); everything else is compiled in ONE
  * batch by the target interpreter.  The 16-byte header of every result is
  * normalised (flags 0, mtime 0, source size): zipimport does not check it
  * when no source sits beside the .pyc, and the build stays reproducible.
@@ -26,9 +27,13 @@ struct pyc_job {
     bool reused;        /* came from __pycache__ */
 };
 
-/* Fills data or error of every job.  Returns 0, or -1 with err set when the
- * interpreter could not be run at all. */
-int pyc_build(const struct probe *p, struct pyc_job *jobs, size_t n, struct err *err);
+/* Fills data or error of every job.  Without debug_ranges (Python 3.11 and
+ * later) the code carries line numbers but no column table (-X
+ * no_debug_ranges): a quarter fewer compressed bytes, and what only a
+ * traceback's ^^^ marks under a source line use, where the host has the
+ * source.  Returns 0, or -1 with err set when the interpreter could not be
+ * run at all. */
+int pyc_build(const struct probe *p, bool debug_ranges, struct pyc_job *jobs, size_t n, struct err *err);
 
 void pyc_jobs_release(struct pyc_job *jobs, size_t n);
 
