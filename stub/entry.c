@@ -1,5 +1,6 @@
 /* entry.c - the bytes of a native file of the bundle: stored as they are,
- * or compressed with zstd (zip method 93).  Everything read is hostile: an
+ * or compressed with zstd (zip method 93, or x86-64 code after our call
+ * filter: payload.h).  Everything read is hostile: an
  * entry must inflate to exactly the size the directory gives, from exactly
  * the bytes it gives, or it is refused (EBADMSG). */
 #include <errno.h>
@@ -91,51 +92,35 @@ static const uint8_t *map_range(int in, uint64_t off, uint64_t len, void **map, 
     return (const uint8_t *)*map + (off - start);
 }
 
-/* Inflates entry f (its compressed bytes mapped at src) to fd, through
- * the scratch buffer buf of cap bytes; crc (if not NULL) is updated with
- * what is written.  0, or -1 with errno (EBADMSG: not one whole zstd frame
- * of exactly f->size bytes). */
+struct sink {
+    int fd;
+    uint32_t *crc;
+};
+
+static int to_file(void *ctx, const uint8_t *p, size_t n)
+{
+    struct sink *k = ctx;
+    if (k->crc)
+        *k->crc = crc32c(*k->crc, p, n);
+    return write_full(k->fd, p, n);
+}
+
+/* Inflates entry f (its data mapped at src) to fd, through the scratch
+ * buffer buf of cap bytes; crc (if not NULL) is updated with what is
+ * written.  0, or -1 with errno (EBADMSG: not one whole zstd frame of
+ * exactly f->size bytes). */
 static int inflate_to(const struct stub_file *f, const uint8_t *src, uint8_t *buf, size_t cap, int fd,
                       uint32_t *crc)
 {
-    ZSTD_inBuffer in = {src, (size_t)f->csize, 0};
-    uint64_t total = 0;
-    int rc = -1;
+    struct sink k = {fd, crc};
+    int r = -1;
 
     pthread_mutex_lock(&dctx_lock);
     ZSTD_DCtx *dctx = decoder(f->size);
-    if (!dctx) {
-        pthread_mutex_unlock(&dctx_lock);
-        return -1;
-    }
-    ZSTD_DCtx_reset(dctx, ZSTD_reset_session_only);
-    for (;;) {
-        size_t was_in = in.pos;
-        ZSTD_outBuffer o = {buf, cap, 0};
-        size_t r = ZSTD_decompressStream(dctx, &o, &in);
-        if (ZSTD_isError(r) || o.pos > f->size - total)
-            goto bad;
-        if (o.pos) {
-            if (crc)
-                *crc = crc32c(*crc, buf, o.pos);
-            if (write_full(fd, buf, o.pos) != 0)
-                goto out;
-            total += o.pos;
-        }
-        if (r == 0)
-            break; /* the frame is whole */
-        if (in.pos == was_in && o.pos == 0)
-            goto bad; /* no progress: cut short */
-    }
-    if (in.pos != in.size || total != f->size)
-        goto bad;
-    rc = 0;
-    goto out;
-bad:
-    errno = EBADMSG;
-out:
+    if (dctx && (r = payload_inflate(dctx, (uint16_t)f->method, src, f->csize, f->size, buf, cap, to_file, &k)) < 0)
+        errno = EBADMSG;
     pthread_mutex_unlock(&dctx_lock);
-    return rc;
+    return r ? -1 : 0;
 }
 
 int copy_range(int in, uint64_t off, uint64_t len, int out)

@@ -58,7 +58,7 @@ static int native_each(const struct stub_self *self, native_fn fn, void *ctx, ch
             reason = "unsafe entry name";
             goto corrupt;
         }
-        if (e.method != 0 && e.method != STUB_ZSTD) {
+        if (e.method != 0 && e.method != PAYLOAD_ZSTD && e.method != PAYLOAD_ZSTD_CALLS) {
             reason = "native entry compressed with an unknown method";
             goto corrupt;
         }

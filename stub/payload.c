@@ -2,6 +2,8 @@
  * Everything here treats its input as hostile. */
 #include "bundle/payload.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <zstd.h>
@@ -199,4 +201,83 @@ int payload_module_frame(const uint8_t *src, uint64_t len, uint64_t *usize)
         return -1;
     *usize = n;
     return 0;
+}
+
+int payload_calls_header(const uint8_t *data, uint64_t csize, uint64_t usize, struct payload_calls *c)
+{
+    if (csize < PAYLOAD_CALLS_HEADER)
+        return -1;
+    uint64_t off = get32(data), len = get32(data + 4);
+    if (len < 5 || len > PAYLOAD_CALLS_MAX || off > usize || len > usize - off)
+        return -1;
+    *c = (struct payload_calls){off, off + len, off};
+    return 0;
+}
+
+/* The displacement x of a call at offset k - 5 of the range, whose target
+ * lies in the range (D: (x + k) mod 2^32 < len), trades places with the
+ * target's offset plus BIAS (A: (x - BIAS) mod 2^32 < len); the shift is
+ * BIAS + k both ways.  D lies within (-2^29 - 5, 2^29), A within [2^30,
+ * 2^30 + 2^29): they never meet, so the swap is its own inverse. */
+#define CALLS_BIAS (1u << 30)
+
+size_t payload_calls_run(struct payload_calls *c, uint8_t *buf, uint64_t base, size_t n)
+{
+    const uint32_t len = (uint32_t)(c->end - c->off);
+    const uint64_t lim = base + n, stop = c->end - 4; /* a call fits before stop */
+    uint64_t p = c->next < base ? base : c->next;
+
+    while (p < stop && p < lim) {
+        uint8_t *b = buf + (p - base);
+        if (*b != 0xe8) {
+            p++;
+            continue;
+        }
+        if (p + 5 > lim) {
+            c->next = p;
+            return (size_t)(p - base);
+        }
+        uint32_t x = get32(b + 1), k = (uint32_t)(p - c->off) + 5;
+        if (x + k < len)
+            put32(b + 1, x + CALLS_BIAS + k);
+        else if (x - CALLS_BIAS < len)
+            put32(b + 1, x - CALLS_BIAS - k);
+        p += 5;
+    }
+    c->next = p;
+    return n;
+}
+
+int payload_inflate(ZSTD_DCtx *d, uint16_t method, const uint8_t *src, uint64_t csize, uint64_t usize,
+                    uint8_t *buf, size_t cap, int (*sink)(void *ctx, const uint8_t *p, size_t n), void *ctx)
+{
+    struct payload_calls calls;
+    bool filtered = method == PAYLOAD_ZSTD_CALLS;
+    size_t head = filtered ? PAYLOAD_CALLS_HEADER : 0, keep = 0;
+    uint64_t total = 0; /* bytes handed to sink */
+
+    if (csize > SIZE_MAX || (filtered && payload_calls_header(src, csize, usize, &calls) != 0) ||
+        (!filtered && method != PAYLOAD_ZSTD))
+        return -1;
+    ZSTD_inBuffer in = {src + head, (size_t)csize - head, 0};
+    ZSTD_DCtx_reset(d, ZSTD_reset_session_only);
+    for (;;) {
+        size_t was_in = in.pos;
+        /* the first keep bytes: a call the last round could not undo */
+        ZSTD_outBuffer o = {buf + keep, cap - keep, 0};
+        size_t r = ZSTD_decompressStream(d, &o, &in);
+        if (ZSTD_isError(r) || o.pos > usize - total - keep)
+            return -1;
+        size_t have = keep + o.pos, done = filtered ? payload_calls_run(&calls, buf, total, have) : have;
+        if (done && sink(ctx, buf, done) != 0)
+            return 1;
+        total += done;
+        keep = have - done;
+        memmove(buf, buf + done, keep);
+        if (r == 0)
+            break; /* the frame is whole */
+        if (in.pos == was_in && o.pos == 0)
+            return -1; /* no progress: cut short */
+    }
+    return in.pos == in.size && !keep && total == usize ? 0 : -1;
 }

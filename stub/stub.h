@@ -23,9 +23,8 @@ struct stub_file {
     uint64_t off;   /* where its data starts in the bundle */
     uint64_t csize; /* bytes there */
     uint64_t size;  /* bytes of the file */
-    int method;     /* 0 stored (csize == size), STUB_ZSTD */
+    int method;     /* 0 stored (csize == size), PAYLOAD_ZSTD or PAYLOAD_ZSTD_CALLS */
 };
-#define STUB_ZSTD 93 /* zip's method number for Zstandard */
 struct stub_table {
     struct stub_file *files; /* sorted by rel */
     size_t n;

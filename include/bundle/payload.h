@@ -50,7 +50,8 @@
  * encodings included, comes from the blob.
  *
  * Zip entries, each stored (method 0) or compressed with zstd (method 93:
- * one frame, window at most 1 MiB; the manifest is always stored), unpacked
+ * one frame, window at most 1 MiB; the manifest is always stored; x86-64
+ * code with the call filter below first, method PAYLOAD_ZSTD_CALLS), unpacked
  * into the cache entry (<base>/<sha256>/):
  *   _native/manifest           what the stub needs (see below)
  *   _native/lib/...            libpython and the shared libraries
@@ -91,7 +92,7 @@
 #define PAYLOAD_WINDOW_LOG 20
 #define PAYLOAD_MAGIC "\x7f" "BUNDLE\x1a"
 #define PAYLOAD_MAGIC_LEN 8
-#define PAYLOAD_VERSION 4
+#define PAYLOAD_VERSION 5
 #define PAYLOAD_TRAILER_SIZE 96
 #define PAYLOAD_CHECKED_TAIL 80 /* trailer bytes the check covers */
 #define PAYLOAD_EOCD_SIZE 22
@@ -150,7 +151,8 @@ int payload_cd_locate(const uint8_t tail[PAYLOAD_EOCD_SIZE + PAYLOAD_TRAILER_SIZ
 struct payload_entry {
     const char *name;     /* NOT NUL-terminated; points into the cd buffer */
     size_t name_len;
-    uint16_t method;      /* 0 stored, 93 zstd (the stub refuses any other) */
+    uint16_t method;      /* 0 stored, PAYLOAD_ZSTD or PAYLOAD_ZSTD_CALLS (the stub
+                             refuses any other) */
     uint32_t crc32;
     uint64_t csize;       /* compressed size */
     uint64_t usize;       /* uncompressed size */
@@ -190,5 +192,45 @@ int payload_pyz_parts(const uint8_t *pyz, uint64_t size, struct payload_pyz *out
  * one) holding at most PAYLOAD_MODULE_MAX bytes: 0 with *usize, its size
  * once inflated, or -1. */
 int payload_module_frame(const uint8_t *src, uint64_t len, uint64_t *usize);
+
+/* The call filter of zip method PAYLOAD_ZSTD_CALLS: an x86-64 ELF file
+ * whose code segment was filtered before zstd.  The entry's data is
+ *   u32 LE off, u32 LE len  the filtered bytes: [off, off + len) of the file
+ *   ...                     one zstd frame of the filtered file
+ * In those bytes the 32-bit displacement after each E8 byte (CALL rel32)
+ * that lands inside them is made relative to their start, not to the
+ * instruction: the calls of one function become the same bytes wherever
+ * they are, which zstd finds as repeats (libpython at level 19: 2.22 ->
+ * 2.10 MB).  The mapping is its own inverse on every 32-bit value, so any
+ * bytes, data that only look like a call too, come back exactly. */
+#define PAYLOAD_ZSTD 93            /* zip's method number for Zstandard */
+#define PAYLOAD_ZSTD_CALLS 0x93e8  /* ours: the call filter, then zstd */
+#define PAYLOAD_CALLS_HEADER 8
+#define PAYLOAD_CALLS_MAX (1u << 29) /* longest filtered range */
+struct payload_calls {
+    uint64_t off, end; /* the filtered range, offsets in the file */
+    uint64_t next;     /* the next offset to look at */
+};
+/* Reads the header of an entry of that method (csize bytes of data, usize
+ * once inflated) into *c.  0, or -1 if it is malformed. */
+int payload_calls_header(const uint8_t *data, uint64_t csize, uint64_t usize, struct payload_calls *c);
+/* Filters (or unfilters: the same) the n bytes at buf, the file's bytes
+ * from offset base on, in order: a first call with base 0, each next one
+ * from where the last one's final bytes end.  Returns how many of the n
+ * bytes are final: all of them, but for a call whose displacement runs
+ * past the end of buf (at most 4 bytes, which the caller passes again at
+ * the start of the next call). */
+size_t payload_calls_run(struct payload_calls *c, uint8_t *buf, uint64_t base, size_t n);
+
+/* Inflates the data of a zip entry of method PAYLOAD_ZSTD or
+ * PAYLOAD_ZSTD_CALLS (src, csize bytes; the filter's header first), which
+ * must be one whole zstd frame of exactly usize bytes, through the
+ * decoder d (reset here) and the scratch buffer buf of cap (>= 4096)
+ * bytes, the call filter undone; each piece in order goes to sink(ctx,
+ * bytes, n), which returns 0 or -1.  Returns 0, 1 when sink failed, or -1
+ * when the data is malformed. */
+struct ZSTD_DCtx_s;
+int payload_inflate(struct ZSTD_DCtx_s *d, uint16_t method, const uint8_t *src, uint64_t csize, uint64_t usize,
+                    uint8_t *buf, size_t cap, int (*sink)(void *ctx, const uint8_t *p, size_t n), void *ctx);
 
 #endif

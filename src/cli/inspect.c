@@ -202,7 +202,8 @@ static const char *method_name(uint16_t m, char *buf, size_t len)
     case 9: return "deflate64";
     case 12: return "bzip2";
     case 14: return "lzma";
-    case 93: return "zstd";
+    case PAYLOAD_ZSTD: return "zstd";
+    case PAYLOAD_ZSTD_CALLS: return "zstd-x86"; /* payload.h's call filter first */
     case 95: return "xz";
     default: snprintf(buf, len, "method-%u", (unsigned)m); return buf;
     }

@@ -17,49 +17,60 @@
 #include "bundle/util/sha256.h"
 #include "inspect_impl.h"
 
-/* Whether entry e (its data at data) holds what the directory says: stored
- * or zstd (one frame) of e->usize bytes with the zip CRC-32 e->crc32.
- * Returns NULL, or why not. */
+/* The read-only mapping of len bytes at off of fd, page-aligned (a blob
+ * or an entry can hold up to 4 GiB, more than one read returns): the
+ * bytes, with *map and *maplen to unmap, or NULL. */
+static const uint8_t *map_range(int fd, uint64_t off, uint64_t len, void **map, size_t *maplen)
+{
+    long page = sysconf(_SC_PAGESIZE);
+    uint64_t start = off - off % (uint64_t)(page > 0 ? page : 4096);
+
+    if (off + len - start > SIZE_MAX)
+        return NULL;
+    *maplen = (size_t)(off + len - start);
+    *map = mmap(NULL, *maplen ? *maplen : 1, PROT_READ, MAP_PRIVATE, fd, (off_t)start);
+    return *map == MAP_FAILED ? NULL : (const uint8_t *)*map + (off - start);
+}
+
+static int crc_sink(void *ctx, const uint8_t *p, size_t n)
+{
+    uLong *crc = ctx;
+    for (size_t off = 0; off < n;) {
+        uInt k = n - off > (1u << 30) ? (1u << 30) : (uInt)(n - off);
+        *crc = crc32(*crc, p + off, k);
+        off += k;
+    }
+    return 0;
+}
+
+/* Whether entry e (its data at data) holds what the directory says: stored,
+ * or zstd (one frame, maybe after the call filter) of e->usize bytes, with
+ * the zip CRC-32 e->crc32.  Returns NULL, or why not. */
 static const char *entry_intact(int fd, const struct payload_entry *e, uint64_t data)
 {
-    static uint8_t in[1 << 16], out[1 << 17];
+    static uint8_t out[1 << 17];
     ZSTD_DCtx *d = NULL;
     uLong crc = crc32(0, NULL, 0);
-    uint64_t off = 0, total = 0;
-    size_t r = 1;
+    void *map = MAP_FAILED;
+    size_t maplen = 0;
+    const uint8_t *src;
     const char *why = NULL;
 
-    if (e->method != 0 && e->method != 93)
+    if (e->method != 0 && e->method != PAYLOAD_ZSTD && e->method != PAYLOAD_ZSTD_CALLS)
         return "an entry is compressed with an unknown method";
-    if (e->method == 93 && !(d = ZSTD_createDCtx()))
-        return "out of memory";
-    while (off < e->csize && !why) {
-        size_t want = e->csize - off < sizeof in ? (size_t)(e->csize - off) : sizeof in;
-        if (pread(fd, in, want, (off_t)(data + off)) != (ssize_t)want) {
-            why = "cannot read an entry";
-            break;
-        }
-        off += want;
-        if (!d) {
-            crc = crc32(crc, in, (uInt)want);
-            total += want;
-            continue;
-        }
-        ZSTD_inBuffer ib = {in, want, 0};
-        while (ib.pos < ib.size && !why) {
-            ZSTD_outBuffer ob = {out, sizeof out, 0};
-            r = ZSTD_decompressStream(d, &ob, &ib);
-            if (ZSTD_isError(r) || (r == 0 && (ib.pos < ib.size || off < e->csize)))
-                why = "an entry does not inflate";
-            crc = crc32(crc, out, (uInt)ob.pos);
-            total += ob.pos;
-        }
-    }
-    if (!why && d && r != 0)
-        why = "an entry is cut short";
-    if (!why && (total != e->usize || (uint32_t)crc != e->crc32))
-        why = "an entry does not match its size or CRC-32";
+    if (!(src = map_range(fd, data, e->csize, &map, &maplen)))
+        return "cannot read an entry";
+    if (e->method == 0)
+        crc_sink(&crc, src, (size_t)e->csize);
+    else if (!(d = ZSTD_createDCtx()))
+        why = "out of memory";
+    else if (payload_inflate(d, e->method, src, e->csize, e->usize, out, sizeof out, crc_sink, &crc) != 0)
+        why = "an entry does not inflate to its size";
+    if (!why && (uint32_t)crc != e->crc32)
+        why = "an entry does not match its CRC-32";
     ZSTD_freeDCtx(d);
+    if (map != MAP_FAILED)
+        munmap(map, maplen ? maplen : 1);
     return why;
 }
 
@@ -86,16 +97,10 @@ static const char *modules_intact(const struct opened *b)
         why = "out of memory";
         goto out;
     }
-    /* mapped: a blob can hold up to 4 GiB, more than one read returns */
-    long page = sysconf(_SC_PAGESIZE);
-    uint64_t start = b->t.pyz_offset - b->t.pyz_offset % (uint64_t)(page > 0 ? page : 4096);
-    if (b->t.pyz_offset + b->t.pyz_size - start > SIZE_MAX ||
-        (map = mmap(NULL, maplen = (size_t)(b->t.pyz_offset + b->t.pyz_size - start), PROT_READ, MAP_PRIVATE,
-                    b->fd, (off_t)start)) == MAP_FAILED) {
+    if (!(blob = map_range(b->fd, b->t.pyz_offset, b->t.pyz_size, &map, &maplen))) {
         why = "cannot read the modules";
         goto out;
     }
-    blob = (const uint8_t *)map + (b->t.pyz_offset - start);
     struct payload_pyz parts;
     if (payload_pyz_parts(blob, b->t.pyz_size, &parts, &why) != 0)
         goto out;
@@ -135,7 +140,7 @@ out:
     ZSTD_freeDCtx(d);
     free(out);
     if (map != MAP_FAILED)
-        munmap(map, maplen);
+        munmap(map, maplen ? maplen : 1);
     return why;
 }
 

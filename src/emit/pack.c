@@ -19,11 +19,12 @@
 #include "bundle/util/util.h"
 
 /* Our own zip writer: stored and Zstandard (method 93, APPNOTE 4.4.5)
- * entries, no extra fields, Unix modes, times in UTC (so SOURCE_DATE_EPOCH
+ * entries, x86-64 code with our call filter first (payload.h), no extra
+ * fields, Unix modes, times in UTC (so SOURCE_DATE_EPOCH
  * gives the same bytes in every time zone).  The central directory is kept
  * in memory and written by pack_commit. */
 
-#define ZIP_METHOD_ZSTD 93
+#define ZIP_METHOD_ZSTD PAYLOAD_ZSTD
 #define ZIP_MAX32 0xffffffffu
 #define ZIP_MAX_ENTRIES 0xffffu
 
@@ -36,6 +37,56 @@ static void put32(uint8_t *p, uint32_t v)
 {
     put16(p, (uint16_t)v);
     put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t get32(const uint8_t *p) { return get16(p) | (uint32_t)get16(p + 2) << 16; }
+static uint64_t get64(const uint8_t *p) { return get32(p) | (uint64_t)get32(p + 4) << 32; }
+
+/* The bytes of an x86-64 ELF file that the call filter is for: its largest
+ * executable segment, if the file holds at least CALLS_MIN of it.
+ * 0 with *off, *len, or -1 (not such a file: it is compressed as it is). */
+#define CALLS_MIN 4096
+static int calls_range(const uint8_t *d, size_t n, uint32_t *off, uint32_t *len)
+{
+    uint64_t best = 0, best_off = 0;
+
+    if (n < 64 || memcmp(d, "\177ELF\2\1", 6) != 0 || get16(d + 18) != 62 /* EM_X86_64 */)
+        return -1;
+    uint64_t phoff = get64(d + 32);
+    uint16_t phentsize = get16(d + 54), phnum = get16(d + 56);
+    if (phentsize < 56 || phoff > n || (uint64_t)phnum * phentsize > n - phoff)
+        return -1;
+    for (uint16_t i = 0; i < phnum; i++) {
+        const uint8_t *ph = d + phoff + (uint64_t)i * phentsize;
+        uint64_t o = get64(ph + 8), sz = get64(ph + 32);
+        if (get32(ph) != 1 /* PT_LOAD */ || !(get32(ph + 4) & 1) /* PF_X */ || o >= n)
+            continue;
+        if (sz > n - o)
+            sz = n - o;
+        if (sz > best)
+            best = sz, best_off = o;
+    }
+    if (best < CALLS_MIN || best > PAYLOAD_CALLS_MAX || best_off > UINT32_MAX)
+        return -1;
+    *off = (uint32_t)best_off;
+    *len = (uint32_t)best;
+    return 0;
+}
+
+/* zstd at level with the window the stub holds; n or a zstd error. */
+static size_t zstd_at(int level, void *dst, size_t cap, const void *src, size_t len)
+{
+    /* a 1 MiB window: +0.7% of bytes for libpython against the default 8
+     * MiB, and the stub inflates it in half the time (its window is
+     * memory it must fault in, on every first start) */
+    ZSTD_CCtx *c = ZSTD_createCCtx();
+    size_t n = !c || ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)) ||
+                       ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, PACK_WINDOW_LOG))
+                   ? (size_t)-1
+                   : ZSTD_compress2(c, dst, cap, src, len);
+    ZSTD_freeCCtx(c);
+    return n;
 }
 
 static int fail(struct pack *p, struct err *err, int e, const char *what)
@@ -114,25 +165,30 @@ int pack_compress(const void *data, size_t len, int level, struct pack_blob *out
     /* small files, and those zstd cannot make 1/32 smaller, are stored:
      * inflating them would cost more than reading the bytes saved */
     if (level > 0 && len >= PACK_MIN_COMPRESS) {
-        size_t cap = ZSTD_compressBound(len);
-        void *buf = malloc(cap);
-        if (!buf)
+        uint32_t coff, clen;
+        bool calls = calls_range(data, len, &coff, &clen) == 0;
+        size_t head = calls ? PAYLOAD_CALLS_HEADER : 0, cap = head + ZSTD_compressBound(len);
+        uint8_t *buf = malloc(cap), *filtered = calls ? malloc(len) : NULL;
+        if (!buf || (calls && !filtered)) {
+            free(buf);
+            free(filtered);
             return -1;
-        /* a 1 MiB window: +0.7% of bytes for libpython against the
-         * default 8 MiB, and the stub inflates it in half the time (its
-         * window is memory it must fault in, on every first start) */
-        ZSTD_CCtx *c = ZSTD_createCCtx();
-        size_t n = !c || ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)) ||
-                           ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, PACK_WINDOW_LOG))
-                       ? (size_t)-1
-                       : ZSTD_compress2(c, buf, cap, data, len);
-        ZSTD_freeCCtx(c);
-        if (!ZSTD_isError(n) && n < len - len / 32) {
-            void *shrunk = realloc(buf, n);
+        }
+        if (calls) {
+            struct payload_calls c = {coff, (uint64_t)coff + clen, coff};
+            memcpy(filtered, data, len);
+            payload_calls_run(&c, filtered, 0, len);
+            put32(buf, coff);
+            put32(buf + 4, clen);
+        }
+        size_t n = zstd_at(level, buf + head, cap - head, calls ? filtered : data, len);
+        free(filtered);
+        if (!ZSTD_isError(n) && head + n < len - len / 32) {
+            void *shrunk = realloc(buf, head + n);
             out->owned = shrunk ? shrunk : buf;
             out->data = out->owned;
-            out->csize = n;
-            out->method = ZIP_METHOD_ZSTD;
+            out->csize = head + n;
+            out->method = calls ? PAYLOAD_ZSTD_CALLS : ZIP_METHOD_ZSTD;
             return 0;
         }
         free(buf);
@@ -170,7 +226,7 @@ static int write_entry(struct pack *p, const char *name, bool dir, const struct 
     size_t nlen = strlen(name);
     uint8_t h[46];
     uint16_t dtime, ddate;
-    uint16_t need = b->method == ZIP_METHOD_ZSTD ? 63 : dir ? 20 : 10;
+    uint16_t need = b->method ? 63 : dir ? 20 : 10;
     uint32_t mode = dir ? 040755 : 0100644;
 
     if (nlen == 0 || nlen > 0xffff)

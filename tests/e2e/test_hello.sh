@@ -43,7 +43,7 @@ cache_before=$(files_in "$SB_CACHE")
 # the default: the shared libpython, compressed in the binary, unpacked
 [[ -n $(find "$SB_CACHE" -path '*/lib/libpython*' -print) ]] ||
     fail "the default bundle left no libpython in its cache entry: $(cd "$SB_CACHE" && find . | head)"
-grep -q '_native/lib/libpython.*(libpython, zstd)' <<<"$("$BUNDLE" inspect dist/hello)" ||
+grep -q '_native/lib/libpython.*(libpython, zstd-x86)' <<<"$("$BUNDLE" inspect dist/hello)" ||
     fail "libpython is not compressed: $("$BUNDLE" inspect dist/hello | grep libpython)"
 
 # Warm cache: same output, and the cache is reused, not refilled.

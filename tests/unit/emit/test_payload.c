@@ -7,6 +7,8 @@
  * decode the 86-byte tail, locate the directory, walk it, read each local
  * header, find the entry data.  Two fuzz loops mutate a valid tail and a
  * valid archive and check that whatever is accepted stays inside the file.
+ * The call filter (x86-64 code) and payload_inflate: undone exactly in
+ * pieces of any size, and every malformed entry refused.
  *
  * Why one file over 600 lines: it is the tests of one source file, mostly
  * tables of cases; split, a case would be harder to find than it is to scroll to.
@@ -314,7 +316,8 @@ static void test_trailer_decode_rejects(void **state)
         {"version 1", -1, .set_version = true, .version = 1, .why = "version"},
         {"version 2 (before the CRC-32C check)", -1, .set_version = true, .version = 2, .why = "version"},
         {"version 3 (LZ4 modules)", -1, .set_version = true, .version = 3, .why = "version"},
-        {"version 5", -1, .set_version = true, .version = 5, .why = "version"},
+        {"version 4 (no call filter)", -1, .set_version = true, .version = 4, .why = "version"},
+        {"version 6", -1, .set_version = true, .version = 6, .why = "version"},
         {"version max", -1, .set_version = true, .version = UINT32_MAX, .why = "version"},
         {"version byte-swapped", -1, .set_version = true, .version = 0x01000000u, .why = "version"},
         {"offset past the end", -1, .set_off = true, .off = 1u << 30, .why = "bounds"},
@@ -1005,6 +1008,176 @@ static void test_pyz_parts(void **state)
     assert_int_equal(payload_module_frame(f, len, &n), -1);
 }
 
+/* A pseudo-random buffer of n bytes in which about one byte in 16 is
+ * E8 (a call), half of those calling into [0, n) (what the filter is
+ * for), the rest anything. */
+static void fill_code(uint8_t *b, size_t n, uint32_t seed)
+{
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        b[i] = (uint8_t)(seed >> 16);
+        if ((seed >> 8) % 16 == 0 && i + 5 <= n) {
+            b[i] = 0xe8;
+            uint32_t x = (seed >> 4) % 2 ? (uint32_t)((seed >> 3) % n) - (uint32_t)(i + 5) : seed * 2654435761u;
+            memcpy(b + i + 1, &x, 4); /* little-endian host */
+            i += 4;
+        }
+    }
+}
+
+static void test_calls_round_trip(void **state)
+{
+    enum { N = 70000 };
+    static uint8_t orig[N], b[N], chunk[N];
+    (void)state;
+
+    for (uint32_t seed = 1; seed <= 8; seed++) {
+        fill_code(orig, N, seed);
+        /* three ranges: the whole buffer, its middle, its last 5 bytes */
+        uint64_t ranges[3][2] = {{0, N}, {1000, 50000}, {N - 5, N}};
+        for (int r = 0; r < 3; r++) {
+            struct payload_calls c = {ranges[r][0], ranges[r][1], ranges[r][0]};
+            memcpy(b, orig, N);
+            assert_int_equal(payload_calls_run(&c, b, 0, N), N); /* whole: nothing held back */
+            if (r == 0)
+                assert_memory_not_equal(b, orig, N);
+            assert_memory_equal(b, orig, ranges[r][0]); /* nothing outside the range */
+            /* undone in pieces of every size from 1 to 37 bytes, as the
+             * stub's stream gives them, carrying what is held back */
+            struct payload_calls u = {ranges[r][0], ranges[r][1], ranges[r][0]};
+            size_t piece = 1 + seed * 5 % 37, keep = 0, done = 0, in = 0;
+            while (in < N || keep) {
+                size_t n = N - in < piece ? N - in : piece;
+                memcpy(chunk + keep, b + in, n);
+                in += n;
+                size_t have = keep + n, fin = payload_calls_run(&u, chunk, done, have);
+                assert_true(have - fin <= 4);
+                assert_memory_equal(chunk, orig + done, fin);
+                done += fin;
+                keep = have - fin;
+                memmove(chunk, chunk + fin, keep);
+                if (in == N && keep)
+                    fail_msg("bytes held back at the end: %zu", keep);
+            }
+            assert_int_equal(done, N);
+        }
+    }
+}
+
+static void test_calls_same_target(void **state)
+{
+    /* two calls of one function from different places: the same bytes
+     * once filtered (the point of the filter) */
+    uint8_t b[64] = {0};
+    struct payload_calls c = {0, sizeof b, 0};
+    (void)state;
+
+    b[4] = 0xe8;
+    b[4 + 1] = 40 - 9; /* to 40 from 9 */
+    b[20] = 0xe8;
+    b[20 + 1] = 40 - 25;
+    payload_calls_run(&c, b, 0, sizeof b);
+    assert_memory_equal(b + 5, b + 21, 4);
+    assert_int_equal(b[5], 40);
+    assert_int_equal(b[8], 0x40); /* the bias */
+}
+
+static void test_calls_header(void **state)
+{
+    uint8_t h[8] = {0x10, 0, 0, 0, 0x20, 0, 0, 0}; /* off 16, len 32 */
+    struct payload_calls c;
+    (void)state;
+
+    assert_int_equal(payload_calls_header(h, 8, 48, &c), 0);
+    assert_int_equal(c.off, 16);
+    assert_int_equal(c.end, 48);
+    assert_int_equal(c.next, 16);
+    assert_int_equal(payload_calls_header(h, 7, 48, &c), -1);  /* cut */
+    assert_int_equal(payload_calls_header(h, 8, 47, &c), -1);  /* past the file */
+    h[4] = 4;
+    assert_int_equal(payload_calls_header(h, 8, 48, &c), -1);  /* shorter than a call */
+    h[4] = 0x20;
+    h[0] = 0xff, h[1] = 0xff, h[2] = 0xff, h[3] = 0xff;
+    assert_int_equal(payload_calls_header(h, 8, 48, &c), -1);  /* off past the file */
+    h[0] = 0, h[1] = 0, h[2] = 0, h[3] = 0;
+    h[7] = 0x20; /* len 2^29 + 32: over the limit */
+    assert_int_equal(payload_calls_header(h, 8, UINT64_MAX, &c), -1);
+}
+
+struct collect {
+    uint8_t *p;
+    size_t n, cap;
+    int fail_at; /* the call that fails, 0: none */
+};
+
+static int collect_sink(void *ctx, const uint8_t *p, size_t n)
+{
+    struct collect *k = ctx;
+    if (--k->fail_at == 0 || n > k->cap - k->n)
+        return -1;
+    memcpy(k->p + k->n, p, n);
+    k->n += n;
+    return 0;
+}
+
+static void test_inflate(void **state)
+{
+    enum { N = 300000 };
+    static uint8_t orig[N], filt[N], data[8 + N + 1024], out[N], buf[4096];
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    (void)state;
+
+    fill_code(orig, N, 99);
+    struct payload_calls c = {100, N - 100, 100};
+    memcpy(filt, orig, N);
+    payload_calls_run(&c, filt, 0, N);
+    data[0] = 100, data[1] = 0, data[2] = 0, data[3] = 0;
+    uint32_t len = N - 200;
+    memcpy(data + 4, &len, 4);
+    size_t z = ZSTD_compress(data + 8, sizeof data - 8, filt, N, 3);
+    assert_false(ZSTD_isError(z));
+
+    struct collect k = {out, 0, N, 0};
+    assert_int_equal(payload_inflate(d, PAYLOAD_ZSTD_CALLS, data, 8 + z, N, buf, sizeof buf, collect_sink, &k), 0);
+    assert_int_equal(k.n, N);
+    assert_memory_equal(out, orig, N);
+    /* the frame alone, as method 93: the filtered bytes */
+    k = (struct collect){out, 0, N, 0};
+    assert_int_equal(payload_inflate(d, PAYLOAD_ZSTD, data + 8, z, N, buf, sizeof buf, collect_sink, &k), 0);
+    assert_memory_equal(out, filt, N);
+    /* refused: cut anywhere, a byte too many, the wrong size, another method */
+    for (size_t cut = 0; cut < 8 + z; cut += 1 + cut / 16) {
+        k = (struct collect){out, 0, N, 0};
+        assert_int_equal(payload_inflate(d, PAYLOAD_ZSTD_CALLS, data, cut, N, buf, sizeof buf, collect_sink, &k), -1);
+    }
+    k = (struct collect){out, 0, N, 0};
+    assert_int_equal(payload_inflate(d, PAYLOAD_ZSTD_CALLS, data, 8 + z + 1, N, buf, sizeof buf, collect_sink, &k), -1);
+    for (uint64_t size = N - 1; size <= N + 1; size += 2) {
+        k = (struct collect){out, 0, N, 0};
+        assert_int_equal(payload_inflate(d, PAYLOAD_ZSTD_CALLS, data, 8 + z, size, buf, sizeof buf, collect_sink, &k), -1);
+    }
+    k = (struct collect){out, 0, N, 0};
+    assert_int_equal(payload_inflate(d, 8, data + 8, z, N, buf, sizeof buf, collect_sink, &k), -1);
+    /* a range past the file in the header */
+    data[6] = 0x10;
+    assert_int_equal(payload_inflate(d, PAYLOAD_ZSTD_CALLS, data, 8 + z, N, buf, sizeof buf, collect_sink, &k), -1);
+    data[6] = 0;
+    /* the sink's failure comes back as 1, at once */
+    k = (struct collect){out, 0, N, 3};
+    assert_int_equal(payload_inflate(d, PAYLOAD_ZSTD_CALLS, data, 8 + z, N, buf, sizeof buf, collect_sink, &k), 1);
+    assert_int_equal(k.fail_at, 0);
+    /* a damaged byte inside the frame: refused or a different file, never
+     * more bytes than the size (the CRC-32 then refuses it) */
+    for (size_t at = 8; at < 8 + z; at += 97) {
+        data[at] ^= 0x5a;
+        k = (struct collect){out, 0, N, 0};
+        int r = payload_inflate(d, PAYLOAD_ZSTD_CALLS, data, 8 + z, N, buf, sizeof buf, collect_sink, &k);
+        assert_true(r == -1 || (r == 0 && k.n == N));
+        data[at] ^= 0x5a;
+    }
+    ZSTD_freeDCtx(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1021,6 +1194,10 @@ int main(void)
         cmocka_unit_test(test_fuzz_tail),
         cmocka_unit_test(test_fuzz_archive),
         cmocka_unit_test(test_pyz_parts),
+        cmocka_unit_test(test_calls_round_trip),
+        cmocka_unit_test(test_calls_same_target),
+        cmocka_unit_test(test_calls_header),
+        cmocka_unit_test(test_inflate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

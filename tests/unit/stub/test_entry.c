@@ -145,12 +145,12 @@ static void test_zstd(void **state)
 {
     struct fx *f = *state;
     assert_true(f->frame_len < PLAIN_LEN / 4);
-    assert_reads(f, f->frame, f->frame_len, PLAIN_LEN, STUB_ZSTD, true);
+    assert_reads(f, f->frame, f->frame_len, PLAIN_LEN, PAYLOAD_ZSTD, true);
     /* an empty file's frame */
     uint8_t empty[64];
     size_t n = ZSTD_compress(empty, sizeof empty, "", 0, 3);
     assert_false(ZSTD_isError(n));
-    assert_reads(f, empty, n, 0, STUB_ZSTD, true);
+    assert_reads(f, empty, n, 0, PAYLOAD_ZSTD, true);
 }
 
 static void test_zstd_hostile(void **state)
@@ -159,19 +159,19 @@ static void test_zstd_hostile(void **state)
     uint8_t *twice = malloc(2 * f->frame_len + 8);
 
     /* sizes that disagree with the frame */
-    assert_reads(f, f->frame, f->frame_len, PLAIN_LEN + 1, STUB_ZSTD, false);
-    assert_reads(f, f->frame, f->frame_len, PLAIN_LEN - 1, STUB_ZSTD, false);
-    assert_reads(f, f->frame, f->frame_len, 0, STUB_ZSTD, false);
+    assert_reads(f, f->frame, f->frame_len, PLAIN_LEN + 1, PAYLOAD_ZSTD, false);
+    assert_reads(f, f->frame, f->frame_len, PLAIN_LEN - 1, PAYLOAD_ZSTD, false);
+    assert_reads(f, f->frame, f->frame_len, 0, PAYLOAD_ZSTD, false);
     /* cut short, anywhere */
     for (size_t cut = 1; cut < f->frame_len; cut += f->frame_len / 7 + 1)
-        assert_reads(f, f->frame, f->frame_len - cut, PLAIN_LEN, STUB_ZSTD, false);
-    assert_reads(f, f->frame, 0, PLAIN_LEN, STUB_ZSTD, false);
+        assert_reads(f, f->frame, f->frame_len - cut, PLAIN_LEN, PAYLOAD_ZSTD, false);
+    assert_reads(f, f->frame, 0, PLAIN_LEN, PAYLOAD_ZSTD, false);
     /* bytes after the frame: junk, or a second frame */
     memcpy(twice, f->frame, f->frame_len);
     memcpy(twice + f->frame_len, "junk", 4);
-    assert_reads(f, twice, f->frame_len + 4, PLAIN_LEN, STUB_ZSTD, false);
+    assert_reads(f, twice, f->frame_len + 4, PLAIN_LEN, PAYLOAD_ZSTD, false);
     memcpy(twice + f->frame_len, f->frame, f->frame_len);
-    assert_reads(f, twice, 2 * f->frame_len, PLAIN_LEN, STUB_ZSTD, false);
+    assert_reads(f, twice, 2 * f->frame_len, PLAIN_LEN, PAYLOAD_ZSTD, false);
     /* flipped bytes in the middle (the frame has no checksum of its own:
      * either zstd refuses it or the sizes show it, else the bytes differ,
      * which the caller's CRC-32C finds; here: never a crash, never more
@@ -181,7 +181,7 @@ static void test_zstd_hostile(void **state)
         uint32_t crc = 0;
         memcpy(twice, f->frame, f->frame_len);
         twice[i] ^= 0x5a;
-        int in = bundle_of(f, twice, f->frame_len, PLAIN_LEN, STUB_ZSTD, &file);
+        int in = bundle_of(f, twice, f->frame_len, PLAIN_LEN, PAYLOAD_ZSTD, &file);
         int out = open(f->out, O_RDWR | O_TRUNC);
         assert_true(out >= 0);
         if (entry_write(in, &file, out, &crc) != 0)
@@ -201,11 +201,11 @@ static void test_zstd_hostile(void **state)
     for (uint8_t v = 0x25; v <= 0x27; v++) {
         uint8_t old[64] = {v, 0xb5, 0x2f, 0xfd};
         memcpy(old + 4, f->frame + 4, sizeof old - 4);
-        assert_reads(f, old, sizeof old, PLAIN_LEN, STUB_ZSTD, false);
-        assert_reads(f, old, 4, 0, STUB_ZSTD, false);
+        assert_reads(f, old, sizeof old, PLAIN_LEN, PAYLOAD_ZSTD, false);
+        assert_reads(f, old, 4, 0, PAYLOAD_ZSTD, false);
     }
     /* not zstd at all */
-    assert_reads(f, f->plain, 5000, PLAIN_LEN, STUB_ZSTD, false);
+    assert_reads(f, f->plain, 5000, PLAIN_LEN, PAYLOAD_ZSTD, false);
     free(twice);
 }
 
@@ -227,13 +227,13 @@ static void test_zstd_large(void **state)
     assert_false(ZSTD_isError(len));
     uint8_t *keep = f->plain; /* assert_reads compares with f->plain */
     f->plain = plain;
-    assert_reads(f, frame, len, big, STUB_ZSTD, true);
-    assert_reads(f, frame, len - 100, big, STUB_ZSTD, false);
+    assert_reads(f, frame, len, big, PAYLOAD_ZSTD, true);
+    assert_reads(f, frame, len - 100, big, PAYLOAD_ZSTD, false);
     /* a frame whose window is 4 MiB: refused */
     assert_false(ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, PAYLOAD_WINDOW_LOG + 2)));
     len = ZSTD_compress2(c, frame, ZSTD_compressBound(big), plain, big);
     assert_false(ZSTD_isError(len));
-    assert_reads(f, frame, len, big, STUB_ZSTD, false);
+    assert_reads(f, frame, len, big, PAYLOAD_ZSTD, false);
     f->plain = keep;
     ZSTD_freeCCtx(c);
     free(plain);
