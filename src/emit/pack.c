@@ -12,6 +12,7 @@
 #include <zlib.h>
 #include <zstd.h>
 
+#include "bundle/emit/packcache.h"
 #include "bundle/util/crc32c.h"
 #include "bundle/payload.h"
 #include "bundle/util/sha256.h"
@@ -74,15 +75,24 @@ static int calls_range(const uint8_t *d, size_t n, uint32_t *off, uint32_t *len)
     return 0;
 }
 
+/* Inputs from this size on are compressed by zstd's workers, one per core
+ * (in jobs of 4 windows): libpython at level 19 in 1.3 s instead of 3.2 on
+ * 2 cores.  zstd's output is the same for any number of workers from 1,
+ * so the choice depends on the input only and the bytes on nothing else. */
+#define PACK_MT_MIN (2u << 20)
+
 /* zstd at level with the window the stub holds; n or a zstd error. */
 static size_t zstd_at(int level, void *dst, size_t cap, const void *src, size_t len)
 {
     /* a 1 MiB window: +0.7% of bytes for libpython against the default 8
      * MiB, and the stub inflates it in half the time (its window is
      * memory it must fault in, on every first start) */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int workers = len < PACK_MT_MIN ? 0 : cpus < 1 ? 1 : cpus > PACK_MAX_THREADS ? PACK_MAX_THREADS : (int)cpus;
     ZSTD_CCtx *c = ZSTD_createCCtx();
     size_t n = !c || ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)) ||
-                       ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, PACK_WINDOW_LOG))
+                       ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, PACK_WINDOW_LOG)) ||
+                       ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_nbWorkers, workers))
                    ? (size_t)-1
                    : ZSTD_compress2(c, dst, cap, src, len);
     ZSTD_freeCCtx(c);
@@ -152,7 +162,9 @@ int pack_open(struct pack *p, const char *final_path, const void *stub, size_t s
     return 0;
 }
 
-int pack_compress(const void *data, size_t len, int level, struct pack_blob *out)
+/* pack_compress, through the cache (packcache.h; NULL: none). */
+static int compress_cached(const struct packcache *cache, const void *data, size_t len, int level,
+                           struct pack_blob *out)
 {
     memset(out, 0, sizeof *out);
     out->usize = len;
@@ -164,6 +176,13 @@ int pack_compress(const void *data, size_t len, int level, struct pack_blob *out
     }
     /* small files, and those zstd cannot make 1/32 smaller, are stored:
      * inflating them would cost more than reading the bytes saved */
+    uint8_t key[32];
+    bool cached = cache && cache->dirfd >= 0 && level >= PACKCACHE_MIN_LEVEL && len >= PACKCACHE_MIN_SIZE;
+    if (cached) {
+        packcache_key(data, len, level, key);
+        if (packcache_get(cache, key, len, out->crc32, out))
+            return 0;
+    }
     if (level > 0 && len >= PACK_MIN_COMPRESS) {
         uint32_t coff, clen;
         bool calls = calls_range(data, len, &coff, &clen) == 0;
@@ -189,6 +208,8 @@ int pack_compress(const void *data, size_t len, int level, struct pack_blob *out
             out->data = out->owned;
             out->csize = head + n;
             out->method = calls ? PAYLOAD_ZSTD_CALLS : ZIP_METHOD_ZSTD;
+            if (cached)
+                packcache_put(cache, key, out);
             return 0;
         }
         free(buf);
@@ -197,6 +218,11 @@ int pack_compress(const void *data, size_t len, int level, struct pack_blob *out
     out->csize = len;
     out->method = 0;
     return 0;
+}
+
+int pack_compress(const void *data, size_t len, int level, struct pack_blob *out)
+{
+    return compress_cached(NULL, data, len, level, out);
 }
 
 void pack_blob_release(struct pack_blob *b)
@@ -312,17 +338,28 @@ struct item_job {
     } *done;
     size_t next;
     pthread_mutex_t lock;
+    struct packcache cache;
+    size_t *order; /* the largest first: none of them is left for last */
+    uint64_t *sizes;
 };
+
+static const uint64_t *sort_sizes;
+static int by_size(const void *a, const void *b)
+{
+    uint64_t x = sort_sizes[*(const size_t *)a], y = sort_sizes[*(const size_t *)b];
+    return x < y ? 1 : x > y ? -1 : (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+}
 
 static void *item_worker(void *arg)
 {
     struct item_job *j = arg;
     for (;;) {
         pthread_mutex_lock(&j->lock);
-        size_t i = j->next++;
+        size_t k = j->next++;
         pthread_mutex_unlock(&j->lock);
-        if (i >= j->n)
+        if (k >= j->n)
             return NULL;
+        size_t i = j->order[k];
         const struct pack_item *it = &j->items[i];
         struct item_done *d = &j->done[i];
         const void *data = it->data;
@@ -334,7 +371,7 @@ static void *item_worker(void *arg)
             }
             data = d->raw;
         }
-        if (pack_compress(data, len, it->level, &d->blob) != 0)
+        if (compress_cached(&j->cache, data, len, it->level, &d->blob) != 0)
             d->rc = err_set(&d->err, ENOMEM, "out of memory");
     }
 }
@@ -347,8 +384,22 @@ int pack_add_items(struct pack *p, const struct pack_item *items, size_t n, stru
     size_t nthreads = cpus < 1 ? 1 : cpus > PACK_MAX_THREADS ? PACK_MAX_THREADS : (size_t)cpus, started = 0;
     int rc = 0;
 
-    if (!j.done)
+    j.order = malloc((n ? n : 1) * sizeof *j.order);
+    j.sizes = malloc((n ? n : 1) * sizeof *j.sizes);
+    if (!j.done || !j.order || !j.sizes) {
+        free(j.done);
+        free(j.order);
+        free(j.sizes);
         return fail(p, err, ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        j.order[i] = i;
+        j.sizes[i] = !items[i].file ? items[i].len : stat(items[i].file, &st) == 0 ? (uint64_t)st.st_size : 0;
+    }
+    sort_sizes = j.sizes; /* builds run one at a time in a process */
+    qsort(j.order, n, sizeof *j.order, by_size);
+    packcache_open(&j.cache);
     if (nthreads > n)
         nthreads = n;
     /* the calling thread works too: no thread at all for one core */
@@ -370,7 +421,11 @@ int pack_add_items(struct pack *p, const struct pack_item *items, size_t n, stru
         free(j.done[i].raw);
     }
     free(j.done);
+    free(j.order);
+    free(j.sizes);
     pthread_mutex_destroy(&j.lock);
+    packcache_prune(&j.cache, time(NULL));
+    packcache_close(&j.cache);
     return rc;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fit for CI (issue 6): byte-identical builds in different folders at
 # different times; no build path, host or user name in the output;
-# SOURCE_DATE_EPOCH honoured; --json on success and on failure; bundle
+# SOURCE_DATE_EPOCH honoured; the same bytes from the builder's cache of
+# compressed files, and from a damaged one; --json on success and on failure; bundle
 # inspect and bundle verify on a good, a corrupt and a foreign file.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +27,30 @@ sleep 1.1
     fail "second build failed"
 cmp one/app/dist/main two/deeper/app/dist/main || fail "the two binaries differ"
 cmp one/app/dist/main.marathon.json two/deeper/app/dist/main.marathon.json || fail "the two JSON files differ"
+
+# The builder's cache of compressed files (packcache.h): a build that reads
+# every big file from it, one that finds every entry damaged, and one with
+# no cache make the same bytes; a cache dir others can write is not used.
+pcache=$WORK/pcache
+for run in fill hit damaged none open; do
+    case $run in
+    damaged)
+        for e in "$pcache"/*; do
+            "$PY" -I -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0x10; open(p, "wb").write(b)' "$e"
+        done ;;
+    open) chmod 0777 "$pcache" ;;
+    esac
+    dir=$pcache; [[ $run == none ]] && dir=
+    (cd one/app && BUNDLE_BUILD_CACHE_DIR=$dir "$BUNDLE" --onefile main.py --python "$PY" -q \
+        --url https://artifacts.example/main -o "c-$run/main") || fail "build with the cache ($run) failed"
+    cmp one/app/dist/main "one/app/c-$run/main" || fail "a build with the cache ($run) differs from one without"
+    if [[ $run == fill ]]; then
+        entries=$(find "$pcache" -type f | wc -l)
+        ((entries > 0)) || fail "the build left nothing in its cache $pcache"
+        info "the cache holds $entries compressed files after one build"
+    fi
+done
+[[ $(find "$pcache" -type f | wc -l) == "$entries" ]] || fail "the cache changed in a dir others can write"
 
 # nothing of the build machine leaks into the binary
 strings -n 6 one/app/dist/main >strings.out

@@ -26,7 +26,7 @@
 /* Files smaller than this are stored: a zstd frame of them saves nothing. */
 #define PACK_MIN_COMPRESS 64
 /* The zstd level bundle uses unless told otherwise (--compress). */
-#define PACK_LEVEL_DEFAULT 9
+#define PACK_LEVEL_DEFAULT 19
 #define PACK_LEVEL_MAX 19
 /* log2 of the zstd window: what the stub's decoder must hold in memory */
 #define PACK_WINDOW_LOG PAYLOAD_WINDOW_LOG

@@ -155,7 +155,7 @@ static void test_defaults(void **state)
     assert_null(o.health_path);
     assert_null(o.args);
     assert_int_equal(o.env.n, 0);
-    assert_int_equal(o.compress, 9); /* zstd level 9 */
+    assert_int_equal(o.compress, 19); /* zstd level 19 */
     cli_opts_release(&o);
 }
 

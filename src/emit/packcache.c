@@ -1,0 +1,218 @@
+/* packcache.c - the builder's cache of compressed files (packcache.h). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "bundle/emit/packcache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "bundle/emit/pack.h"
+#include "bundle/payload.h"
+#include "bundle/util/sha256.h"
+#include "bundle/util/util.h"
+
+#define MAGIC "BNDLPKC1"
+#define HEAD 18 /* magic, method, size */
+/* What the bytes of a compressed file depend on besides the input and the
+ * level; bump the recipe when pack_compress changes what it makes. */
+#define RECIPE 1
+
+static int open_dir_at(int at, const char *name)
+{
+    if (mkdirat(at, name, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+void packcache_open_dir(struct packcache *c, const char *dir)
+{
+    struct stat st;
+
+    c->dirfd = -1;
+    if (!dir || dir[0] != '/')
+        return;
+    /* each missing component made 0700, none followed if a symlink */
+    int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char *copy = strdup(dir), *save = NULL;
+    for (char *part = copy ? strtok_r(copy, "/", &save) : NULL; part && fd >= 0;
+         part = strtok_r(NULL, "/", &save)) {
+        int next = open_dir_at(fd, part);
+        close(fd);
+        fd = next;
+    }
+    free(copy);
+    if (fd < 0)
+        return;
+    /* ours alone: another user could plant entries in a dir they can write */
+    if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
+        close(fd);
+        return;
+    }
+    c->dirfd = fd;
+}
+
+void packcache_open(struct packcache *c)
+{
+    const char *v = getenv("BUNDLE_BUILD_CACHE_DIR");
+    char *p = NULL;
+
+    if (v) {
+        packcache_open_dir(c, v[0] ? v : NULL);
+        return;
+    }
+    if ((v = getenv("XDG_CACHE_HOME")) && v[0] == '/') {
+        if (asprintf(&p, "%s/bundle-build", v) < 0)
+            p = NULL;
+    } else if ((v = getenv("HOME")) && v[0] == '/') {
+        if (asprintf(&p, "%s/.cache/bundle-build", v) < 0)
+            p = NULL;
+    }
+    packcache_open_dir(c, p);
+    free(p);
+}
+
+void packcache_close(struct packcache *c)
+{
+    if (c->dirfd >= 0)
+        close(c->dirfd);
+    c->dirfd = -1;
+}
+
+void packcache_key(const void *data, size_t len, int level, uint8_t key[32])
+{
+    struct sha256 s;
+    char recipe[96];
+    int n = snprintf(recipe, sizeof recipe, "bundle pack recipe %d level %d window %d zstd %u\n", RECIPE, level,
+                     PACK_WINDOW_LOG, ZSTD_versionNumber());
+
+    sha256_init(&s);
+    sha256_update(&s, recipe, (size_t)n);
+    sha256_update(&s, data, len);
+    sha256_final(&s, key);
+}
+
+static bool read_at(int fd, uint8_t *p, size_t n, off_t off)
+{
+    while (n > 0) {
+        ssize_t r = pread(fd, p, n, off);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return false;
+        p += r, n -= (size_t)r, off += r;
+    }
+    return true;
+}
+
+static int crc_sink(void *ctx, const uint8_t *p, size_t n)
+{
+    uLong *crc = ctx;
+    *crc = crc32(*crc, p, (uInt)n); /* n is at most the scratch buffer */
+    return 0;
+}
+
+bool packcache_get(const struct packcache *c, const uint8_t key[32], uint64_t usize, uint32_t crc,
+                   struct pack_blob *out)
+{
+    char name[2 * SHA256_LEN + 1];
+    uint8_t head[HEAD], *data = NULL;
+    static __thread uint8_t scratch[1 << 16];
+    struct stat st;
+    bool ok = false;
+
+    if (c->dirfd < 0)
+        return false;
+    sha256_hex(key, name);
+    int fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < HEAD ||
+        (uint64_t)st.st_size - HEAD > ZSTD_compressBound((size_t)usize) + PAYLOAD_CALLS_HEADER ||
+        pread(fd, head, HEAD, 0) != HEAD || memcmp(head, MAGIC, 8) != 0)
+        goto out;
+    uint16_t method = (uint16_t)(head[8] | head[9] << 8);
+    uint64_t csize = 0;
+    for (int i = 7; i >= 0; i--)
+        csize = csize << 8 | head[10 + i];
+    if (csize != (uint64_t)st.st_size - HEAD || (method != PAYLOAD_ZSTD && method != PAYLOAD_ZSTD_CALLS) ||
+        !(data = malloc(csize ? (size_t)csize : 1)) || !read_at(fd, data, (size_t)csize, HEAD))
+        goto out;
+    /* what it inflates to must be the input itself */
+    ZSTD_DCtx *d = ZSTD_createDCtx();
+    uLong got = crc32(0, NULL, 0);
+    ok = d && payload_inflate(d, method, data, csize, usize, scratch, sizeof scratch, crc_sink, &got) == 0 &&
+         (uint32_t)got == crc;
+    ZSTD_freeDCtx(d);
+out:
+    if (!ok) /* damaged: this build makes it again */
+        unlinkat(c->dirfd, name, 0);
+    if (ok) {
+        futimens(fd, NULL); /* used now: kept another PACKCACHE_DAYS */
+        out->owned = data;
+        out->data = data;
+        out->csize = csize;
+        out->usize = usize;
+        out->crc32 = crc;
+        out->method = method;
+        data = NULL;
+    }
+    free(data);
+    close(fd);
+    return ok;
+}
+
+void packcache_put(const struct packcache *c, const uint8_t key[32], const struct pack_blob *b)
+{
+    char name[2 * SHA256_LEN + 1], proc[64];
+    uint8_t head[HEAD];
+
+    if (c->dirfd < 0 || b->method == 0)
+        return;
+    int fd = openat(c->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return; /* a file system without O_TMPFILE: no cache */
+    memcpy(head, MAGIC, 8);
+    head[8] = (uint8_t)b->method;
+    head[9] = (uint8_t)(b->method >> 8);
+    for (int i = 0; i < 8; i++)
+        head[10 + i] = (uint8_t)(b->csize >> (8 * i));
+    sha256_hex(key, name);
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    /* EEXIST: another build put the same bytes first */
+    if (util_write_all(fd, head, HEAD) == 0 && util_write_all(fd, b->data, (size_t)b->csize) == 0)
+        (void)linkat(AT_FDCWD, proc, c->dirfd, name, AT_SYMLINK_FOLLOW);
+    close(fd);
+}
+
+void packcache_prune(const struct packcache *c, time_t now)
+{
+    struct dirent *de;
+    struct stat st;
+
+    if (c->dirfd < 0)
+        return;
+    int fd = openat(c->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *dir = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!dir) {
+        if (fd >= 0)
+            close(fd);
+        return;
+    }
+    while ((de = readdir(dir))) {
+        if (strlen(de->d_name) != 2 * SHA256_LEN || strspn(de->d_name, "0123456789abcdef") != 2 * SHA256_LEN)
+            continue; /* not an entry */
+        if (fstatat(c->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            st.st_mtime < now - (time_t)PACKCACHE_DAYS * 86400)
+            unlinkat(c->dirfd, de->d_name, 0);
+    }
+    closedir(dir);
+}
