@@ -94,6 +94,8 @@ struct job {
 #define PYZ_DICT_ID 0x42554e44u
 /* Too few modules to learn from: no dictionary. */
 #define PYZ_DICT_MIN_SAMPLES 16
+/* Below this many bytes of code, compressed without the dictionary too. */
+#define PYZ_DICT_CHECK_MAX (1u << 20)
 
 static void *compress_range(void *arg)
 {
@@ -174,29 +176,18 @@ static int train_dict(const struct pyz_item *items, size_t n, void *dict, size_t
     return rc;
 }
 
-int pyz_build(const struct pyz_item *items, size_t n, struct buf *out, struct err *err)
+/* Compresses every item with code into blobs[i], lens[i] (with cdict
+ * unless NULL) on up to 8 threads.  0, or -1 out of memory. */
+static int compress_all(const struct pyz_item *items, size_t n, const ZSTD_CDict *cdict, unsigned char **blobs,
+                        size_t *lens)
 {
-    unsigned char **blobs = calloc(n ? n : 1, sizeof *blobs);
-    size_t *lens = calloc(n ? n : 1, sizeof *lens);
-    size_t index_len = 2, data_len = 0, start = out->len, dict_len = 0;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     size_t nthreads = ncpu < 1 ? 1 : ncpu > 8 ? 8 : (size_t)ncpu;
     struct job jobs[8];
     pthread_t tids[8];
     bool started[8] = {false};
-    unsigned char head[4], *dict = malloc(PYZ_DICT_MAX);
-    ZSTD_CDict *cdict = NULL;
-    int rc = -1;
+    int rc = 0;
 
-    if (!blobs || !lens || !dict) {
-        err_set(err, ENOMEM, "out of memory");
-        goto out;
-    }
-    if (train_dict(items, n, dict, PYZ_DICT_MAX, &dict_len) != 0 ||
-        (dict_len && !(cdict = ZSTD_createCDict(dict, dict_len, PYZ_LEVEL)))) {
-        err_set(err, ENOMEM, "out of memory");
-        goto out;
-    }
     if (nthreads > n)
         nthreads = n ? n : 1;
     for (size_t t = 0; t < nthreads; t++) {
@@ -210,10 +201,64 @@ int pyz_build(const struct pyz_item *items, size_t n, struct buf *out, struct er
             compress_range(&jobs[t]); /* job 0, or a thread that could not start */
     }
     for (size_t t = 0; t < nthreads; t++)
-        if (jobs[t].failed) {
+        rc |= jobs[t].failed ? -1 : 0;
+    return rc;
+}
+
+int pyz_build(const struct pyz_item *items, size_t n, struct buf *out, struct err *err)
+{
+    unsigned char **blobs = calloc(n ? n : 1, sizeof *blobs);
+    size_t *lens = calloc(n ? n : 1, sizeof *lens);
+    size_t index_len = 2, data_len = 0, start = out->len, dict_len = 0;
+    unsigned char head[4], *dict = malloc(PYZ_DICT_MAX);
+    ZSTD_CDict *cdict = NULL;
+    int rc = -1;
+
+    if (!blobs || !lens || !dict) {
+        err_set(err, ENOMEM, "out of memory");
+        goto out;
+    }
+    if (train_dict(items, n, dict, PYZ_DICT_MAX, &dict_len) != 0 ||
+        (dict_len && !(cdict = ZSTD_createCDict(dict, dict_len, PYZ_LEVEL)))) {
+        err_set(err, ENOMEM, "out of memory");
+        goto out;
+    }
+    if (compress_all(items, n, cdict, blobs, lens) != 0) {
+        err_set(err, ENOMEM, "cannot compress the modules");
+        goto out;
+    }
+    /* a few small modules: the dictionary can weigh more than it saves
+     * (16 modules: 170,102 bytes with it, 165,661 without); there, both
+     * are made and the smaller kept */
+    size_t raw = 0, with = dict_len, without = 0;
+    for (size_t i = 0; i < n; i++)
+        raw += items[i].code ? items[i].len : 0, with += lens[i];
+    if (dict_len && raw < PYZ_DICT_CHECK_MAX) {
+        unsigned char **plain = calloc(n ? n : 1, sizeof *plain);
+        size_t *plens = calloc(n ? n : 1, sizeof *plens);
+        if (!plain || !plens || compress_all(items, n, NULL, plain, plens) != 0) {
+            for (size_t i = 0; plain && i < n; i++)
+                free(plain[i]);
+            free(plain);
+            free(plens);
             err_set(err, ENOMEM, "cannot compress the modules");
             goto out;
         }
+        for (size_t i = 0; i < n; i++)
+            without += plens[i];
+        unsigned char **drop = without <= with ? blobs : plain;
+        for (size_t i = 0; i < n; i++)
+            free(drop[i]);
+        free(drop);
+        if (without <= with) {
+            blobs = plain;
+            free(lens);
+            lens = plens;
+            dict_len = 0;
+        } else {
+            free(plens);
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         index_len += key_size(items[i].name) + 17 + (items[i].path ? key_size(items[i].path) : 0);
         data_len += lens[i];

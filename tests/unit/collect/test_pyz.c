@@ -118,11 +118,12 @@ static void test_python_reads_it(void **state)
     assert_int_equal(rc, 0);
 }
 
-/* Enough modules to learn from: a dictionary is trained, every module
- * inflates with it, and the blob is the same from one build to the next. */
+/* Enough modules to learn from, each small: a dictionary is trained and
+ * kept, every module inflates with it, and the blob is the same from one
+ * build to the next. */
 static void test_dictionary(void **state)
 {
-    enum { N = 96, LEN = 3000 };
+    enum { N = 256, LEN = 600 };
     static char code[N][LEN];
     static char names[N][16];
     struct pyz_item items[N];
@@ -131,13 +132,19 @@ static void test_dictionary(void **state)
     unsigned seed = 1;
     (void)state;
 
+    /* each module: lines drawn from 64 shared ones, none repeated within
+     * it, so only a dictionary can find them */
+    static char lines[64][80];
+    for (int k = 0; k < 64; k++) {
+        seed = seed * 1103515245u + 12345u;
+        snprintf(lines[k], sizeof lines[k], "def f%08x(self, x%u):\n    return self.g%08x(x%u) + %u\n", seed,
+                 k, seed * 2654435761u, k, seed % 1000);
+    }
     for (int i = 0; i < N; i++) {
         size_t at = 0;
-        while (at + 40 < LEN) { /* shared words in an order of their own */
-            seed = seed * 1103515245u + 12345u;
-            at += (size_t)snprintf(code[i] + at, LEN - at, "def f%u(self, x):\n    return x.y%u\n", seed % 97,
-                                   (seed >> 8) % 13);
-        }
+        memset(code[i], ' ', LEN);
+        for (int k = (i * 7) % 64; at + sizeof lines[0] < LEN; k = (k + 11) % 64)
+            at += (size_t)snprintf(code[i] + at, LEN - at, "%s", lines[k]);
         snprintf(names[i], sizeof names[i], "mod%03d", i);
         items[i] = (struct pyz_item){names[i], code[i], LEN, 0, NULL};
     }
@@ -162,6 +169,43 @@ static void test_dictionary(void **state)
     buf_release(&two);
 }
 
+/* Modules that repeat themselves and not each other: the dictionary
+ * would weigh more than it saves, so the blob has none, and every module
+ * inflates without it. */
+static void test_dictionary_dropped(void **state)
+{
+    enum { N = 96, LEN = 3000 };
+    static char code[N][LEN];
+    static char names[N][16];
+    struct pyz_item items[N];
+    struct buf out = {0};
+    struct err err = {0};
+    unsigned seed = 1;
+    (void)state;
+
+    for (int i = 0; i < N; i++) {
+        size_t at = 0;
+        while (at + 40 < LEN) { /* shared words in an order of their own */
+            seed = seed * 1103515245u + 12345u;
+            at += (size_t)snprintf(code[i] + at, LEN - at, "def f%u(self, x):\n    return x.y%u\n", seed % 97,
+                                   (seed >> 8) % 13);
+        }
+        snprintf(names[i], sizeof names[i], "mod%03d", i);
+        items[i] = (struct pyz_item){names[i], code[i], LEN, 0, NULL};
+    }
+    assert_int_equal(pyz_build(items, N, &out, &err), 0);
+    uint32_t n = le32((unsigned char *)out.data);
+    assert_int_equal(dict_len(&out, n), 0);
+    const unsigned char *ix = (unsigned char *)out.data + 4;
+    size_t at = 1;
+    for (int i = 0; i < N; i++) {
+        at += 2 + ix[at + 1];
+        check_entry(&out, n, le32(ix + at + 3), le32(ix + at + 8), code[i], LEN);
+        at += 17;
+    }
+    buf_release(&out);
+}
+
 static void test_empty(void **state)
 {
     struct buf out = {0};
@@ -179,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_layout),
         cmocka_unit_test(test_python_reads_it),
         cmocka_unit_test(test_dictionary),
+        cmocka_unit_test(test_dictionary_dropped),
         cmocka_unit_test(test_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
