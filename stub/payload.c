@@ -260,7 +260,11 @@ int payload_inflate(ZSTD_DCtx *d, uint16_t method, const uint8_t *src, uint64_t 
         (!filtered && method != PAYLOAD_ZSTD))
         return -1;
     ZSTD_inBuffer in = {src + head, (size_t)csize - head, 0};
+    /* no window over a bundle's largest: a frame that needs more is refused
+     * here as on every host */
     ZSTD_DCtx_reset(d, ZSTD_reset_session_only);
+    if (ZSTD_isError(ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, PAYLOAD_WINDOW_LOG)))
+        return -1;
     for (;;) {
         size_t was_in = in.pos;
         /* the first keep bytes: a call the last round could not undo */

@@ -224,8 +224,8 @@ size_t payload_calls_run(struct payload_calls *c, uint8_t *buf, uint64_t base, s
 
 /* Inflates the data of a zip entry of method PAYLOAD_ZSTD or
  * PAYLOAD_ZSTD_CALLS (src, csize bytes; the filter's header first), which
- * must be one whole zstd frame of exactly usize bytes, through the
- * decoder d (reset here) and the scratch buffer buf of cap (>= 4096)
+ * must be one whole zstd frame of exactly usize bytes with a window of at
+ * most 2^PAYLOAD_WINDOW_LOG, through the decoder d (reset here) and the scratch buffer buf of cap (>= 4096)
  * bytes, the call filter undone; each piece in order goes to sink(ctx,
  * bytes, n), which returns 0 or -1.  Returns 0, 1 when sink failed, or -1
  * when the data is malformed. */

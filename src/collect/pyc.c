@@ -10,7 +10,8 @@
 
 /* The batch is cut into at most four runs of about equal source size,
  * compiled by as many forked processes; the results come back in the
- * order given.  The cut depends on the files only, never on the machine,
+ * order given.  A process that dies hands on what it made: the message
+ * then names the file it stopped at.  The cut depends on the files only, never on the machine,
  * and a module's bytes do not depend on what was compiled before it. */
 static const char compile_script[] =
     "import sys, os, marshal, selectors\n"
@@ -52,6 +53,8 @@ static const char compile_script[] =
     "                os.close(r)\n"
     "                with os.fdopen(wfd, 'wb') as w: run(jobs[cuts[c]:cuts[c + 1]], w.write)\n"
     "                code = 0\n"
+    "            except BaseException:\n"
+    "                import traceback; traceback.print_exc()\n"
     "            finally:\n"
     "                os._exit(code)\n"
     "        os.close(wfd)\n"
@@ -65,8 +68,8 @@ static const char compile_script[] =
     "            if b: bufs[key.data] += b\n"
     "            else: sel.unregister(key.fd); os.close(key.fd); live -= 1\n"
     "    for p, b in zip(pids, bufs):\n"
-    "        if os.waitpid(p, 0)[1]: out.flush(); sys.exit(1)\n"
     "        out.write(b)\n"
+    "        if os.waitpid(p, 0)[1]: out.flush(); sys.exit(1)  # what it made, up to the file it stopped at\n"
     "out.flush()\n";
 
 static void header(const struct probe *p, uint32_t size, unsigned char h[16])

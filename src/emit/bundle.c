@@ -177,6 +177,9 @@ int write_bundle(struct build *b, uint8_t file_sha[32], uint64_t *size)
     free(items);
     if (rc0 != 0)
         return -1; /* pack_* already dropped the temp file */
+    if (p.cached + p.cache_misses)
+        build_say(b, 1, "%zu of %zu large files read from the builder's cache, %zu compressed anew", p.cached,
+                  p.cached + p.cache_misses, p.cache_misses);
     /* the output is a temp until the whole build is done (its JSON too):
      * registered as it takes the temp file's place, no signal in between */
     temp_hold(NULL);

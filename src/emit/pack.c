@@ -75,11 +75,14 @@ static int calls_range(const uint8_t *d, size_t n, uint32_t *off, uint32_t *len)
     return 0;
 }
 
-/* Inputs from this size on are compressed by zstd's workers, one per core
- * (in jobs of 4 windows): libpython at level 19 in 1.3 s instead of 3.2 on
- * 2 cores.  zstd's output is the same for any number of workers from 1,
- * so the choice depends on the input only and the bytes on nothing else. */
+/* Inputs from this size on are compressed by zstd's workers, up to 4 (in
+ * jobs of 4 windows): libpython at level 19 in 1.3 s instead of 3.2 on 2
+ * cores.  zstd's output is the same for any number of workers from 1
+ * (since 1.4.7, which CMakeLists.txt requires), so the choice depends on
+ * the input only.  A libzstd built without threads takes none: its bytes
+ * then differ from those of one with, as any other libzstd's may. */
 #define PACK_MT_MIN (2u << 20)
+#define PACK_MT_MAX 4
 
 /* zstd at level with the window the stub holds; n or a zstd error. */
 static size_t zstd_at(int level, void *dst, size_t cap, const void *src, size_t len)
@@ -88,11 +91,12 @@ static size_t zstd_at(int level, void *dst, size_t cap, const void *src, size_t 
      * MiB, and the stub inflates it in half the time (its window is
      * memory it must fault in, on every first start) */
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int workers = len < PACK_MT_MIN ? 0 : cpus < 1 ? 1 : cpus > PACK_MAX_THREADS ? PACK_MAX_THREADS : (int)cpus;
+    int workers = len < PACK_MT_MIN ? 0 : cpus < 1 ? 1 : cpus > PACK_MT_MAX ? PACK_MT_MAX : (int)cpus;
     ZSTD_CCtx *c = ZSTD_createCCtx();
+    if (c && workers && ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_nbWorkers, workers)))
+        ZSTD_CCtx_setParameter(c, ZSTD_c_nbWorkers, 0);
     size_t n = !c || ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)) ||
-                       ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, PACK_WINDOW_LOG)) ||
-                       ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_nbWorkers, workers))
+                       ZSTD_isError(ZSTD_CCtx_setParameter(c, ZSTD_c_windowLog, PACK_WINDOW_LOG))
                    ? (size_t)-1
                    : ZSTD_compress2(c, dst, cap, src, len);
     ZSTD_freeCCtx(c);
@@ -162,9 +166,11 @@ int pack_open(struct pack *p, const char *final_path, const void *stub, size_t s
     return 0;
 }
 
-/* pack_compress, through the cache (packcache.h; NULL: none). */
+/* pack_compress, through the cache (packcache.h; NULL: none); *hit (if
+ * not NULL) is 1 for an entry read from it, -1 for one compressed anew
+ * that could have been. */
 static int compress_cached(const struct packcache *cache, const void *data, size_t len, int level,
-                           struct pack_blob *out)
+                           struct pack_blob *out, int *hit)
 {
     memset(out, 0, sizeof *out);
     out->usize = len;
@@ -180,8 +186,13 @@ static int compress_cached(const struct packcache *cache, const void *data, size
     bool cached = cache && cache->dirfd >= 0 && level >= PACKCACHE_MIN_LEVEL && len >= PACKCACHE_MIN_SIZE;
     if (cached) {
         packcache_key(data, len, level, key);
-        if (packcache_get(cache, key, len, out->crc32, out))
+        if (packcache_get(cache, key, data, len, out->crc32, out)) {
+            if (hit)
+                *hit = 1;
             return 0;
+        }
+        if (hit)
+            *hit = -1;
     }
     if (level > 0 && len >= PACK_MIN_COMPRESS) {
         uint32_t coff, clen;
@@ -222,7 +233,7 @@ static int compress_cached(const struct packcache *cache, const void *data, size
 
 int pack_compress(const void *data, size_t len, int level, struct pack_blob *out)
 {
-    return compress_cached(NULL, data, len, level, out);
+    return compress_cached(NULL, data, len, level, out, NULL);
 }
 
 void pack_blob_release(struct pack_blob *b)
@@ -333,6 +344,7 @@ struct item_job {
     struct item_done {
         char *raw;              /* the file's bytes (owned) */
         struct pack_blob blob;
+        int hit;                /* compress_cached's */
         int rc;                 /* 0, or -1 with err set */
         struct err err;
     } *done;
@@ -343,10 +355,10 @@ struct item_job {
     uint64_t *sizes;
 };
 
-static const uint64_t *sort_sizes;
-static int by_size(const void *a, const void *b)
+static int by_size(const void *a, const void *b, void *sizes)
 {
-    uint64_t x = sort_sizes[*(const size_t *)a], y = sort_sizes[*(const size_t *)b];
+    const uint64_t *sz = sizes;
+    uint64_t x = sz[*(const size_t *)a], y = sz[*(const size_t *)b];
     return x < y ? 1 : x > y ? -1 : (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
 }
 
@@ -371,7 +383,7 @@ static void *item_worker(void *arg)
             }
             data = d->raw;
         }
-        if (compress_cached(&j->cache, data, len, it->level, &d->blob) != 0)
+        if (compress_cached(&j->cache, data, len, it->level, &d->blob, &d->hit) != 0)
             d->rc = err_set(&d->err, ENOMEM, "out of memory");
     }
 }
@@ -397,8 +409,7 @@ int pack_add_items(struct pack *p, const struct pack_item *items, size_t n, stru
         j.order[i] = i;
         j.sizes[i] = !items[i].file ? items[i].len : stat(items[i].file, &st) == 0 ? (uint64_t)st.st_size : 0;
     }
-    sort_sizes = j.sizes; /* builds run one at a time in a process */
-    qsort(j.order, n, sizeof *j.order, by_size);
+    qsort_r(j.order, n, sizeof *j.order, by_size, j.sizes);
     packcache_open(&j.cache);
     if (nthreads > n)
         nthreads = n;
@@ -417,6 +428,8 @@ int pack_add_items(struct pack *p, const struct pack_item *items, size_t n, stru
         } else if (rc == 0 && write_entry(p, items[i].name, false, &j.done[i].blob, err) != 0) {
             rc = -1;
         }
+        p->cached += j.done[i].hit > 0;
+        p->cache_misses += j.done[i].hit < 0;
         pack_blob_release(&j.done[i].blob);
         free(j.done[i].raw);
     }

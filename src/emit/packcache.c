@@ -12,7 +12,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include "bundle/emit/pack.h"
@@ -26,30 +25,27 @@
  * level; bump the recipe when pack_compress changes what it makes. */
 #define RECIPE 1
 
-static int open_dir_at(int at, const char *name)
-{
-    if (mkdirat(at, name, 0700) != 0 && errno != EEXIST)
-        return -1;
-    return openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-}
-
 void packcache_open_dir(struct packcache *c, const char *dir)
 {
     struct stat st;
+    char *p;
 
     c->dirfd = -1;
-    if (!dir || dir[0] != '/')
+    if (!dir || dir[0] != '/' || !(p = strdup(dir)))
         return;
-    /* each missing component made 0700, none followed if a symlink */
-    int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    char *copy = strdup(dir), *save = NULL;
-    for (char *part = copy ? strtok_r(copy, "/", &save) : NULL; part && fd >= 0;
-         part = strtok_r(NULL, "/", &save)) {
-        int next = open_dir_at(fd, part);
-        close(fd);
-        fd = next;
+    /* made as mkdir -p does, each new part 0700; a symlink on the way is
+     * followed (a /home that links elsewhere) */
+    for (char *slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
+        if (slash)
+            *slash = '\0';
+        if (mkdir(p, 0700) != 0 && errno != EEXIST)
+            break;
+        if (!slash)
+            break;
+        *slash = '/';
     }
-    free(copy);
+    int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(p);
     if (fd < 0)
         return;
     /* ours alone: another user could plant entries in a dir they can write */
@@ -113,14 +109,22 @@ static bool read_at(int fd, uint8_t *p, size_t n, off_t off)
     return true;
 }
 
-static int crc_sink(void *ctx, const uint8_t *p, size_t n)
+/* The inflated bytes against the input itself. */
+struct same {
+    const uint8_t *want;
+    size_t at, len;
+};
+
+static int same_sink(void *ctx, const uint8_t *p, size_t n)
 {
-    uLong *crc = ctx;
-    *crc = crc32(*crc, p, (uInt)n); /* n is at most the scratch buffer */
+    struct same *s = ctx;
+    if (n > s->len - s->at || memcmp(s->want + s->at, p, n) != 0)
+        return -1;
+    s->at += n;
     return 0;
 }
 
-bool packcache_get(const struct packcache *c, const uint8_t key[32], uint64_t usize, uint32_t crc,
+bool packcache_get(const struct packcache *c, const uint8_t key[32], const void *input, size_t usize, uint32_t crc,
                    struct pack_blob *out)
 {
     char name[2 * SHA256_LEN + 1];
@@ -135,25 +139,30 @@ bool packcache_get(const struct packcache *c, const uint8_t key[32], uint64_t us
     int fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return false;
+    bool bad = true; /* the entry is malformed: removed, this build makes it again */
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < HEAD ||
-        (uint64_t)st.st_size - HEAD > ZSTD_compressBound((size_t)usize) + PAYLOAD_CALLS_HEADER ||
+        (uint64_t)st.st_size - HEAD > ZSTD_compressBound(usize) + PAYLOAD_CALLS_HEADER ||
         pread(fd, head, HEAD, 0) != HEAD || memcmp(head, MAGIC, 8) != 0)
         goto out;
     uint16_t method = (uint16_t)(head[8] | head[9] << 8);
     uint64_t csize = 0;
     for (int i = 7; i >= 0; i--)
         csize = csize << 8 | head[10 + i];
-    if (csize != (uint64_t)st.st_size - HEAD || (method != PAYLOAD_ZSTD && method != PAYLOAD_ZSTD_CALLS) ||
-        !(data = malloc(csize ? (size_t)csize : 1)) || !read_at(fd, data, (size_t)csize, HEAD))
+    if (csize != (uint64_t)st.st_size - HEAD || (method != PAYLOAD_ZSTD && method != PAYLOAD_ZSTD_CALLS))
         goto out;
-    /* what it inflates to must be the input itself */
-    ZSTD_DCtx *d = ZSTD_createDCtx();
-    uLong got = crc32(0, NULL, 0);
-    ok = d && payload_inflate(d, method, data, csize, usize, scratch, sizeof scratch, crc_sink, &got) == 0 &&
-         (uint32_t)got == crc;
+    bad = false;
+    ZSTD_DCtx *d = NULL;
+    if (!(data = malloc(csize ? (size_t)csize : 1)) || !(d = ZSTD_createDCtx()))
+        goto out_d; /* out of memory: the entry may be right */
+    bad = !read_at(fd, data, (size_t)csize, HEAD);
+    /* what it inflates to (as the stub would) must be the input itself */
+    struct same k = {input, 0, usize};
+    bad = bad || payload_inflate(d, method, data, csize, usize, scratch, sizeof scratch, same_sink, &k) != 0;
+    ok = !bad;
+out_d:
     ZSTD_freeDCtx(d);
 out:
-    if (!ok) /* damaged: this build makes it again */
+    if (bad)
         unlinkat(c->dirfd, name, 0);
     if (ok) {
         futimens(fd, NULL); /* used now: kept another PACKCACHE_DAYS */
@@ -161,7 +170,7 @@ out:
         out->data = data;
         out->csize = csize;
         out->usize = usize;
-        out->crc32 = crc;
+        out->crc32 = crc; /* the input's, as the bytes are */
         out->method = method;
         data = NULL;
     }

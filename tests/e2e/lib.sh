@@ -258,7 +258,8 @@ trap _e2e_cleanup EXIT
 # track_pid PID: killed (TERM, then KILL) when the test exits.
 track_pid() { _E2E_PIDS+=("$1"); }
 
-# E2E_ROOT: $WORKDIR, or a private dir under /tmp removed at exit.
+# E2E_ROOT: $WORKDIR, or a private dir under /tmp removed at exit; the
+# builds' BUNDLE_BUILD_CACHE_DIR is in it unless set.
 _e2e_root() {
     [[ -n ${E2E_ROOT:-} ]] && return 0
     if [[ -n ${WORKDIR:-} ]]; then
@@ -269,6 +270,9 @@ _e2e_root() {
         E2E_ROOT=$(cd "$E2E_ROOT" && pwd -P)
         _E2E_CLEAN+=("$E2E_ROOT")
     fi
+    # the builder's cache of compressed files, shared by the tests of one
+    # work dir (kept with it, as the sandbox's list is), never ~/.cache
+    export BUNDLE_BUILD_CACHE_DIR=${BUNDLE_BUILD_CACHE_DIR-$E2E_ROOT/.pack-cache}
 }
 
 # mkwork NAME: sets WORK to a fresh dir (removed at exit), and SB_HOME and

@@ -29,28 +29,42 @@ cmp one/app/dist/main two/deeper/app/dist/main || fail "the two binaries differ"
 cmp one/app/dist/main.marathon.json two/deeper/app/dist/main.marathon.json || fail "the two JSON files differ"
 
 # The builder's cache of compressed files (packcache.h): a build that reads
-# every big file from it, one that finds every entry damaged, and one with
-# no cache make the same bytes; a cache dir others can write is not used.
+# every large file from it, one that finds every entry damaged (and makes
+# them again), and one with no cache make the same bytes as the first build,
+# which filled it; a cache dir others can write is neither read nor written.
 pcache=$WORK/pcache
+sums() { (cd "$pcache" && sha256sum -- * 2>/dev/null); }
 for run in fill hit damaged none open; do
     case $run in
     damaged)
         for e in "$pcache"/*; do
             "$PY" -I -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0x10; open(p, "wb").write(b)' "$e"
         done ;;
-    open) chmod 0777 "$pcache" ;;
+    open) rm -f "$pcache"/* && chmod 0777 "$pcache" ;;
     esac
     dir=$pcache; [[ $run == none ]] && dir=
-    (cd one/app && BUNDLE_BUILD_CACHE_DIR=$dir "$BUNDLE" --onefile main.py --python "$PY" -q \
-        --url https://artifacts.example/main -o "c-$run/main") || fail "build with the cache ($run) failed"
-    cmp one/app/dist/main "one/app/c-$run/main" || fail "a build with the cache ($run) differs from one without"
-    if [[ $run == fill ]]; then
-        entries=$(find "$pcache" -type f | wc -l)
-        ((entries > 0)) || fail "the build left nothing in its cache $pcache"
-        info "the cache holds $entries compressed files after one build"
-    fi
+    said=$(cd one/app && BUNDLE_BUILD_CACHE_DIR=$dir "$BUNDLE" --onefile main.py --python "$PY" -v \
+        --url https://artifacts.example/main -o "c-$run/main" 2>&1) || fail "build with the cache ($run) failed: $said"
+    said=$(grep "builder's cache" <<<"$said" || true)
+    [[ $run == fill ]] || cmp one/app/c-fill/main "one/app/c-$run/main" ||
+        fail "a build with the cache ($run) differs from the one that filled it"
+    case $run in
+    fill)
+        filled=$(sums)
+        n=$(wc -l <<<"$filled")
+        [[ -n $filled ]] || fail "the build left nothing in its cache $pcache"
+        assert_eq "bundle: 0 of $n large files read from the builder's cache, $n compressed anew" "$said" "-v, $run" ;;
+    hit) assert_eq "bundle: $n of $n large files read from the builder's cache, 0 compressed anew" "$said" "-v, $run" ;;
+    damaged)
+        assert_eq "bundle: 0 of $n large files read from the builder's cache, $n compressed anew" "$said" "-v, $run"
+        assert_eq "$filled" "$(sums)" "the cache's entries, made again after damage" ;;
+    none) assert_eq "" "$said" "-v without a cache" ;;
+    open)
+        assert_eq "" "$said" "-v with a cache dir others can write"
+        [[ -z $(ls -A "$pcache") ]] || fail "a build wrote into a cache dir others can write" ;;
+    esac
 done
-[[ $(find "$pcache" -type f | wc -l) == "$entries" ]] || fail "the cache changed in a dir others can write"
+cmp one/app/dist/main one/app/c-none/main || fail "a build without the cache differs from the first build"
 
 # nothing of the build machine leaks into the binary
 strings -n 6 one/app/dist/main >strings.out

@@ -45,6 +45,8 @@ struct pack {
     uint64_t archive_offset; /* where the zip starts: after the blob */
     time_t mtime;            /* every entry's time */
     uint64_t size;           /* final file size, after pack_commit */
+    size_t cached;           /* entries pack_add_items read from the builder's cache */
+    size_t cache_misses;     /* and those it could have read there, compressed anew */
 };
 
 /* Creates the temp file next to final_path and writes the stub, then the

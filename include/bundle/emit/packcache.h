@@ -4,20 +4,23 @@
  * 3 MB/s of one core: a numpy app's 25 MB of libraries take 6 s.  The
  * same libraries go into build after build, so what zstd made of each is
  * kept: the next build of any app that ships the same file at the same
- * level reads it back instead.  A hit gives the very bytes a miss would
- * make (the key covers everything they depend on), so bundles stay
- * reproducible.
+ * level reads it back instead.  The key covers everything the bytes
+ * depend on (the recipe, the level, the window, zstd's version), so a hit
+ * gives the bytes a miss would make and bundles stay reproducible, as long
+ * as nobody writes into the dir; what is read is at least always a right
+ * compression of the input.
  *
  * Where: $BUNDLE_BUILD_CACHE_DIR (empty: no cache), else
- * $XDG_CACHE_HOME/bundle-build, else ~/.cache/bundle-build; a dir that is
- * not ours or that others can write is not used.  One file per entry,
+ * $XDG_CACHE_HOME/bundle-build, else ~/.cache/bundle-build (made as mkdir
+ * -p does, symlinks on the way followed); a dir that is not ours or that
+ * others can write is not used.  One file per entry,
  * named by the key's SHA-256 in hex:
  *   8 bytes  "BNDLPKC1"
  *   u16 LE   the zip method of the data (PAYLOAD_ZSTD or PAYLOAD_ZSTD_CALLS)
  *   u64 LE   the data's size
  *   ...      the data (what goes into the zip)
- * Every entry is hostile on the way in: it is used only if it inflates to
- * exactly the input's size and zip CRC-32.  Written under no name
+ * Every entry is hostile on the way in: it is used only if it inflates,
+ * with the stub's window limit, to exactly the input.  Written under no name
  * (O_TMPFILE) and linked into place whole, so neither a crash nor a
  * second build writing the same entry leaves half a file.  Entries unused
  * for PACKCACHE_DAYS are removed by the next build.  No failure of the
@@ -50,10 +53,11 @@ void packcache_close(struct packcache *c);
 
 /* The key of len bytes at data compressed at level. */
 void packcache_key(const void *data, size_t len, int level, uint8_t key[32]);
-/* Fills *out (owned data) from the entry of key if it holds what
- * compressing the input (usize bytes, zip CRC-32 crc) would make: true;
- * else false, *out untouched. */
-bool packcache_get(const struct packcache *c, const uint8_t key[32], uint64_t usize, uint32_t crc,
+/* Fills *out (owned data) from the entry of key if it inflates, as the
+ * stub would, to exactly the input (usize bytes at input, whose zip
+ * CRC-32 is crc): true; else false, *out untouched, and a malformed entry
+ * removed. */
+bool packcache_get(const struct packcache *c, const uint8_t key[32], const void *input, size_t usize, uint32_t crc,
                    struct pack_blob *out);
 /* Keeps a compressed blob under key (best effort). */
 void packcache_put(const struct packcache *c, const uint8_t key[32], const struct pack_blob *b);

@@ -476,17 +476,27 @@ static void test_verify_entries(void **state)
 static void test_verify_modules(void **state)
 {
     struct fx *f = *state;
-    enum { N = 80, LEN = 2000 }; /* enough to train a dictionary on */
-    static char code[N][LEN], names[N][16];
+    /* enough to train a dictionary on, and small modules that share their
+     * lines, not repeat them, so that it pays and is kept */
+    enum { N = 256, LEN = 600 };
+    static char code[N][LEN], names[N][16], lines[64][80];
     struct pyz_item items[N];
     struct buf pyz = {0};
     struct err err = {0};
+    unsigned seed = 7;
     (void)f;
 
+    for (int k = 0; k < 64; k++) {
+        seed = seed * 1103515245u + 12345u;
+        snprintf(lines[k], sizeof lines[k], "def f%08x(self, x%u):\n    return self.g%08x(x%u)\n", seed, k,
+                 seed * 2654435761u, k);
+    }
     for (int i = 0; i < N; i++) {
-        for (int k = 0; k < LEN; k++)
-            code[i][k] = "def f(x):\n    return x + 1\n"[(k * (i + 3)) % 27];
-        snprintf(names[i], sizeof names[i], "m%02d", i);
+        size_t at = 0;
+        memset(code[i], ' ', LEN);
+        for (int k = (i * 7) % 64; at + sizeof lines[0] < LEN; k = (k + 11) % 64)
+            at += (size_t)snprintf(code[i] + at, LEN - at, "%s", lines[k]);
+        snprintf(names[i], sizeof names[i], "m%03d", i);
         items[i] = (struct pyz_item){names[i], code[i], LEN, 0, NULL};
     }
     assert_int_equal(pyz_build(items, N, &pyz, &err), 0);

@@ -1,6 +1,7 @@
 /* test_packcache.c - the builder's cache of compressed files
  * (src/emit/packcache.c), whose entries are hostile input: an entry is
- * used only when it inflates to the very input; damaged ones are removed;
+ * used only when it inflates to the very input, as the stub would (its
+ * window limit); damaged ones are removed;
  * a dir that others can write is not used; the environment chooses the
  * dir, or none; old entries are pruned, nothing else. */
 #ifndef _GNU_SOURCE
@@ -23,7 +24,10 @@
 
 #include "bundle/emit/pack.h"
 #include "bundle/emit/packcache.h"
+#include "bundle/payload.h"
 #include "bundle/util/sha256.h"
+
+#include <zstd.h>
 
 #define LEN (200u << 10)
 
@@ -43,10 +47,21 @@ static int setup(void **state)
     assert_non_null(mkdtemp(f->dir));
     f->data = malloc(LEN);
     assert_non_null(f->data);
-    for (size_t i = 0; i < LEN; i++) /* compressible, not trivially */
-        f->data[i] = (uint8_t)((i * 7 + i / 1000) % 53);
+    for (size_t i = 0; i < LEN; i++) /* compressible, not trivially; calls (E8) too */
+        f->data[i] = i % 37 == 5 ? 0xe8 : (uint8_t)((i * 7 + i / 1000) % 53);
+    /* an x86-64 ELF file whose one segment, executable, is all of it: the
+     * entry goes through the call filter */
+    static const uint8_t ehdr[64] = {0x7f, 'E', 'L', 'F', 2, 1, 1, [16] = 3, [18] = 62, [20] = 1,
+                                     [32] = 64, [52] = 64, [54] = 56, [56] = 1};
+    memcpy(f->data, ehdr, sizeof ehdr);
+    uint8_t *ph = f->data + 64;
+    memset(ph, 0, 56);
+    ph[0] = 1; /* PT_LOAD */
+    ph[4] = 5; /* PF_R | PF_X */
+    uint64_t filesz = LEN;
+    memcpy(ph + 32, &filesz, 8);
     assert_int_equal(pack_compress(f->data, LEN, 19, &f->made), 0);
-    assert_int_not_equal(f->made.method, 0);
+    assert_int_equal(f->made.method, PAYLOAD_ZSTD_CALLS);
     packcache_key(f->data, LEN, 19, f->key);
     char hex[2 * SHA256_LEN + 1];
     sha256_hex(f->key, hex);
@@ -79,7 +94,7 @@ static struct packcache open_in(const struct fx *f)
 static bool get(const struct packcache *c, const struct fx *f, struct pack_blob *out)
 {
     memset(out, 0, sizeof *out);
-    return packcache_get(c, f->key, LEN, f->made.crc32, out);
+    return packcache_get(c, f->key, f->data, LEN, f->made.crc32, out);
 }
 
 static void test_round_trip(void **state)
@@ -160,12 +175,14 @@ static void test_hostile_entries(void **state)
         damage(f, -1, cut[i]);
         assert_false(get(&c, f, &b));
     }
-    /* an entry that is right for other bytes: refused by the CRC */
+    /* an entry that is right for other bytes (one differs, one fewer) */
     packcache_put(&c, f->key, &f->made);
     memset(&b, 0, sizeof b);
-    assert_false(packcache_get(&c, f->key, LEN, f->made.crc32 ^ 1, &b));
+    f->data[LEN - 100] ^= 1;
+    assert_false(packcache_get(&c, f->key, f->data, LEN, f->made.crc32, &b));
+    f->data[LEN - 100] ^= 1;
     packcache_put(&c, f->key, &f->made);
-    assert_false(packcache_get(&c, f->key, LEN - 1, f->made.crc32, &b));
+    assert_false(packcache_get(&c, f->key, f->data, LEN - 1, f->made.crc32, &b));
     /* a symlink to a good entry, a directory: not followed, not used */
     packcache_put(&c, f->key, &f->made);
     char good[200];
@@ -176,6 +193,44 @@ static void test_hostile_entries(void **state)
     assert_int_equal(unlink(f->entry), 0);
     assert_int_equal(mkdir(f->entry, 0700), 0);
     assert_false(get(&c, f, &b));
+    packcache_close(&c);
+}
+
+/* A right compression of the input that the stub would refuse (its
+ * window is over 1 MiB) is not used. */
+static void test_window(void **state)
+{
+    struct fx *f = *state;
+    struct packcache c = open_in(f);
+    enum { BIG = 3u << 20 };
+    uint8_t *big = malloc(BIG), *frame = malloc(ZSTD_compressBound(BIG) + 18), key[32];
+    struct pack_blob b;
+    assert_non_null(big);
+    assert_non_null(frame);
+    for (size_t i = 0; i < BIG; i++)
+        big[i] = (uint8_t)(i % 251 ^ i / 4096);
+    ZSTD_CCtx *z = ZSTD_createCCtx();
+    ZSTD_CCtx_setParameter(z, ZSTD_c_compressionLevel, 3);
+    ZSTD_CCtx_setParameter(z, ZSTD_c_windowLog, 22);
+    size_t n = ZSTD_compress2(z, frame + 18, ZSTD_compressBound(BIG), big, BIG);
+    ZSTD_freeCCtx(z);
+    assert_false(ZSTD_isError(n));
+    memcpy(frame, "BNDLPKC1", 8);
+    frame[8] = 93, frame[9] = 0;
+    for (int i = 0; i < 8; i++)
+        frame[10 + i] = (uint8_t)((uint64_t)n >> (8 * i));
+    packcache_key(big, BIG, 19, key);
+    char hex[2 * SHA256_LEN + 1], path[200];
+    sha256_hex(key, hex);
+    snprintf(path, sizeof path, "%s/c/%s", f->dir, hex);
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(frame, 1, 18 + n, fp), 18 + n);
+    fclose(fp);
+    memset(&b, 0, sizeof b);
+    assert_false(packcache_get(&c, key, big, BIG, 0, &b));
+    free(big);
+    free(frame);
     packcache_close(&c);
 }
 
@@ -191,10 +246,22 @@ static void test_dir_choice(void **state)
     assert_int_equal(chmod(d, 0777), 0);
     packcache_open_dir(&c, d);
     assert_int_equal(c.dirfd, -1);
-    /* a symlink to a good dir: not followed */
-    snprintf(d, sizeof d, "%s/link", f->dir);
-    assert_int_equal(symlink("/tmp", d), 0);
+    /* a symlink on the way to it: followed (a /home that links elsewhere) */
+    snprintf(d, sizeof d, "%s/real", f->dir);
+    assert_int_equal(mkdir(d, 0700), 0);
+    char link[128];
+    snprintf(link, sizeof link, "%s/link", f->dir);
+    assert_int_equal(symlink(d, link), 0);
+    snprintf(d, sizeof d, "%s/link/cache", f->dir);
     packcache_open_dir(&c, d);
+    assert_true(c.dirfd >= 0);
+    packcache_close(&c);
+    snprintf(d, sizeof d, "%s/real/cache", f->dir);
+    assert_true(access(d, F_OK) == 0);
+    /* a symlink to a dir others can write: not used */
+    snprintf(link, sizeof link, "%s/tmplink", f->dir);
+    assert_int_equal(symlink("/tmp", link), 0);
+    packcache_open_dir(&c, link);
     assert_int_equal(c.dirfd, -1);
     /* relative, or NULL: none */
     packcache_open_dir(&c, "relative/dir");
@@ -263,6 +330,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dir_choice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
     };

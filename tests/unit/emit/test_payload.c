@@ -1009,8 +1009,9 @@ static void test_pyz_parts(void **state)
 }
 
 /* A pseudo-random buffer of n bytes in which about one byte in 16 is
- * E8 (a call), half of those calling into [0, n) (what the filter is
- * for), the rest anything. */
+ * E8 (a call): a third of those call into [0, n) (what the filter is
+ * for), a third hold what the filter makes of such a call (data that
+ * looks filtered already), the rest anything. */
 static void fill_code(uint8_t *b, size_t n, uint32_t seed)
 {
     for (size_t i = 0; i < n; i++) {
@@ -1018,7 +1019,10 @@ static void fill_code(uint8_t *b, size_t n, uint32_t seed)
         b[i] = (uint8_t)(seed >> 16);
         if ((seed >> 8) % 16 == 0 && i + 5 <= n) {
             b[i] = 0xe8;
-            uint32_t x = (seed >> 4) % 2 ? (uint32_t)((seed >> 3) % n) - (uint32_t)(i + 5) : seed * 2654435761u;
+            uint32_t kind = (seed >> 4) % 3;
+            uint32_t x = kind == 0   ? (uint32_t)((seed >> 3) % n) - (uint32_t)(i + 5)
+                         : kind == 1 ? (1u << 30) + (uint32_t)((seed >> 3) % n)
+                                     : seed * 2654435761u;
             memcpy(b + i + 1, &x, 4); /* little-endian host */
             i += 4;
         }
@@ -1042,24 +1046,29 @@ static void test_calls_round_trip(void **state)
             if (r == 0)
                 assert_memory_not_equal(b, orig, N);
             assert_memory_equal(b, orig, ranges[r][0]); /* nothing outside the range */
-            /* undone in pieces of every size from 1 to 37 bytes, as the
-             * stub's stream gives them, carrying what is held back */
-            struct payload_calls u = {ranges[r][0], ranges[r][1], ranges[r][0]};
-            size_t piece = 1 + seed * 5 % 37, keep = 0, done = 0, in = 0;
-            while (in < N || keep) {
-                size_t n = N - in < piece ? N - in : piece;
-                memcpy(chunk + keep, b + in, n);
-                in += n;
-                size_t have = keep + n, fin = payload_calls_run(&u, chunk, done, have);
-                assert_true(have - fin <= 4);
-                assert_memory_equal(chunk, orig + done, fin);
-                done += fin;
-                keep = have - fin;
-                memmove(chunk, chunk + fin, keep);
-                if (in == N && keep)
-                    fail_msg("bytes held back at the end: %zu", keep);
+            assert_memory_equal(b + ranges[r][1], orig + ranges[r][1], N - ranges[r][1]);
+            /* undone in pieces as the stub's stream gives them, carrying
+             * what is held back: every size from 1 to 37 bytes for the
+             * first buffer, one size for each other */
+            for (size_t piece = seed == 1 ? 1 : 1 + seed * 5 % 37; piece <= (seed == 1 ? 37 : 1 + seed * 5 % 37);
+                 piece++) {
+                struct payload_calls u = {ranges[r][0], ranges[r][1], ranges[r][0]};
+                size_t keep = 0, done = 0, in = 0;
+                while (in < N || keep) {
+                    size_t n = N - in < piece ? N - in : piece;
+                    memcpy(chunk + keep, b + in, n);
+                    in += n;
+                    size_t have = keep + n, fin = payload_calls_run(&u, chunk, done, have);
+                    assert_true(have - fin <= 4);
+                    assert_memory_equal(chunk, orig + done, fin);
+                    done += fin;
+                    keep = have - fin;
+                    memmove(chunk, chunk + fin, keep);
+                    if (in == N && keep)
+                        fail_msg("bytes held back at the end: %zu", keep);
+                }
+                assert_int_equal(done, N);
             }
-            assert_int_equal(done, N);
         }
     }
 }

@@ -194,7 +194,6 @@ def main():
     else:
         filenames = args.filenames
     for filename in filenames:
-        filename = filename.rstrip('\n')
         try:
             compile(filename, doraise=True)
         except PyCompileError as error:
