@@ -278,21 +278,18 @@ static void test_dir_choice(void **state)
     packcache_open(&c);
     assert_int_equal(c.dirfd, -1);
     unsetenv("BUNDLE_BUILD_CACHE_DIR");
-    snprintf(d, sizeof d, "%s/xdg", f->dir);
-    setenv("XDG_CACHE_HOME", d, 1);
-    packcache_open(&c);
-    assert_true(c.dirfd >= 0);
-    packcache_close(&c);
-    snprintf(d, sizeof d, "%s/xdg/bundle-build", f->dir);
-    assert_true(access(d, F_OK) == 0);
-    unsetenv("XDG_CACHE_HOME");
-    snprintf(d, sizeof d, "%s/home", f->dir);
-    setenv("HOME", d, 1);
-    packcache_open(&c);
-    assert_true(c.dirfd >= 0);
-    packcache_close(&c);
-    snprintf(d, sizeof d, "%s/home/.cache/bundle-build", f->dir);
-    assert_true(access(d, F_OK) == 0);
+    const struct { const char *var, *value, *made; } envs[] = {
+        {"XDG_CACHE_HOME", "xdg", "xdg/bundle-build"}, {"HOME", "home", "home/.cache/bundle-build"}};
+    for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
+        snprintf(d, sizeof d, "%s/%s", f->dir, envs[i].value);
+        setenv(envs[i].var, d, 1);
+        packcache_open(&c);
+        assert_true(c.dirfd >= 0);
+        packcache_close(&c);
+        snprintf(d, sizeof d, "%s/%s", f->dir, envs[i].made);
+        assert_true(access(d, F_OK) == 0);
+        unsetenv(envs[i].var); /* HOME is used only without XDG_CACHE_HOME */
+    }
 }
 
 static void test_prune(void **state)
