@@ -225,10 +225,10 @@ size_t payload_calls_run(struct payload_calls *c, uint8_t *buf, uint64_t base, s
 /* Inflates the data of a zip entry of method PAYLOAD_ZSTD or
  * PAYLOAD_ZSTD_CALLS (src, csize bytes; the filter's header first), which
  * must be one whole zstd frame of exactly usize bytes with a window of at
- * most 2^PAYLOAD_WINDOW_LOG, through the decoder d (reset here) and the scratch buffer buf of cap (>= 4096)
- * bytes, the call filter undone; each piece in order goes to sink(ctx,
- * bytes, n), which returns 0 or -1.  Returns 0, 1 when sink failed, or -1
- * when the data is malformed. */
+ * most 2^PAYLOAD_WINDOW_LOG, through the decoder d (reset here) and the
+ * scratch buffer buf of cap (>= 4096) bytes, the call filter undone; each
+ * piece in order goes to sink(ctx, bytes, n), which returns 0 or -1.
+ * Returns 0, 1 when sink failed, or -1 when the data is malformed. */
 struct ZSTD_DCtx_s;
 int payload_inflate(struct ZSTD_DCtx_s *d, uint16_t method, const uint8_t *src, uint64_t csize, uint64_t usize,
                     uint8_t *buf, size_t cap, int (*sink)(void *ctx, const uint8_t *p, size_t n), void *ctx);

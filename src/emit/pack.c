@@ -180,8 +180,6 @@ static int compress_cached(const struct packcache *cache, const void *data, size
         out->crc32 = (uint32_t)crc32(out->crc32, (const Bytef *)data + off, (uInt)n);
         off += n;
     }
-    /* small files, and those zstd cannot make 1/32 smaller, are stored:
-     * inflating them would cost more than reading the bytes saved */
     uint8_t key[32];
     bool cached = cache && cache->dirfd >= 0 && level >= PACKCACHE_MIN_LEVEL && len >= PACKCACHE_MIN_SIZE;
     if (cached) {
@@ -194,6 +192,11 @@ static int compress_cached(const struct packcache *cache, const void *data, size
         if (hit)
             *hit = -1;
     }
+    /* small files, and those zstd cannot make 1/32 smaller, are stored:
+     * inflating them would cost more than reading the bytes saved */
+    out->data = data;
+    out->csize = len;
+    out->method = 0;
     if (level > 0 && len >= PACK_MIN_COMPRESS) {
         uint32_t coff, clen;
         bool calls = calls_range(data, len, &coff, &clen) == 0;
@@ -224,10 +227,11 @@ static int compress_cached(const struct packcache *cache, const void *data, size
             return 0;
         }
         free(buf);
+        /* so is the next build's, without trying again (compressed
+         * data files: zstd at level 19 would take seconds to find it) */
+        if (cached && !ZSTD_isError(n))
+            packcache_put(cache, key, out);
     }
-    out->data = data;
-    out->csize = len;
-    out->method = 0;
     return 0;
 }
 

@@ -148,9 +148,17 @@ bool packcache_get(const struct packcache *c, const uint8_t key[32], const void 
     uint64_t csize = 0;
     for (int i = 7; i >= 0; i--)
         csize = csize << 8 | head[10 + i];
-    if (csize != (uint64_t)st.st_size - HEAD || (method != PAYLOAD_ZSTD && method != PAYLOAD_ZSTD_CALLS))
+    if (csize != (uint64_t)st.st_size - HEAD ||
+        (method != PAYLOAD_ZSTD && method != PAYLOAD_ZSTD_CALLS && (method != 0 || csize != 0)))
         goto out;
     bad = false;
+    if (method == 0) { /* stored: what zstd could not make smaller enough */
+        ok = true;
+        out->owned = NULL;
+        out->data = input;
+        out->csize = usize;
+        goto out;
+    }
     ZSTD_DCtx *d = NULL;
     if (!(data = malloc(csize ? (size_t)csize : 1)) || !(d = ZSTD_createDCtx()))
         goto out_d; /* out of memory: the entry may be right */
@@ -166,13 +174,15 @@ out:
         unlinkat(c->dirfd, name, 0);
     if (ok) {
         futimens(fd, NULL); /* used now: kept another PACKCACHE_DAYS */
-        out->owned = data;
-        out->data = data;
-        out->csize = csize;
+        if (method) {
+            out->owned = data;
+            out->data = data;
+            out->csize = csize;
+            data = NULL;
+        }
         out->usize = usize;
         out->crc32 = crc; /* the input's, as the bytes are */
         out->method = method;
-        data = NULL;
     }
     free(data);
     close(fd);
@@ -184,7 +194,7 @@ void packcache_put(const struct packcache *c, const uint8_t key[32], const struc
     char name[2 * SHA256_LEN + 1], proc[64];
     uint8_t head[HEAD];
 
-    if (c->dirfd < 0 || b->method == 0)
+    if (c->dirfd < 0)
         return;
     int fd = openat(c->dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
     if (fd < 0)
@@ -192,12 +202,13 @@ void packcache_put(const struct packcache *c, const uint8_t key[32], const struc
     memcpy(head, MAGIC, 8);
     head[8] = (uint8_t)b->method;
     head[9] = (uint8_t)(b->method >> 8);
-    for (int i = 0; i < 8; i++)
-        head[10 + i] = (uint8_t)(b->csize >> (8 * i));
     sha256_hex(key, name);
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
     /* EEXIST: another build put the same bytes first */
-    if (util_write_all(fd, head, HEAD) == 0 && util_write_all(fd, b->data, (size_t)b->csize) == 0)
+    uint64_t csize = b->method ? b->csize : 0; /* stored: the entry says so, no data */
+    for (int i = 0; i < 8; i++)
+        head[10 + i] = (uint8_t)(csize >> (8 * i));
+    if (util_write_all(fd, head, HEAD) == 0 && util_write_all(fd, b->data, (size_t)csize) == 0)
         (void)linkat(AT_FDCWD, proc, c->dirfd, name, AT_SYMLINK_FOLLOW);
     close(fd);
 }

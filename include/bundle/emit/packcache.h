@@ -16,8 +16,9 @@
  * others can write is not used.  One file per entry,
  * named by the key's SHA-256 in hex:
  *   8 bytes  "BNDLPKC1"
- *   u16 LE   the zip method of the data (PAYLOAD_ZSTD or PAYLOAD_ZSTD_CALLS)
- *   u64 LE   the data's size
+ *   u16 LE   the zip method of the data (PAYLOAD_ZSTD or PAYLOAD_ZSTD_CALLS),
+ *            or 0: zstd could not make the file small enough, it is stored
+ *   u64 LE   the data's size (0 for a stored file)
  *   ...      the data (what goes into the zip)
  * Every entry is hostile on the way in: it is used only if it inflates,
  * with the stub's window limit, to exactly the input.  Written under no name
@@ -59,7 +60,8 @@ void packcache_key(const void *data, size_t len, int level, uint8_t key[32]);
  * removed. */
 bool packcache_get(const struct packcache *c, const uint8_t key[32], const void *input, size_t usize, uint32_t crc,
                    struct pack_blob *out);
-/* Keeps a compressed blob under key (best effort). */
+/* Keeps a blob made by pack_compress under key (best effort): its bytes,
+ * or that it is stored. */
 void packcache_put(const struct packcache *c, const uint8_t key[32], const struct pack_blob *b);
 /* Removes the entries unused for PACKCACHE_DAYS before now. */
 void packcache_prune(const struct packcache *c, time_t now);

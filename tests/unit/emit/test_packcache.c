@@ -196,6 +196,46 @@ static void test_hostile_entries(void **state)
     packcache_close(&c);
 }
 
+/* A file zstd cannot make smaller enough: the entry says it is stored,
+ * and the next build stores it without trying; such an entry holds no
+ * data, and one with data is malformed. */
+static void test_stored(void **state)
+{
+    struct fx *f = *state;
+    struct packcache c = open_in(f);
+    static uint8_t noise[LEN];
+    uint8_t key[32];
+    struct pack_blob made, b;
+    uint32_t x = 1;
+    for (size_t i = 0; i < LEN; i++)
+        noise[i] = (uint8_t)((x = x * 1103515245u + 12345u) >> 16);
+    assert_int_equal(pack_compress(noise, LEN, 19, &made), 0);
+    assert_int_equal(made.method, 0);
+    packcache_key(noise, LEN, 19, key);
+    packcache_put(&c, key, &made);
+    char hex[2 * SHA256_LEN + 1], path[200];
+    sha256_hex(key, hex);
+    snprintf(path, sizeof path, "%s/c/%s", f->dir, hex);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_size, 18); /* the header alone */
+    memset(&b, 0, sizeof b);
+    assert_true(packcache_get(&c, key, noise, LEN, made.crc32, &b));
+    assert_int_equal(b.method, 0);
+    assert_ptr_equal(b.data, noise);
+    assert_int_equal(b.csize, LEN);
+    assert_null(b.owned);
+    /* a "stored" entry with bytes after its header: malformed, removed */
+    FILE *fp = fopen(path, "ab");
+    assert_non_null(fp);
+    fputc('x', fp);
+    fclose(fp);
+    assert_false(packcache_get(&c, key, noise, LEN, made.crc32, &b));
+    assert_int_equal(stat(path, &st), -1);
+    pack_blob_release(&made);
+    packcache_close(&c);
+}
+
 /* A right compression of the input that the stub would refuse (its
  * window is over 1 MiB) is not used. */
 static void test_window(void **state)
@@ -327,6 +367,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stored, setup, teardown),
         cmocka_unit_test_setup_teardown(test_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dir_choice, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
