@@ -38,8 +38,10 @@ void packcache_open_dir(struct packcache *c, const char *dir)
     for (char *slash = strchr(p + 1, '/');; slash = strchr(slash + 1, '/')) {
         if (slash)
             *slash = '\0';
-        if (mkdir(p, 0700) != 0 && errno != EEXIST)
-            break;
+        if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+            free(p); /* not the dir asked for: no cache */
+            return;
+        }
         if (!slash)
             break;
         *slash = '/';

@@ -303,6 +303,15 @@ static void test_dir_choice(void **state)
     assert_int_equal(symlink("/tmp", link), 0);
     packcache_open_dir(&c, link);
     assert_int_equal(c.dirfd, -1);
+    /* a part that cannot be made (a file on the way): none, not a dir
+     * before it */
+    snprintf(d, sizeof d, "%s/file", f->dir);
+    FILE *fp = fopen(d, "w");
+    assert_non_null(fp);
+    fclose(fp);
+    snprintf(d, sizeof d, "%s/file/cache", f->dir);
+    packcache_open_dir(&c, d);
+    assert_int_equal(c.dirfd, -1);
     /* relative, or NULL: none */
     packcache_open_dir(&c, "relative/dir");
     assert_int_equal(c.dirfd, -1);
