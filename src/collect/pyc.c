@@ -11,8 +11,9 @@
 /* The batch is cut into at most four runs of about equal source size,
  * compiled by as many forked processes; the results come back in the
  * order given.  A process that dies hands on what it made: the message
- * then names the file it stopped at.  The cut depends on the files only, never on the machine,
- * and a module's bytes do not depend on what was compiled before it. */
+ * then names the file it stopped at.  The cut depends on the files only,
+ * never on the machine, and a module's bytes do not depend on what was
+ * compiled before it. */
 static const char compile_script[] =
     "import sys, os, marshal, selectors\n"
     "def one(src, dfile):\n"
