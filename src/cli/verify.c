@@ -9,12 +9,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include "bundle/util/crc32c.h"
 #include "bundle/payload.h"
 #include "bundle/util/sha256.h"
+#include "bundle/util/util.h"
 #include "inspect_impl.h"
 
 /* The read-only mapping of len bytes at off of fd, page-aligned (a blob
@@ -34,12 +34,8 @@ static const uint8_t *map_range(int fd, uint64_t off, uint64_t len, void **map, 
 
 static int crc_sink(void *ctx, const uint8_t *p, size_t n)
 {
-    uLong *crc = ctx;
-    for (size_t off = 0; off < n;) {
-        uInt k = n - off > (1u << 30) ? (1u << 30) : (uInt)(n - off);
-        *crc = crc32(*crc, p + off, k);
-        off += k;
-    }
+    uint32_t *crc = ctx;
+    *crc = util_crc32(*crc, p, n);
     return 0;
 }
 
@@ -50,7 +46,7 @@ static const char *entry_intact(int fd, const struct payload_entry *e, uint64_t 
 {
     static uint8_t out[1 << 17];
     ZSTD_DCtx *d = NULL;
-    uLong crc = crc32(0, NULL, 0);
+    uint32_t crc = 0;
     void *map = MAP_FAILED;
     size_t maplen = 0;
     const uint8_t *src;
@@ -66,7 +62,7 @@ static const char *entry_intact(int fd, const struct payload_entry *e, uint64_t 
         why = "out of memory";
     else if (payload_inflate(d, e->method, src, e->csize, e->usize, out, sizeof out, crc_sink, &crc) != 0)
         why = "an entry does not inflate to its size";
-    if (!why && (uint32_t)crc != e->crc32)
+    if (!why && crc != e->crc32)
         why = "an entry does not match its CRC-32";
     ZSTD_freeDCtx(d);
     if (map != MAP_FAILED)

@@ -246,18 +246,16 @@ int pyz_build(const struct pyz_item *items, size_t n, struct buf *out, struct er
         }
         for (size_t i = 0; i < n; i++)
             without += plens[i];
-        unsigned char **drop = without <= with ? blobs : plain;
-        for (size_t i = 0; i < n; i++)
-            free(drop[i]);
-        free(drop);
-        if (without <= with) {
-            blobs = plain;
-            free(lens);
-            lens = plens;
+        if (without <= with) { /* the plain frames win: the others go */
+            unsigned char **b = blobs;
+            size_t *l = lens;
+            blobs = plain, lens = plens, plain = b, plens = l;
             dict_len = 0;
-        } else {
-            free(plens);
         }
+        for (size_t i = 0; i < n; i++)
+            free(plain[i]);
+        free(plain);
+        free(plens);
     }
     for (size_t i = 0; i < n; i++) {
         index_len += key_size(items[i].name) + 17 + (items[i].path ? key_size(items[i].path) : 0);

@@ -99,16 +99,16 @@ int emit_marathon(struct build *b, const uint8_t file_sha[32], uint64_t size)
     if (!b->o->url)
         build_warn(b, 0, "no --url given: %s points at file://%s; pass --url "
                   "https://HOST/PATH/%s for the cluster to download it", b->json_path, abs_path, app.name);
-    if (marathon_app_json(&app, &json, b->err) != 0)
-        return -1;
-    rc = write_json(b, b->json_path, json);
-    free(json);
-    if (rc != 0)
-        return -1;
-    if (b->metro_path) {
-        if (marathon_metronome_json(&app, &json, b->err) != 0)
+    const struct {
+        const char *path;
+        int (*make)(const struct marathon_app *, char **, struct err *);
+    } docs[] = {{b->json_path, marathon_app_json}, {b->metro_path, marathon_metronome_json}};
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        if (!docs[i].path)
+            continue; /* no Metronome job asked for */
+        if (docs[i].make(&app, &json, b->err) != 0)
             return -1;
-        rc = write_json(b, b->metro_path, json);
+        rc = write_json(b, docs[i].path, json);
         free(json);
         if (rc != 0)
             return -1;

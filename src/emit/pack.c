@@ -9,7 +9,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 #include <zstd.h>
 
 #include "bundle/emit/packcache.h"
@@ -174,17 +173,12 @@ static int compress_cached(const struct packcache *cache, const void *data, size
 {
     memset(out, 0, sizeof *out);
     out->usize = len;
-    out->crc32 = (uint32_t)crc32(0, NULL, 0);
-    for (size_t off = 0; off < len;) {
-        size_t n = len - off > (1u << 30) ? (1u << 30) : len - off;
-        out->crc32 = (uint32_t)crc32(out->crc32, (const Bytef *)data + off, (uInt)n);
-        off += n;
-    }
+    out->crc32 = util_crc32(0, data, len);
     uint8_t key[32];
     bool cached = cache && cache->dirfd >= 0 && level >= PACKCACHE_MIN_LEVEL && len >= PACKCACHE_MIN_SIZE;
     if (cached) {
         packcache_key(data, len, level, key);
-        if (packcache_get(cache, key, data, len, out->crc32, out)) {
+        if (packcache_get(cache, key, data, len, out)) {
             if (hit)
                 *hit = 1;
             return 0;
@@ -362,8 +356,8 @@ struct item_job {
 static int by_size(const void *a, const void *b, void *sizes)
 {
     const uint64_t *sz = sizes;
-    uint64_t x = sz[*(const size_t *)a], y = sz[*(const size_t *)b];
-    return x < y ? 1 : x > y ? -1 : (*(const size_t *)a > *(const size_t *)b) - (*(const size_t *)a < *(const size_t *)b);
+    size_t i = *(const size_t *)a, k = *(const size_t *)b;
+    return sz[i] != sz[k] ? (sz[i] < sz[k]) - (sz[i] > sz[k]) : (i > k) - (i < k);
 }
 
 static void *item_worker(void *arg)

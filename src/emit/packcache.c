@@ -126,7 +126,7 @@ static int same_sink(void *ctx, const uint8_t *p, size_t n)
     return 0;
 }
 
-bool packcache_get(const struct packcache *c, const uint8_t key[32], const void *input, size_t usize, uint32_t crc,
+bool packcache_get(const struct packcache *c, const uint8_t key[32], const void *input, size_t usize,
                    struct pack_blob *out)
 {
     char name[2 * SHA256_LEN + 1];
@@ -182,8 +182,6 @@ out:
             out->csize = csize;
             data = NULL;
         }
-        out->usize = usize;
-        out->crc32 = crc; /* the input's, as the bytes are */
         out->method = method;
     }
     free(data);

@@ -16,6 +16,8 @@
 
 #include "bundle/util/temp.h"
 
+#include <zlib.h>
+
 extern char **environ;
 
 int buf_reserve(struct buf *b, size_t extra)
@@ -355,4 +357,15 @@ char *util_vformat(const char *fmt, va_list ap)
 {
     char *s = NULL;
     return vasprintf(&s, fmt, ap) < 0 ? NULL : s;
+}
+
+uint32_t util_crc32(uint32_t crc, const void *data, size_t len)
+{
+    uLong c = crc;
+    for (size_t off = 0; off < len;) {
+        uInt n = len - off > (1u << 30) ? (1u << 30) : (uInt)(len - off);
+        c = crc32(c, (const Bytef *)data + off, n);
+        off += n;
+    }
+    return (uint32_t)c;
 }

@@ -54,12 +54,11 @@ void packcache_close(struct packcache *c);
 
 /* The key of len bytes at data compressed at level. */
 void packcache_key(const void *data, size_t len, int level, uint8_t key[32]);
-/* Fills *out (owned data) from the entry of key if it inflates, as the
- * stub would, to exactly the input (usize bytes at input, whose zip
- * CRC-32 is crc): true; else false, *out untouched, and a malformed entry
- * removed. */
-bool packcache_get(const struct packcache *c, const uint8_t key[32], const void *input, size_t usize, uint32_t crc,
-                   struct pack_blob *out);
+/* Fills the data, csize and method of *out (made by pack_compress for the
+ * input, usize bytes at input) from the entry of key if it inflates, as
+ * the stub would, to exactly the input: true; else false, *out untouched,
+ * and a malformed entry removed. */
+bool packcache_get(const struct packcache *c, const uint8_t key[32], const void *input, size_t usize, struct pack_blob *out);
 /* Keeps a blob made by pack_compress under key (best effort): its bytes,
  * or that it is stored. */
 void packcache_put(const struct packcache *c, const uint8_t key[32], const struct pack_blob *b);

@@ -29,6 +29,9 @@ int util_read_file(const char *path, size_t max, char **out, size_t *len, struct
 
 /* Writes all of data to fd; -1 with errno on failure. */
 int util_write_all(int fd, const void *data, size_t len);
+/* zlib's CRC-32 (the zip format's) of len bytes, continuing crc (0 to
+ * start): any length, where zlib takes at most 4 GiB a call. */
+uint32_t util_crc32(uint32_t crc, const void *data, size_t len);
 
 /* What follows the last '/' of path (path itself without one). */
 const char *util_base_name(const char *path);
