@@ -36,10 +36,17 @@ void stub_debug(const char *fmt, ...)
     if (!debug_on)
         return;
     clock_gettime(CLOCK_MONOTONIC, &now);
+    flockfile(stderr); /* one line, whichever thread */
     fprintf(stderr, "[%s %8.3f ms] ", stub_progname,
             (double)(now.tv_sec - t0.tv_sec) * 1e3 + (double)(now.tv_nsec - t0.tv_nsec) / 1e6);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
+    funlockfile(stderr);
+}
+
+int stub_debugging(void)
+{
+    return debug_on;
 }

@@ -17,40 +17,63 @@
 #include "bundle/payload.h"
 #include "stub.h"
 
-/* Two decoders for the process, each made on first use.  The small one
- * inflates module code (whole frames into a flat buffer) and small native
- * files (its window as large as the file's).  The large one streams native
+/* A decoder pair with its scratch buffer.  The small decoder inflates
+ * module code (whole frames into a flat buffer) and small native files
+ * (its window as large as the file's).  The large one streams native
  * files of PREFAULT_MIN bytes and more: it lives in one mapping made with
  * MAP_POPULATE, sized for the largest window a bundle uses (payload.h).
  * On a VM where a page fault is slow, faulting a 1 MiB window in page by
  * page cost hello's first start 3 ms of its 45 (bench/interleave, 20
- * rounds).  A frame that would need a larger window is refused.  Starts
- * unpack on one thread, lazy imports under Python's lock; the mutex is for
- * safety. */
+ * rounds).  A frame that would need a larger window is refused.  Each is
+ * made on first use.  The process has one, shared: starts unpack on one
+ * thread, lazy imports under Python's lock, and the mutex is for safety;
+ * the prefetch thread has its own (inflater_new). */
 #define PREFAULT_MIN (1u << 20)
 #define POPULATE_MAX (16u << 20)
-static ZSTD_DCtx *small_dctx, *large_dctx;
-static pthread_mutex_t dctx_lock = PTHREAD_MUTEX_INITIALIZER;
+struct inflater {
+    ZSTD_DCtx *small, *large;
+    void *ws; /* the large one's mapping */
+    size_t ws_size;
+    uint8_t buf[1 << 17];
+};
+static struct inflater shared;
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The decoder for a file of size bytes (called with dctx_lock held), or
- * NULL with errno. */
-static ZSTD_DCtx *decoder(uint64_t size)
+struct inflater *inflater_new(void)
+{
+    return calloc(1, sizeof(struct inflater));
+}
+
+void inflater_free(struct inflater *x)
+{
+    if (!x)
+        return;
+    ZSTD_freeDCtx(x->small);
+    if (x->ws)
+        munmap(x->ws, x->ws_size); /* the large one lives in it */
+    free(x);
+}
+
+/* x's decoder for a file of size bytes, or NULL with errno. */
+static ZSTD_DCtx *decoder(struct inflater *x, uint64_t size)
 {
     if (size < PREFAULT_MIN) {
         /* no window over a bundle's largest either: a hostile frame that
          * asks for more is refused, not given up to 128 MiB */
-        if (!small_dctx && (small_dctx = ZSTD_createDCtx()) &&
-            ZSTD_isError(ZSTD_DCtx_setParameter(small_dctx, ZSTD_d_windowLogMax, PAYLOAD_WINDOW_LOG))) {
-            ZSTD_freeDCtx(small_dctx);
-            small_dctx = NULL;
+        if (!x->small && (x->small = ZSTD_createDCtx()) &&
+            ZSTD_isError(ZSTD_DCtx_setParameter(x->small, ZSTD_d_windowLogMax, PAYLOAD_WINDOW_LOG))) {
+            ZSTD_freeDCtx(x->small);
+            x->small = NULL;
         }
-    } else if (!large_dctx) {
+    } else if (!x->large) {
         size_t ws_size = ZSTD_estimateDStreamSize((size_t)1 << PAYLOAD_WINDOW_LOG);
         void *ws = mmap(NULL, ws_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        if (ws != MAP_FAILED && !(large_dctx = ZSTD_initStaticDCtx(ws, ws_size)))
+        if (ws != MAP_FAILED && !(x->large = ZSTD_initStaticDCtx(ws, ws_size)))
             munmap(ws, ws_size);
+        else if (ws != MAP_FAILED)
+            x->ws = ws, x->ws_size = ws_size;
     }
-    ZSTD_DCtx *d = size < PREFAULT_MIN ? small_dctx : large_dctx;
+    ZSTD_DCtx *d = size < PREFAULT_MIN ? x->small : x->large;
     if (!d)
         errno = ENOMEM;
     return d;
@@ -62,15 +85,15 @@ int entry_frame(const void *src, size_t srclen, const ZSTD_DDict *dict, void *ds
     size_t r;
     int rc = -1;
 
-    pthread_mutex_lock(&dctx_lock);
-    if ((d = decoder(0))) {
+    pthread_mutex_lock(&shared_lock);
+    if ((d = decoder(&shared, 0))) {
         r = dict ? ZSTD_decompress_usingDDict(d, dst, n, src, srclen, dict) : ZSTD_decompressDCtx(d, dst, n, src, srclen);
         if (!ZSTD_isError(r) && r == n)
             rc = 0;
         else
             errno = EBADMSG;
     }
-    pthread_mutex_unlock(&dctx_lock);
+    pthread_mutex_unlock(&shared_lock);
     return rc;
 }
 
@@ -105,27 +128,24 @@ static int to_file(void *ctx, const uint8_t *p, size_t n)
     return write_full(k->fd, p, n);
 }
 
-/* Inflates entry f (its data mapped at src) to fd, through the scratch
- * buffer buf of cap bytes; crc (if not NULL) is updated with what is
- * written.  0, or -1 with errno (EBADMSG: not one whole zstd frame of
- * exactly f->size bytes). */
-static int inflate_to(const struct stub_file *f, const uint8_t *src, uint8_t *buf, size_t cap, int fd,
-                      uint32_t *crc)
+/* Inflates entry f (its data mapped at src) to fd through x; crc (if not
+ * NULL) is updated with what is written.  0, or -1 with errno (EBADMSG:
+ * not one whole zstd frame of exactly f->size bytes). */
+static int inflate_to(struct inflater *x, const struct stub_file *f, const uint8_t *src, int fd, uint32_t *crc)
 {
     struct sink k = {fd, crc};
     int r = -1;
+    ZSTD_DCtx *dctx = decoder(x, f->size);
 
-    pthread_mutex_lock(&dctx_lock);
-    ZSTD_DCtx *dctx = decoder(f->size);
-    if (dctx && (r = payload_inflate(dctx, (uint16_t)f->method, src, f->csize, f->size, buf, cap, to_file, &k)) < 0)
+    if (dctx && (r = payload_inflate(dctx, (uint16_t)f->method, src, f->csize, f->size, x->buf, sizeof x->buf,
+                                     to_file, &k)) < 0)
         errno = EBADMSG;
-    pthread_mutex_unlock(&dctx_lock);
     return r ? -1 : 0;
 }
 
 int copy_range(int in, uint64_t off, uint64_t len, int out)
 {
-    static char buf[1 << 16];
+    char buf[1 << 15]; /* on the stack: any thread may copy */
     loff_t ioff = (loff_t)off;
 
 #ifdef HAVE_COPY_FILE_RANGE
@@ -163,9 +183,8 @@ int write_full(int fd, const void *data, size_t n)
     return 0;
 }
 
-int entry_write(int in, const struct stub_file *f, int out, uint32_t *crc)
+int entry_write_by(struct inflater *x, int in, const struct stub_file *f, int out, uint32_t *crc)
 {
-    static uint8_t buf[1 << 17];
     void *map;
     size_t maplen;
     const uint8_t *src;
@@ -178,11 +197,22 @@ int entry_write(int in, const struct stub_file *f, int out, uint32_t *crc)
     if (f->method == 0) {
         *crc = crc32c(*crc, src, (size_t)f->size);
         rc = write_full(out, src, (size_t)f->size);
+    } else if (x) {
+        rc = inflate_to(x, f, src, out, crc);
     } else {
-        rc = inflate_to(f, src, buf, sizeof buf, out, crc);
+        pthread_mutex_lock(&shared_lock);
+        rc = inflate_to(&shared, f, src, out, crc);
+        e = errno;
+        pthread_mutex_unlock(&shared_lock);
+        errno = e;
     }
     e = errno;
     munmap(map, maplen ? maplen : 1);
     errno = e;
     return rc;
+}
+
+int entry_write(int in, const struct stub_file *f, int out, uint32_t *crc)
+{
+    return entry_write_by(NULL, in, f, out, crc);
 }

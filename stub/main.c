@@ -147,6 +147,8 @@ int main(int argc, char **argv)
         goto fail;
     if (native_init(&self, &man, &plan, why, sizeof why) != 0)
         goto fail;
+    if (ready)
+        prefetch_start(&self, &man);
     close(self.fd); /* the app must not inherit it */
     self.fd = -1;
     status = pyrun(&plan, &man, exe, argc, argv, why, sizeof why);

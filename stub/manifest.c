@@ -320,11 +320,33 @@ static void assign_sizes(struct stub_manifest *m, char **paths, const uint64_t *
     }
 }
 
+/* The lazy files named by early[0..n) (paths in the manifest's text), as
+ * indexes into m->lazy, each once; a name that is no lazy file is
+ * skipped. */
+static int assign_early(struct stub_manifest *m, char **early, size_t n)
+{
+    unsigned char *seen;
+
+    if (!n || !m->nlazy)
+        return 0;
+    if (!(m->early = malloc(n * sizeof *m->early)) || !(seen = calloc(m->nlazy, 1)))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct stub_lazy *l = manifest_lazy(m, early[i]);
+        if (l && !seen[l - m->lazy]) {
+            seen[l - m->lazy] = 1;
+            m->early[m->nearly++] = (size_t)(l - m->lazy);
+        }
+    }
+    free(seen);
+    return 0;
+}
+
 int manifest_parse(char *text, struct stub_manifest *m)
 {
-    char *line, *save = NULL, **paths = NULL;
+    char *line, *save = NULL, **paths = NULL, **early = NULL;
     uint64_t *sizes = NULL;
-    size_t nsizes = 0;
+    size_t nsizes = 0, nearly = 0;
 
     memset(m, 0, sizeof *m);
     for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -363,6 +385,13 @@ int manifest_parse(char *text, struct stub_manifest *m)
         } else if (strcmp(line, "carry") == 0) {
             if (parse_glibc(val, m) != 0)
                 goto bad;
+        } else if (strcmp(line, "early") == 0) {
+            char **e;
+            if (!manifest_path_ok(val) || nearly >= PAYLOAD_MANIFEST_MAX / 8 ||
+                !(e = realloc(early, (nearly + 1) * sizeof *e)))
+                goto bad;
+            early = e;
+            early[nearly++] = val;
         } else if (strcmp(line, "sized") == 0) {
             m->sized = strcmp(val, "1") == 0;
         } else if (strcmp(line, "size") == 0) {
@@ -393,12 +422,16 @@ int manifest_parse(char *text, struct stub_manifest *m)
             goto bad;
         assign_sizes(m, paths, sizes, nsizes);
     }
+    if (assign_early(m, early, nearly) != 0)
+        goto bad;
     free(paths);
     free(sizes);
+    free(early);
     return 0;
 bad:
     free(paths);
     free(sizes);
+    free(early);
     manifest_release(m);
     return -1;
 }
@@ -491,6 +524,7 @@ void manifest_release(struct stub_manifest *m)
     for (size_t i = 0; i < m->nlazy; i++)
         lazy_release(&m->lazy[i]);
     free(m->lazy);
+    free(m->early);
     for (size_t i = 0; i < m->nglibc; i++)
         free(m->glibc[i].rel);
     free(m->glibc);

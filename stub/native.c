@@ -376,6 +376,7 @@ static int ensure(struct stub_lazy *l, int lib, char *why, size_t whylen)
 
     if (lib ? l->loaded : l->path != NULL)
         return 0;
+    prefetch_claim(st.m, l);
     if (st.dir) {
         if ((r = from_cache(l, lib, reason, sizeof reason, why, whylen)) <= 0)
             return r;

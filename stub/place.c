@@ -98,6 +98,7 @@ struct filler {
     int in;
     const struct stub_file *f;
     const uint32_t *want;
+    struct inflater *dec; /* NULL: the process's shared decoder */
 };
 
 static int fill(int fd, const struct filler *x)
@@ -106,7 +107,7 @@ static int fill(int fd, const struct filler *x)
 
     if (!x->f)
         return write_full(fd, x->data, x->size);
-    if (entry_write(x->in, x->f, fd, x->want ? &crc : NULL) != 0)
+    if (entry_write_by(x->dec, x->in, x->f, fd, x->want ? &crc : NULL) != 0)
         return -1;
     if (x->want && crc != *x->want) {
         errno = EBADMSG;
@@ -141,7 +142,7 @@ static char *memfd_fill(const struct filler *x, const char *name)
 
 char *memfd_copy(int in, const struct stub_file *f, const uint32_t *want, const char *name)
 {
-    struct filler x = {NULL, 0, in, f, want};
+    struct filler x = {NULL, 0, in, f, want, NULL};
     return memfd_fill(&x, name);
 }
 
@@ -210,11 +211,15 @@ int cache_remove(const char *rel)
     return 0;
 }
 
-static int place(const char *rel, const struct filler *x)
+/* Writes file rel under the entry dir dfd.  own: the calling thread has a
+ * file table of its own (prefetch.c), which /proc/thread-self names, not
+ * /proc/self; and where O_TMPFILE cannot be, it gets -1 with EOPNOTSUPP
+ * instead of a temp name that its process's end could leave behind. */
+static int place(int dfd, const char *rel, const struct filler *x, int own)
 {
     char parent[PAYLOAD_PATH_MAX + 1], proc[64], *tmp = NULL;
     const char *slash = strrchr(rel, '/');
-    int dfd = cache_entry_fd(), fd, rc = -1, e;
+    int fd, rc = -1, e;
 
     if (dfd < 0) {
         errno = ESTALE;
@@ -230,7 +235,7 @@ static int place(const char *rel, const struct filler *x)
      * file, which cache_open() finds at its next use, and the stub replaces;
      * a whole one that fails to load is checked against its CRC-32C. */
     if ((fd = openat(dfd, parent, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0700)) >= 0) {
-        snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+        snprintf(proc, sizeof proc, "/proc/%s/fd/%d", own ? "thread-self" : "self", fd);
         if (fill(fd, x) == 0 && linkat(AT_FDCWD, proc, dfd, rel, AT_SYMLINK_FOLLOW) == 0)
             rc = 0;
         e = errno;
@@ -239,6 +244,10 @@ static int place(const char *rel, const struct filler *x)
         if (rc == 0 || errno != ENOENT) /* EEXIST: another start linked its copy first */
             return rc;
         /* ENOENT: no /proc, the named way */
+    }
+    if (own) {
+        errno = EOPNOTSUPP;
+        return -1;
     }
     if (asprintf(&tmp, "%s.tmp-%ld", rel, (long)getpid()) < 0)
         return -1;
@@ -258,14 +267,21 @@ static int place(const char *rel, const struct filler *x)
 
 int cache_place(const char *rel, const void *data, size_t size)
 {
-    struct filler x = {data, size, -1, NULL, NULL};
-    return place(rel, &x);
+    struct filler x = {data, size, -1, NULL, NULL, NULL};
+    return place(cache_entry_fd(), rel, &x, 0);
 }
 
 int cache_place_file(const char *rel, int in, const struct stub_file *f, const uint32_t *want)
 {
-    struct filler x = {NULL, 0, in, f, want};
-    return place(rel, &x);
+    struct filler x = {NULL, 0, in, f, want, NULL};
+    return place(cache_entry_fd(), rel, &x, 0);
+}
+
+int place_file_at(int dfd, const char *rel, int in, const struct stub_file *f, const uint32_t *want,
+                  struct inflater *dec)
+{
+    struct filler x = {NULL, 0, in, f, want, dec};
+    return place(dfd, rel, &x, 1);
 }
 
 int cache_replace(const struct stub_self *self, const struct stub_file *f)

@@ -74,6 +74,10 @@ struct stub_manifest {
     int sized;              /* "sized 1" ends it: an entry's manifest, whole, as this stub writes it */
     struct stub_lazy *lazy; /* sorted by rel (owned, nlazy) */
     size_t nlazy;
+    size_t *early;          /* lazy files a first start unpacks ahead of the
+                               app's imports ("early" lines): indexes into
+                               lazy, in import order (owned, nearly) */
+    size_t nearly;
     struct stub_glibc {     /* the carried glibc, if any: "carry CRC SIZE PATH" */
         char *rel;          /* glibc/NAME (owned) */
         uint32_t crc;
@@ -105,6 +109,8 @@ extern const char *stub_exe;
 extern const char *stub_progname;
 void stub_debug_init(int argc, char **argv);
 void stub_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Whether BUNDLE_DEBUG is on. */
+int stub_debugging(void);
 
 /* The cache: cache.c (its bases, the entry in use), place.c (writing files
  * into it), manifest.c (the bundle's native files, the manifest), fill.c
@@ -148,6 +154,12 @@ int cache_place(const char *rel, const void *data, size_t size);
 /* The same with file f of the bundle open as in, inflated on the way, which
  * must have the CRC-32C *want (if not NULL; else -1 with EBADMSG). */
 int cache_place_file(const char *rel, int in, const struct stub_file *f, const uint32_t *want);
+/* cache_place_file for a thread of its own (prefetch.c): into the entry
+ * dir dfd, through the decoder dec, and only ever without a name until
+ * whole (O_TMPFILE): else -1 with EOPNOTSUPP.  (struct inflater: entry.c.) */
+struct inflater;
+int place_file_at(int dfd, const char *rel, int in, const struct stub_file *f, const uint32_t *want,
+                  struct inflater *dec);
 /* Replaces file f of the bundle in the entry with the bundle's copy (self
  * open; checked by the caller).  0 or -1 with errno. */
 int cache_replace(const struct stub_self *self, const struct stub_file *f);
@@ -201,6 +213,13 @@ int write_full(int fd, const void *data, size_t n);
  * the CRC-32C of what is written.  0, or -1 with errno (EBADMSG: its
  * compressed bytes are not what they should be). */
 int entry_write(int in, const struct stub_file *f, int out, uint32_t *crc);
+/* A decoder of a thread's own (the process's is shared under a lock):
+ * made empty (NULL: out of memory), freed with what it holds. */
+struct inflater;
+struct inflater *inflater_new(void);
+void inflater_free(struct inflater *x);
+/* entry_write through the decoder x (NULL: the shared one). */
+int entry_write_by(struct inflater *x, int in, const struct stub_file *f, int out, uint32_t *crc);
 /* Inflates src (srclen bytes: one whole zstd frame) with the dictionary
  * dict (or NULL) into dst, which it must fill exactly (n bytes).  0, or -1
  * with errno (EBADMSG). */
@@ -244,6 +263,18 @@ void native_code_done(const uint8_t *code);
 /* The path of lazy file rel, unpacked (into the cache entry, or a memfd) if
  * it is not yet, after the libraries it needs are loaded. */
 int native_path(const char *rel, const char **path, char *why, size_t whylen);
+
+/* prefetch.c: a first start unpacks the manifest's early files (and the
+ * libraries they need) on a thread of its own, where a second CPU is
+ * there for it; self open, m the entry's manifest, for the life of the
+ * process.  Never fails: without the thread, imports unpack. */
+void prefetch_start(struct stub_self *self, const struct stub_manifest *m);
+/* Before an import uses lazy file l of m: waits while the thread writes
+ * it, and keeps the thread off it from then on. */
+void prefetch_claim(const struct stub_manifest *m, const struct stub_lazy *l);
+/* Stops the thread after the file it is writing, and joins it (before a
+ * fork, and at the end). */
+void prefetch_stop(void);
 
 /* pyrun.c: loads libpython and runs the app; returns its exit status, or
  * -1 with why set when Python could not be started. */

@@ -251,7 +251,8 @@ static bool follow_import(struct graph *g, size_t mi, const struct scan_import *
         free(target);
         return false;
     }
-    bool eager = !(im->flags & (SCAN_IN_DEF | SCAN_IN_SCRIPT | SCAN_DYNAMIC));
+    /* the script runs as __main__, its main() too, as a rule */
+    bool eager = !(im->flags & (mi == 0 ? SCAN_DYNAMIC : SCAN_IN_DEF | SCAN_IN_SCRIPT | SCAN_DYNAMIC));
     size_t before = g->n;
     long t = resolve_request(g, target, optional, (long)mi, im->line, (im->flags & SCAN_DYNAMIC) != 0);
     /* imported after all; what it imports in turn is no rule's guess.  (A

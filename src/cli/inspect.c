@@ -173,6 +173,17 @@ static const char *manifest_get(const char *m, const char *key, char *buf, size_
     return buf;
 }
 
+/* Whether the manifest has the line "key value". */
+static bool manifest_has(const char *m, const char *key, const char *value)
+{
+    size_t kl = strlen(key), vl = strlen(value);
+    for (const char *l = m; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (strncmp(l, key, kl) == 0 && l[kl] == ' ' && strncmp(l + kl + 1, value, vl) == 0 &&
+            (l[kl + 1 + vl] == '\n' || l[kl + 1 + vl] == '\0'))
+            return true;
+    return false;
+}
+
 /* The oldest kernel the stub runs on: the cache path (without O_TMPFILE,
  * copy_file_range and getrandom it takes the older ways), and the memory
  * fallback (memfd_create). */
@@ -352,6 +363,9 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
         snprintf(ename, sizeof ename, "%.*s", (int)e.name_len, e.name);
         enum kind k = kind_of(ename, libpy_entry, &ext);
         const char *method = method_name(e.method, mbuf, sizeof mbuf);
+        /* unpacked ahead of its import at a first start (stub/prefetch.c) */
+        bool early = strncmp(ename, PAYLOAD_NATIVE_PREFIX, strlen(PAYLOAD_NATIVE_PREFIX)) == 0 &&
+                     manifest_has(manifest, "early", ename + strlen(PAYLOAD_NATIVE_PREFIX));
         if (json) {
             json_t *f = json_object();
             jsonout_set(f, "name", jsonout_text(ename), &failed);
@@ -360,10 +374,11 @@ int inspect_run(const char *path, bool json, FILE *out, struct err *err)
             jsonout_set(f, "unpacked_size", jsonout_uint(e.usize), &failed);
             jsonout_set(f, "compression", json_string(method), &failed);
             jsonout_set(f, "kind", json_string(kind_json[k]), &failed);
+            jsonout_set(f, "prefetched", json_boolean(early), &failed);
             jsonout_append(files, f, &failed);
         } else {
-            fprintf(out, "%10llu  %10llu  %s (%s%s%s)\n", (unsigned long long)e.csize, (unsigned long long)e.usize,
-                    ename, kind_text[k], e.method ? ", " : "", e.method ? method : "");
+            fprintf(out, "%10llu  %10llu  %s (%s%s%s%s)\n", (unsigned long long)e.csize, (unsigned long long)e.usize,
+                    ename, kind_text[k], e.method ? ", " : "", e.method ? method : "", early ? ", prefetched" : "");
         }
         tally[k].count++;
         tally[k].stored += e.csize;

@@ -508,11 +508,14 @@ _sandbox_hidelist() {
 #   --cache DIR    BUNDLE_CACHE_DIR=DIR (default $SB_CACHE); --no-cache: unset
 #   --timeout S    kill it after S seconds (status 124; then the binary is a
 #                  child of timeout(1), not the command's own process)
+#   --cpus LIST    run it on these CPUs only (taskset -c LIST; default
+#                  $SB_CPUS, else any).  On one CPU a first start unpacks
+#                  no extension module ahead of its import (stub/prefetch.c)
 sandbox_cmd() {
     if [[ ${_SB_PROVEN:-0} != 1 && ${_SB_PROVING:-0} != 1 && $BASH_SUBSHELL -gt 0 ]]; then
         fail "test bug: call need_sandbox at the top level before running the sandbox inside \$(...)"
     fi
-    local lang=C.UTF-8 home=${SB_HOME:-} cache=${SB_CACHE:-} have_lang=1 have_cache=1
+    local lang=C.UTF-8 home=${SB_HOME:-} cache=${SB_CACHE:-} have_lang=1 have_cache=1 cpus=${SB_CPUS:-}
     local -a extra=() pre=()
     while (($#)); do
         case $1 in
@@ -523,6 +526,7 @@ sandbox_cmd() {
             --cache) cache=$2; shift 2 ;;
             --no-cache) have_cache=0; shift ;;
             --timeout) pre=(timeout -k 5 "$2"); shift 2 ;;
+            --cpus) cpus=$2; shift 2 ;;
             --) shift; break ;;
             -*) fail "sandbox_cmd: unknown option $1" ;;
             *) break ;;
@@ -538,6 +542,7 @@ sandbox_cmd() {
         envv+=("BUNDLE_CACHE_DIR=$cache")
     fi
     envv+=("${extra[@]}")
+    [[ -z $cpus ]] || pre+=(taskset -c "$cpus")
     SANDBOX_CMD=("${pre[@]}" unshare --mount --propagation private --
         /bin/bash "$E2E_LIB" __sandbox_inner "$_SB_STAGE" "$_SB_LIST"
         /usr/bin/env -i "${envv[@]}" "$@")

@@ -20,7 +20,16 @@
 #  3. pruning never breaks a running app: a service that closed all its file
 #     descriptors (os.closerange) keeps its entry when a newer build of the
 #     same app prunes entries unused for 30 days, and then imports a lazily
-#     unpacked module.
+#     unpacked module;
+#  4. on two CPUs, a first start unpacks the modules the script imports on
+#     the other one, ahead of the imports (stub/prefetch.c): the app runs
+#     and the files are whole; an app that ends at once leaves whole files
+#     or none; the app sees no descriptor of the prefetching thread's; an
+#     app that forks at once and one that closes every descriptor at once
+#     run (and Python 3.12 does not warn that it forks with threads);
+#     on one CPU, none is prefetched.
+# Sections 1 to 3 run on one CPU (SB_CPUS, lib.sh), where every lazy file
+# is unpacked by the import that needs it: that is what they test.
 # Every check runs; the failures are listed at the end.
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -29,6 +38,7 @@ find_python
 need_sandbox
 mkwork health
 cd "$WORK" || exit 1
+SB_CPUS=0
 
 
 # The app: with "none" it imports no extension module; with "wait GO" it
@@ -45,6 +55,18 @@ mode = sys.argv[1] if len(sys.argv) > 1 else "run"
 if mode == "none":
     print("nothing imported")
     sys.exit(0)
+if mode == "fds":
+    print(" ".join(sorted(os.listdir("/proc/self/fd"), key=int)))
+    sys.exit(0)
+if mode == "fork":
+    import threading
+    import warnings
+    warnings.simplefilter("always")  # 3.12+: a warning if a process with threads forks
+    pid = os.fork()
+    if pid:
+        _, status = os.waitpid(pid, 0)
+        if status:
+            sys.exit("the child failed: status %d" % status)
 if mode in ("wait", "daemon"):
     if mode == "daemon":
         os.closerange(3, 65536)
@@ -324,5 +346,73 @@ mkdir -p v3
 run_sandboxed --cache "$D/cache" --home "$D/home" v3/dist/app none </dev/null >/dev/null 2>&1 || soft_fail "the third build did not run"
 [[ ! -d $D/cache/$HASH ]] || soft_fail "the entry unused for 40 days was not pruned once its service had exited"
 info "3. pruning and a service that closed its descriptors: done"
+
+# ===========================================================================
+# 4. Prefetching on a second CPU
+# ===========================================================================
+# whole FILE...: each lazy file present in D's entry has its size in the
+# bundle; and the entry holds no name that is not the bundle's
+whole() {
+    local what=$1 f rel
+    while IFS= read -r f; do
+        rel=${f#"$D/cache/$HASH/"}
+        case $rel in manifest | boot-*) continue ;; esac
+        if [[ -z ${SIZE[$rel]:-} ]]; then
+            soft_fail "$what: the entry holds $rel, which is no file of the bundle"
+        elif [[ $(stat -c %s "$f") != "${SIZE[$rel]}" ]]; then
+            soft_fail "$what: $rel in the entry has $(stat -c %s "$f") bytes, not ${SIZE[$rel]}"
+        fi
+    done < <(find "$D/cache/$HASH" -type f)
+}
+if (($(nproc) < 2)); then
+    info "4. skipped: this machine has one CPU, and a first start prefetches only where it has two"
+else
+    new_case
+    run_app "prefetching" --cpus '' -- run
+    if app_ok "prefetching"; then
+        if [[ $ERR != *"files on another CPU"* ]]; then
+            soft_fail "prefetching: a first start on $(nproc) CPUs prefetched nothing: $(_show "$(grep -i prefetch <<<"$ERR")")"
+        fi
+        [[ $ERR == *"prefetched "* ]] || soft_fail "prefetching: BUNDLE_DEBUG names no prefetched file"
+        healed "prefetching" "$MATH"
+        healed "prefetching" "$CRYPTO"
+        whole "prefetching"
+    fi
+    # the app ends before its imports: whole files, or none
+    for round in 1 2 3; do
+        new_case
+        run_app "prefetching, the app ends at once ($round)" --cpus '' -- none
+        [[ $RC == 0 && $OUT == "nothing imported" ]] || soft_fail "prefetching, the app ends at once: exit $RC, stderr $(_show "$ERR")"
+        whole "prefetching, the app ends at once ($round)"
+        run_app "prefetching, after an app that ended at once ($round)" --cpus '' -- run
+        app_ok "prefetching, after an app that ended at once ($round)" && whole "after an app that ended at once ($round)"
+    done
+    # one CPU: nothing ahead of the imports
+    new_case
+    run_app "one CPU" --cpus 0 -- none
+    [[ $ERR != *"prefetch"* ]] || soft_fail "one CPU: the first start prefetched: $(_show "$(grep -i prefetch <<<"$ERR")")"
+    [[ ! -e $D/cache/$HASH/$MATH ]] || soft_fail "one CPU: the first start unpacked $MATH, which it did not import"
+    run_app "descriptors, one CPU" --cpus 0 -- fds
+    fds_one=$OUT
+    # the app's descriptors on a first start: as many as without the thread
+    new_case
+    run_app "descriptors" --cpus '' -- fds
+    [[ $RC == 0 && $OUT == "$fds_one" ]] ||
+        soft_fail "prefetching: the app sees other descriptors ($(_show "$OUT")) than without it ($(_show "$fds_one"))"
+    new_case
+    run_app "prefetching, the app forks at once" --cpus '' -- fork
+    if app_ok "prefetching, the app forks at once"; then
+        [[ $(grep -c "^$WANT\$" <<<"$OUT") == 2 ]] || soft_fail "prefetching, the app forks at once: the child and the parent did not both run: $(_show "$OUT")"
+        [[ $ERR != *Warning* ]] || soft_fail "prefetching, the app forks at once: $(_show "$(grep Warning <<<"$ERR")")"
+        whole "prefetching, the app forks at once"
+    fi
+    new_case
+    sandbox_cmd --timeout 20 --cache "$D/cache" --home "$D/home" --env BUNDLE_DEBUG=1 --cpus '' "$APP" daemon "$D/go"
+    touch "$D/go"
+    run_cmd "prefetching, the app closes every descriptor at once"
+    OUT=$(grep -vx ready <<<"$OUT" || true)
+    app_ok "prefetching, the app closes every descriptor at once" && whole "prefetching, the app closes every descriptor at once"
+    info "4. prefetching on a second CPU: done"
+fi
 
 pass_unless_soft_failures

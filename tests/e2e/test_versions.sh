@@ -2,9 +2,10 @@
 # Every CPython on this machine: pyenv's 3.8 to 3.13 (under $(pyenv root)/versions)
 # and Debian's /usr/bin/python3 each bundle one stdlib-heavy app (json, sqlite3,
 # decimal, asyncio, hashlib, ssl, xml, lzma, bz2, ctypes, email, logging.config,
-# strptime, dbm, zoneinfo, importlib.resources, multiprocessing with spawn), and
-# the bundle, run with no Python on the machine, prints exactly what plain
-# python prints and loads no host library but glibc's. Versions that are absent
+# strptime, dbm, zoneinfo, importlib.resources, multiprocessing with spawn; and a
+# fork as it starts, while its first start prefetches), and the bundle, run
+# with no Python on the machine, prints exactly what plain python prints
+# (and no warning) and loads no host library but glibc's. Versions that are absent
 # are skipped with a message; the test skips only when none is there.
 # pyenv's 2.7, 3.6 and 3.7 (when present) must be refused: exit status 1 or 2,
 # one line on stderr naming the version, no output file.
@@ -57,6 +58,16 @@ $(cat "$WORK/old.err")"
 done
 
 cat >app.py <<'PY'
+import os, threading, warnings
+# a fork as the app starts, while a first start unpacks the modules below
+# on another CPU (stub/prefetch.c): Python 3.12 and later warn on stderr
+# when a process with threads forks (once threading is imported)
+with warnings.catch_warnings():
+    warnings.simplefilter("always")
+    if os.fork() == 0:
+        os._exit(0)
+    os.wait()
+
 import asyncio, bz2, ctypes, datetime, dbm, decimal, email, email.policy, hashlib, importlib.resources
 import json, logging, logging.config, lzma, multiprocessing, os, sqlite3, ssl, sys, tempfile, time
 import xml.dom, xml.etree.ElementTree as ET, xml.sax, zlib

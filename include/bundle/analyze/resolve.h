@@ -59,7 +59,8 @@ struct module {
                              not require are deferred, module-level ones included */
     bool processed;       /* its imports were followed */
     size_t *eager;        /* modules its module-level code imports, which run as
-                             soon as it is imported: not in a def, not script-only */
+                             soon as it is imported: not in a def, not script-only;
+                             for the entry script (mods[0]), in a def too */
     size_t neager, ceager;
 };
 

@@ -644,6 +644,53 @@ static void test_sizes(void **state)
         assert_int_equal(parse_with(bad[i], &m), -1);
 }
 
+/* rel of the lazy file m->early[i] names. */
+static const char *early_rel(const struct stub_manifest *m, size_t i)
+{
+    assert_true(i < m->nearly);
+    assert_true(m->early[i] < m->nlazy);
+    return m->lazy[m->early[i]].rel;
+}
+
+/* "early PATH": a lazy file a first start unpacks ahead of the imports, in
+ * the order given (which is not the sorted order of the lazy files), each
+ * once; a name that is no lazy file is skipped; lines before the lazy
+ * lines they name count too. */
+static void test_early(void **state)
+{
+    (void)state;
+    struct stub_manifest m;
+
+    assert_int_equal(parse(HEAD "early site/c.so\n"
+                                "lazy 0000abcd site/b.so lib/libz.so.1\nlazy 00001234 site/a.so\n"
+                                "lazy 00001234 site/c.so\nlazy 00001234 lib/libz.so.1\n"
+                                "early site/b.so\nearly site/none.so\nearly site/c.so\nearly lib/libpython3.11.so.1.0\n"
+                                "early site/a.so\nearly site/b.so\n",
+                           &m),
+                     0);
+    assert_int_equal(m.nearly, 3);
+    assert_string_equal(early_rel(&m, 0), "site/c.so");
+    assert_string_equal(early_rel(&m, 1), "site/b.so");
+    assert_string_equal(early_rel(&m, 2), "site/a.so");
+    manifest_release(&m);
+    assert_null(m.early);
+    /* none, or none that is lazy */
+    assert_int_equal(parse(HEAD "lazy 0000abcd site/b.so\n", &m), 0);
+    assert_int_equal(m.nearly, 0);
+    assert_null(m.early);
+    manifest_release(&m);
+    assert_int_equal(parse(HEAD "early site/b.so\n", &m), 0);
+    assert_int_equal(m.nearly, 0);
+    manifest_release(&m);
+    /* a path that is not safe fails the whole parse, as elsewhere */
+    static const char *const bad[] = {
+        "early /abs.so", "early ../up.so", "early site/a\tb.so", "early site/a.so\r", "early ",
+        "early site//a.so",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        assert_int_equal(parse_with(bad[i], &m), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -661,6 +708,7 @@ int main(void)
         cmocka_unit_test(test_crlf),
         cmocka_unit_test(test_linked),
         cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
