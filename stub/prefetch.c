@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -56,9 +57,10 @@ static struct {
     int in, dfd, err;     /* the bundle, the entry (numbers in the thread's table), and
                              2 if BUNDLE_DEBUG's trace needs stderr there too, else -1 */
     int started;          /* 1: the thread said whether it has its own table; 2: it has */
+    pid_t ktid;           /* its kernel thread id */
     int running, stop;
     pthread_t tid;
-} pf = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, NULL, 0, -1, -1, -1, 0, 0, 0, 0};
+} pf = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, NULL, 0, -1, -1, -1, 0, 0, 0, 0, 0};
 
 /* A cgroup file of this process's cgroup (v1: of the hierarchy whose
  * controllers are ctrl), or of the root of what is mounted (a container
@@ -162,6 +164,7 @@ static void *run(void *arg)
 
     (void)arg;
     pthread_mutex_lock(&pf.mu);
+    pf.ktid = (pid_t)syscall(SYS_gettid);
     pf.started = own ? 2 : 1;
     pthread_cond_broadcast(&pf.cv);
     pthread_mutex_unlock(&pf.mu);
@@ -314,4 +317,11 @@ void prefetch_stop(void)
     pthread_mutex_unlock(&pf.mu);
     pthread_join(pf.tid, NULL);
     pf.running = 0;
+    /* The join returns once the thread is done with its memory; the
+     * kernel counts it a little longer (Python 3.12 and later count the
+     * threads in /proc/self/stat right after a fork, and warn if there are
+     * two): until it is gone, at most 100 ms. */
+    struct timespec tick = {0, 50000};
+    for (int i = 0; i < 2000 && syscall(SYS_tgkill, getpid(), pf.ktid, 0) == 0; i++)
+        nanosleep(&tick, NULL);
 }

@@ -303,34 +303,37 @@ out:
 
 /* Visits module i for early_lines: its packages first (importing a.b.c
  * runs a, then a.b), then itself, then what its code imports as it runs,
- * in source order. */
-static void early_visit(struct build *b, size_t i, bool *seen, unsigned depth)
+ * in source order.  0, or -1 when memory ran out. */
+static int early_visit(struct build *b, size_t i, bool *seen, unsigned depth)
 {
     const struct graph *g = &b->graph;
     const struct module *m = &g->mods[i];
+    int rc = 0;
 
     if (seen[i] || depth > 2000) /* deeper is no guess worth a stack */
-        return;
+        return 0;
     char *name = strdup(m->name);
-    for (char *dot = name ? strchr(name, '.') : NULL; dot; dot = strchr(dot + 1, '.')) {
+    if (!name)
+        return -1;
+    for (char *dot = strchr(name, '.'); dot && rc == 0; dot = strchr(dot + 1, '.')) {
         *dot = '\0';
         long p = graph_find(g, name);
         if (p >= 0)
-            early_visit(b, (size_t)p, seen, depth + 1);
+            rc = early_visit(b, (size_t)p, seen, depth + 1);
         *dot = '.';
     }
     free(name);
-    if (seen[i])
-        return; /* a package imported it */
+    if (rc != 0 || seen[i])
+        return rc; /* seen: a package imported it */
     seen[i] = true;
     if (m->kind == MOD_EXTENSION && !m->excluded && !m->by_string) {
         char *rel = build_ext_rel(m);
-        if (rel)
-            buf_printf(&b->manifest, "early %s\n", rel);
+        rc = !rel || buf_printf(&b->manifest, "early %s\n", rel) != 0 ? -1 : 0;
         free(rel);
     }
-    for (size_t k = 0; k < m->neager; k++)
-        early_visit(b, m->eager[k], seen, depth + 1);
+    for (size_t k = 0; k < m->neager && rc == 0; k++)
+        rc = early_visit(b, m->eager[k], seen, depth + 1);
+    return rc;
 }
 
 /* The manifest's "early" lines: the extension modules the app imports as
@@ -340,13 +343,10 @@ static void early_visit(struct build *b, size_t i, bool *seen, unsigned depth)
 static int early_lines(struct build *b)
 {
     bool *seen = calloc(b->graph.n ? b->graph.n : 1, sizeof *seen);
+    int rc = seen && (!b->graph.n || early_visit(b, 0, seen, 0) == 0) ? 0 : -1;
 
-    if (!seen)
-        return err_set(b->err, ENOMEM, "out of memory");
-    if (b->graph.n)
-        early_visit(b, 0, seen, 0);
     free(seen);
-    return 0;
+    return rc ? err_set(b->err, ENOMEM, "out of memory") : 0;
 }
 
 /* The lazy files' manifest lines, with the CRC-32C of what is stored (so
@@ -368,8 +368,20 @@ int finish_manifest(struct build *b)
                        en->name + strlen(PAYLOAD_NATIVE_PREFIX), en->lazy) != 0)
             return err_set(b->err, ENOMEM, "out of memory");
     }
+    /* the stub reads no manifest over PAYLOAD_MANIFEST_MAX: the early
+     * lines, a guess, go first */
+    size_t before = b->manifest.len;
     if (early_lines(b) != 0)
         return -1;
+    if (b->manifest.len > PAYLOAD_MANIFEST_MAX) {
+        b->manifest.data[b->manifest.len = before] = '\0';
+        build_say(b, 1, "no modules prefetched at a first start: the manifest would be over %d KiB",
+                  PAYLOAD_MANIFEST_MAX / 1024);
+    }
+    if (b->manifest.len > PAYLOAD_MANIFEST_MAX)
+        return err_set(b->err, 0, "too many native files for one bundle: their list is %zu KiB, over the %d KiB "
+                                  "a bundle holds; leave some out (--exclude-module)",
+                       b->manifest.len / 1024, PAYLOAD_MANIFEST_MAX / 1024);
     return build_add_entry(b, strdup(PAYLOAD_MANIFEST), NULL, b->manifest.data, b->manifest.len, false);
 }
 

@@ -46,10 +46,19 @@ SB_CPUS=0
 # descriptor first (as daemons do); then it imports extension modules that
 # the stub unpacks on first use: math, and ssl and hashlib (_ssl and _hashlib
 # need libssl and libcrypto, which are unpacked too).
+# helper.py imports decimal in a function only: a first start does not
+# prefetch it; the script's own functions' imports (json) it does.
+cat >helper.py <<'PY'
+def later():
+    import decimal
+    return decimal
+PY
 cat >app.py <<'PY'
 import os
 import sys
 import time
+
+import helper
 
 mode = sys.argv[1] if len(sys.argv) > 1 else "run"
 if mode == "none":
@@ -80,6 +89,11 @@ import hashlib
 ctx = ssl.create_default_context()
 print("ok", math.sqrt(16.0), hashlib.sha256(b"x").hexdigest()[:8], ctx.protocol.name)
 print("file", math.__file__)
+
+
+def unused():
+    import json
+    return json
 PY
 build_app app.py --no-marathon
 APP=$WORK/dist/app
@@ -312,6 +326,7 @@ info "2. damaged entries: $NCASE cases so far"
 # a newer build of the same app (same name, another entry)
 mkdir -p v2
 { cat app.py; echo "BUILD = 2"; } >v2/app.py
+cp helper.py v2/
 (cd v2 && build_app app.py --no-marathon -n app)
 H2=$(bundle_hash v2/dist/app)
 [[ $H2 != "$HASH" ]] || fail "test bug: the new build has the same cache entry as the old one"
@@ -342,6 +357,7 @@ app_ok "a service that closed its file descriptors, after a newer build pruned" 
 # once it is gone, the entry is pruned by the next fill of a newer build
 mkdir -p v3
 { cat app.py; echo "BUILD = 3"; } >v3/app.py
+cp helper.py v3/
 (cd v3 && build_app app.py --no-marathon -n app)
 run_sandboxed --cache "$D/cache" --home "$D/home" v3/dist/app none </dev/null >/dev/null 2>&1 || soft_fail "the third build did not run"
 [[ ! -d $D/cache/$HASH ]] || soft_fail "the entry unused for 40 days was not pruned once its service had exited"
@@ -364,6 +380,16 @@ whole() {
         fi
     done < <(find "$D/cache/$HASH" -type f)
 }
+# what the builder guessed the app imports as it starts, in import order
+PREFETCHED=$("$BUNDLE" inspect --json "$APP" | "$PY" -I -c '
+import json, sys
+print(" ".join(f["name"].rsplit("/", 1)[-1].split(".")[0] for f in json.load(sys.stdin)["files"] if f["prefetched"]))')
+for m in math _ssl _hashlib _json; do
+    [[ " $PREFETCHED " == *" $m "* ]] || soft_fail "bundle inspect: $m, which the script imports, is not prefetched (only: $PREFETCHED)"
+done
+for m in _decimal _codecs_jp _bz2; do
+    [[ " $PREFETCHED " != *" $m "* ]] || soft_fail "bundle inspect: $m, which nothing imports as the app starts, is prefetched ($PREFETCHED)"
+done
 if (($(nproc) < 2)); then
     info "4. skipped: this machine has one CPU, and a first start prefetches only where it has two"
 else
