@@ -139,10 +139,14 @@ int compile_modules(struct build *b)
     b->njobs = ++n;
     if (pyc_build(&b->probe, b->o->debug_ranges, b->jobs, b->njobs, b->err) != 0)
         return -1;
-    size_t reused = 0;
-    for (size_t k = 0; k < b->njobs; k++)
-        reused += b->jobs[k].reused;
-    build_say(b, 1, "%zu modules compiled, %zu reused from __pycache__", b->njobs - 2 - reused, reused);
+    size_t reused = 0, cached = 0;
+    for (size_t k = 0; k + 2 < b->njobs; k++) /* the app's and its libraries', not the two made here */
+        reused += b->jobs[k].reused, cached += b->jobs[k].cached;
+    if (cached)
+        build_say(b, 1, "%zu modules compiled, %zu reused from __pycache__, %zu read from the builder's cache",
+                  b->njobs - 2 - reused - cached, reused, cached);
+    else
+        build_say(b, 1, "%zu modules compiled, %zu reused from __pycache__", b->njobs - 2 - reused, reused);
     return 0;
 }
 

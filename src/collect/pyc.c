@@ -5,7 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "bundle/util/buildcache.h"
+#include "bundle/util/sha256.h"
 #include "bundle/util/util.h"
 
 /* The batch is cut into at most four runs of about equal source size,
@@ -15,11 +18,12 @@
  * never on the machine, and a module's bytes do not depend on what was
  * compiled before it. */
 static const char compile_script[] =
-    "import sys, os, marshal, selectors\n"
+    "import sys, os, marshal, selectors, hashlib\n"
     "def one(src, dfile):\n"
     "    try:\n"
     "        with open(src, 'rb') as h: source = h.read()\n"
-    "        return b'K', marshal.dumps(compile(source, dfile, 'exec', dont_inherit=True))\n"
+    "        code = marshal.dumps(compile(source, dfile, 'exec', dont_inherit=True))\n"
+    "        return b'K', hashlib.sha256(source).digest() + code\n"
     "    except SyntaxError as e:\n"
     "        return b'E', ('%s:%s: %s' % (dfile, e.lineno or 0, e.msg)).encode('utf-8', 'replace')\n"
     "    except Exception as e:\n"
@@ -72,6 +76,113 @@ static const char compile_script[] =
     "        out.write(b)\n"
     "        if os.waitpid(p, 0)[1]: out.flush(); sys.exit(1)  # what it made, up to the file it stopped at\n"
     "out.flush()\n";
+
+/* The builder's cache (util/buildcache.h) keeps each module's code:
+ *   8 bytes  "BNDLPYC1"
+ *   32 bytes the SHA-256 of the code
+ *   ...      the code (marshal)
+ * under the SHA-256 of the recipe, the interpreter (its path, and the
+ * identity of the file its compiler is in, so an upgrade in place misses),
+ * the options, the name compiled in, and the SHA-256 of the source.  A hit
+ * is used only if its code has its SHA-256; the code of a miss is kept
+ * under the source the interpreter read.  Bump the recipe when the compile
+ * script changes what it makes. */
+#define PYC_MAGIC "BNDLPYC1"
+#define PYC_RECIPE 1
+
+/* What the code depends on besides the source and its name, or NULL (no
+ * cache: the interpreter's files cannot be told apart). */
+static char *interp_ident(const struct probe *p, bool debug_ranges)
+{
+    const char *lib = p->libpython && *p->libpython ? p->libpython : p->executable;
+    struct stat st;
+    char *s;
+
+    if (!lib || stat(lib, &st) != 0)
+        return NULL;
+    if (asprintf(&s, "bundle pyc recipe %d\n%s\n%s %llu %llu %lld %lld.%09ld\n%d.%d.%d %02x%02x%02x%02x\n%s\n",
+                 PYC_RECIPE, p->executable, lib, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+                 (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, p->major, p->minor,
+                 p->micro, p->magic[0], p->magic[1], p->magic[2], p->magic[3],
+                 debug_ranges ? "debug_ranges" : "no_debug_ranges") < 0)
+        return NULL;
+    return s;
+}
+
+static void pyc_key(const char *ident, const struct pyc_job *j, const uint8_t source[SHA256_LEN],
+                    uint8_t key[SHA256_LEN])
+{
+    struct sha256 h;
+    const char *dfile = j->dfile ? j->dfile : j->src;
+
+    sha256_init(&h);
+    sha256_update(&h, ident, strlen(ident));
+    sha256_update(&h, dfile, strlen(dfile) + 1);
+    sha256_update(&h, source, SHA256_LEN);
+    sha256_final(&h, key);
+}
+
+static void header(const struct probe *p, uint32_t size, unsigned char h[16]);
+
+/* Fills job j from the cache: 0, or -1 (a miss). */
+static int from_cache(const struct buildcache *c, const char *ident, const struct probe *p, struct pyc_job *j)
+{
+    uint8_t source[SHA256_LEN], key[SHA256_LEN], want[SHA256_LEN], got[SHA256_LEN];
+    char *text = NULL, *data = NULL;
+    size_t len = 0;
+    off_t size;
+    struct err e;
+    int fd = -1, rc = -1;
+
+    if (util_read_file(j->src, 256u << 20, &text, &len, &e) != 0)
+        return -1;
+    struct sha256 h;
+    sha256_init(&h);
+    sha256_update(&h, text, len);
+    sha256_final(&h, source);
+    free(text);
+    pyc_key(ident, j, source, key);
+    if ((fd = buildcache_find(c, key, PYC_MAGIC, &size)) < 0)
+        return -1;
+    size_t clen = size >= 8 + SHA256_LEN ? (size_t)size - 8 - SHA256_LEN : 0;
+    if (!clen || !(data = malloc(16 + clen)))
+        goto out;
+    if (pread(fd, want, SHA256_LEN, 8) != SHA256_LEN || pread(fd, data + 16, clen, 8 + SHA256_LEN) != (ssize_t)clen)
+        goto out;
+    sha256_init(&h);
+    sha256_update(&h, data + 16, clen);
+    sha256_final(&h, got);
+    if (memcmp(got, want, SHA256_LEN) != 0)
+        goto out;
+    header(p, (uint32_t)len, (unsigned char *)data);
+    j->data = data;
+    j->len = 16 + clen;
+    j->cached = true;
+    data = NULL;
+    buildcache_used(fd);
+    rc = 0;
+out:
+    if (rc != 0 && data) /* malformed: this build makes it again */
+        buildcache_drop(c, key);
+    free(data);
+    close(fd);
+    return rc;
+}
+
+/* Keeps the code of job j, compiled from the source whose SHA-256 the
+ * interpreter gave. */
+static void to_cache(const struct buildcache *c, const char *ident, const struct pyc_job *j,
+                     const uint8_t source[SHA256_LEN])
+{
+    uint8_t key[SHA256_LEN], sum[SHA256_LEN];
+    struct sha256 h;
+
+    pyc_key(ident, j, source, key);
+    sha256_init(&h);
+    sha256_update(&h, j->data + 16, j->len - 16);
+    sha256_final(&h, sum);
+    buildcache_put(c, key, PYC_MAGIC, sum, sizeof sum, j->data + 16, j->len - 16);
+}
 
 static void header(const struct probe *p, uint32_t size, unsigned char h[16])
 {
@@ -135,11 +246,18 @@ int pyc_build(const struct probe *p, bool debug_ranges, struct pyc_job *jobs, si
     /* __pycache__ holds the column table, made by a plain import */
     bool reuse = debug_ranges || p->major < 3 || (p->major == 3 && p->minor < 11);
     int status, rc = -1;
+    struct buildcache cache;
+    char *ident = NULL;
 
     if (!todo)
         return err_set(err, ENOMEM, "out of memory");
+    buildcache_open(&cache);
+    if (cache.dirfd >= 0)
+        ident = interp_ident(p, debug_ranges);
     for (size_t i = 0; i < n; i++) {
         if (reuse && !jobs[i].force && try_reuse(p, &jobs[i]) == 0)
+            continue;
+        if (ident && from_cache(&cache, ident, p, &jobs[i]) == 0)
             continue;
         todo[ntodo++] = i;
         const char *dfile = jobs[i].dfile ? jobs[i].dfile : jobs[i].src;
@@ -168,14 +286,19 @@ int pyc_build(const struct probe *p, bool debug_ranges, struct pyc_job *jobs, si
         const char *body = out.data + pos + 9;
         if (out.data[pos] == 'K') {
             struct stat st;
-            j->data = malloc(16 + blen);
+            /* the SHA-256 of the source it read, then the code */
+            if (blen < SHA256_LEN)
+                break;
+            j->data = malloc(16 + blen - SHA256_LEN);
             if (!j->data) {
                 err_set(err, ENOMEM, "out of memory");
                 goto out;
             }
             header(p, stat(j->src, &st) == 0 ? (uint32_t)st.st_size : 0, (unsigned char *)j->data);
-            memcpy(j->data + 16, body, blen);
-            j->len = 16 + blen;
+            memcpy(j->data + 16, body + SHA256_LEN, blen - SHA256_LEN);
+            j->len = 16 + blen - SHA256_LEN;
+            if (ident)
+                to_cache(&cache, ident, j, (const uint8_t *)body);
         } else {
             j->error = strndup(body, blen);
         }
@@ -190,6 +313,8 @@ int pyc_build(const struct probe *p, bool debug_ranges, struct pyc_job *jobs, si
     }
     rc = 0;
 out:
+    free(ident);
+    buildcache_close(&cache);
     free(todo);
     buf_release(&in);
     buf_release(&out);

@@ -12,6 +12,7 @@
 #include <zstd.h>
 
 #include "bundle/emit/packcache.h"
+#include "bundle/util/buildcache.h"
 #include "bundle/util/crc32c.h"
 #include "bundle/payload.h"
 #include "bundle/util/sha256.h"
@@ -168,7 +169,7 @@ int pack_open(struct pack *p, const char *final_path, const void *stub, size_t s
 /* pack_compress, through the cache (packcache.h; NULL: none); *hit (if
  * not NULL) is 1 for an entry read from it, -1 for one compressed anew
  * that could have been. */
-static int compress_cached(const struct packcache *cache, const void *data, size_t len, int level,
+static int compress_cached(const struct buildcache *cache, const void *data, size_t len, int level,
                            struct pack_blob *out, int *hit)
 {
     memset(out, 0, sizeof *out);
@@ -348,7 +349,7 @@ struct item_job {
     } *done;
     size_t next;
     pthread_mutex_t lock;
-    struct packcache cache;
+    struct buildcache cache;
     size_t *order; /* the largest first: none of them is left for last */
     uint64_t *sizes;
 };
@@ -408,7 +409,7 @@ int pack_add_items(struct pack *p, const struct pack_item *items, size_t n, stru
         j.sizes[i] = !items[i].file ? items[i].len : stat(items[i].file, &st) == 0 ? (uint64_t)st.st_size : 0;
     }
     qsort_r(j.order, n, sizeof *j.order, by_size, j.sizes);
-    packcache_open(&j.cache);
+    buildcache_open(&j.cache);
     if (nthreads > n)
         nthreads = n;
     /* the calling thread works too: no thread at all for one core */
@@ -435,8 +436,8 @@ int pack_add_items(struct pack *p, const struct pack_item *items, size_t n, stru
     free(j.order);
     free(j.sizes);
     pthread_mutex_destroy(&j.lock);
-    packcache_prune(&j.cache, time(NULL));
-    packcache_close(&j.cache);
+    buildcache_prune(&j.cache, time(NULL));
+    buildcache_close(&j.cache);
     return rc;
 }
 

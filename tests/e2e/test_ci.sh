@@ -28,10 +28,11 @@ sleep 1.1
 cmp one/app/dist/main two/deeper/app/dist/main || fail "the two binaries differ"
 cmp one/app/dist/main.marathon.json two/deeper/app/dist/main.marathon.json || fail "the two JSON files differ"
 
-# The builder's cache of compressed files (packcache.h): a build that reads
-# every large file from it, one that finds every entry damaged (and makes
-# them again), and one with no cache make the same bytes as the first build,
-# which filled it; a cache dir others can write is neither read nor written.
+# The builder's cache (buildcache.h) of compressed files (packcache.h) and
+# of compiled modules (pyc.h): a build that reads every large file and every
+# module from it, one that finds every entry damaged (and makes them again),
+# and one with no cache make the same bytes as the first build, which filled
+# it; a cache dir others can write is neither read nor written.
 pcache=$WORK/pcache
 sums() { (cd "$pcache" && sha256sum -- * 2>/dev/null); }
 for run in fill hit damaged none open; do
@@ -45,17 +46,25 @@ for run in fill hit damaged none open; do
     dir=$pcache; [[ $run == none ]] && dir=
     said=$(cd one/app && BUNDLE_BUILD_CACHE_DIR=$dir "$BUNDLE" --onefile main.py --python "$PY" -v \
         --url https://artifacts.example/main -o "c-$run/main" 2>&1) || fail "build with the cache ($run) failed: $said"
+    compiled=$(grep -o "^bundle: [0-9]* modules compiled" <<<"$said" | grep -o "[0-9]*" || true)
     said=$(grep "builder's cache" <<<"$said" || true)
     [[ $run == fill ]] || cmp one/app/c-fill/main "one/app/c-$run/main" ||
         fail "a build with the cache ($run) differs from the one that filled it"
     case $run in
     fill)
         filled=$(sums)
-        n=$(wc -l <<<"$filled")
         [[ -n $filled ]] || fail "the build left nothing in its cache $pcache"
+        n=$(grep -o "[0-9]* compressed anew" <<<"$said" | grep -o "^[0-9]*" || true)
+        m=$compiled
+        ((n > 0 && m > 0)) || fail "the first build compressed $n large files and compiled $m modules"
+        # the app's modules, its libraries', and the bundle's own two
+        assert_eq $((n + m + 2)) "$(wc -l <<<"$filled")" "entries in the cache after the first build"
         assert_eq "bundle: 0 of $n large files read from the builder's cache, $n compressed anew" "$said" "-v, $run" ;;
-    hit) assert_eq "bundle: $n of $n large files read from the builder's cache, 0 compressed anew" "$said" "-v, $run" ;;
+    hit)
+        assert_eq "bundle: 0 modules compiled, 0 reused from __pycache__, $m read from the builder's cache
+bundle: $n of $n large files read from the builder's cache, 0 compressed anew" "$said" "-v, $run" ;;
     damaged)
+        assert_eq "$m" "$compiled" "modules compiled again, their entries damaged"
         assert_eq "bundle: 0 of $n large files read from the builder's cache, $n compressed anew" "$said" "-v, $run"
         assert_eq "$filled" "$(sums)" "the cache's entries, made again after damage" ;;
     none) assert_eq "" "$said" "-v without a cache" ;;

@@ -2,8 +2,10 @@
  *
  * A valid __pycache__ entry (right magic, timestamp header matching the
  * source's mtime and size) is reused where it holds what we would make
- * (see pyc_build); everything else is compiled in ONE
- * batch by the target interpreter.  The 16-byte header of every result is
+ * (see pyc_build); then what an earlier build compiled from the same
+ * source with the same interpreter comes from the builder's cache
+ * (util/buildcache.h); everything else is compiled in ONE batch by the
+ * target interpreter, and kept in that cache.  The 16-byte header of every result is
  * normalised (flags 0, mtime 0, source size): zipimport does not check it
  * when no source sits beside the .pyc, and the build stays reproducible.
  */
@@ -25,6 +27,7 @@ struct pyc_job {
     size_t len;
     char *error;        /* "FILE:LINE: message" when it does not compile (owned) */
     bool reused;        /* came from __pycache__ */
+    bool cached;        /* came from the builder's cache */
 };
 
 /* Fills data or error of every job.  Without debug_ranges (Python 3.11 and

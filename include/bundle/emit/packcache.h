@@ -10,29 +10,20 @@
  * as nobody writes into the dir; what is read is at least always a right
  * compression of the input.
  *
- * Where: $BUNDLE_BUILD_CACHE_DIR (empty: no cache), else
- * $XDG_CACHE_HOME/bundle-build, else ~/.cache/bundle-build (made as mkdir
- * -p does, symlinks on the way followed); a dir that is not ours or that
- * others can write is not used.  One file per entry,
- * named by the key's SHA-256 in hex:
+ * The entries live in the builder's cache (util/buildcache.h), each:
  *   8 bytes  "BNDLPKC1"
  *   u16 LE   the zip method of the data (PAYLOAD_ZSTD or PAYLOAD_ZSTD_CALLS),
  *            or 0: zstd could not make the file small enough, it is stored
  *   u64 LE   the data's size (0 for a stored file)
  *   ...      the data (what goes into the zip)
- * Every entry is hostile on the way in: it is used only if it inflates,
- * with the stub's window limit, to exactly the input.  Written under no name
- * (O_TMPFILE) and linked into place whole, so neither a crash nor a
- * second build writing the same entry leaves half a file.  Entries unused
- * for PACKCACHE_DAYS are removed by the next build.  No failure of the
- * cache fails a build: it only costs the time of compressing. */
+ * An entry is used only if it inflates, with the stub's window limit, to
+ * exactly the input. */
 #ifndef BUNDLE_PACKCACHE_H
 #define BUNDLE_PACKCACHE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <time.h>
 
 struct pack_blob;
 
@@ -40,17 +31,8 @@ struct pack_blob;
  * cached: zstd makes them in milliseconds. */
 #define PACKCACHE_MIN_SIZE (64u << 10)
 #define PACKCACHE_MIN_LEVEL 10
-#define PACKCACHE_DAYS 30
 
-struct packcache {
-    int dirfd; /* -1: no cache */
-};
-
-/* Opens (making it, mode 0700) the cache dir the environment names. */
-void packcache_open(struct packcache *c);
-/* Opens dir as the cache (tests); NULL: no cache. */
-void packcache_open_dir(struct packcache *c, const char *dir);
-void packcache_close(struct packcache *c);
+struct buildcache;
 
 /* The key of len bytes at data compressed at level. */
 void packcache_key(const void *data, size_t len, int level, uint8_t key[32]);
@@ -58,11 +40,10 @@ void packcache_key(const void *data, size_t len, int level, uint8_t key[32]);
  * input, usize bytes at input) from the entry of key if it inflates, as
  * the stub would, to exactly the input: true; else false, *out untouched,
  * and a malformed entry removed. */
-bool packcache_get(const struct packcache *c, const uint8_t key[32], const void *input, size_t usize, struct pack_blob *out);
+bool packcache_get(const struct buildcache *c, const uint8_t key[32], const void *input, size_t usize,
+                   struct pack_blob *out);
 /* Keeps a blob made by pack_compress under key (best effort): its bytes,
  * or that it is stored. */
-void packcache_put(const struct packcache *c, const uint8_t key[32], const struct pack_blob *b);
-/* Removes the entries unused for PACKCACHE_DAYS before now. */
-void packcache_prune(const struct packcache *c, time_t now);
+void packcache_put(const struct buildcache *c, const uint8_t key[32], const struct pack_blob *b);
 
 #endif

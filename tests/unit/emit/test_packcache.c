@@ -24,6 +24,7 @@
 
 #include "bundle/emit/pack.h"
 #include "bundle/emit/packcache.h"
+#include "bundle/util/buildcache.h"
 #include "bundle/payload.h"
 #include "bundle/util/sha256.h"
 
@@ -82,16 +83,16 @@ static int teardown(void **state)
     return 0;
 }
 
-static struct packcache open_in(const struct fx *f)
+static struct buildcache open_in(const struct fx *f)
 {
-    struct packcache c;
+    struct buildcache c;
     char d[96];
     snprintf(d, sizeof d, "%s/c", f->dir);
-    packcache_open_dir(&c, d);
+    buildcache_open_dir(&c, d);
     return c;
 }
 
-static bool get(const struct packcache *c, const struct fx *f, struct pack_blob *out)
+static bool get(const struct buildcache *c, const struct fx *f, struct pack_blob *out)
 {
     memset(out, 0, sizeof *out);
     return packcache_get(c, f->key, f->data, LEN, out);
@@ -100,7 +101,7 @@ static bool get(const struct packcache *c, const struct fx *f, struct pack_blob 
 static void test_round_trip(void **state)
 {
     struct fx *f = *state;
-    struct packcache c = open_in(f);
+    struct buildcache c = open_in(f);
     struct pack_blob b;
     struct stat st;
 
@@ -132,7 +133,7 @@ static void test_round_trip(void **state)
     snprintf(d, sizeof d, "%s/c", f->dir);
     assert_int_equal(stat(d, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0700);
-    packcache_close(&c);
+    buildcache_close(&c);
 }
 
 /* Rewrites the entry: its bytes with byte at flipped, cut to len. */
@@ -155,7 +156,7 @@ static void damage(const struct fx *f, long at, long len)
 static void test_hostile_entries(void **state)
 {
     struct fx *f = *state;
-    struct packcache c = open_in(f);
+    struct buildcache c = open_in(f);
     struct pack_blob b;
     struct stat st;
     size_t whole = 18 + f->made.csize;
@@ -192,7 +193,7 @@ static void test_hostile_entries(void **state)
     assert_int_equal(unlink(f->entry), 0);
     assert_int_equal(mkdir(f->entry, 0700), 0);
     assert_false(get(&c, f, &b));
-    packcache_close(&c);
+    buildcache_close(&c);
 }
 
 /* A file zstd cannot make smaller enough: the entry says it is stored,
@@ -201,7 +202,7 @@ static void test_hostile_entries(void **state)
 static void test_stored(void **state)
 {
     struct fx *f = *state;
-    struct packcache c = open_in(f);
+    struct buildcache c = open_in(f);
     static uint8_t noise[LEN];
     uint8_t key[32];
     struct pack_blob made, b;
@@ -232,7 +233,7 @@ static void test_stored(void **state)
     assert_false(packcache_get(&c, key, noise, LEN, &b));
     assert_int_equal(stat(path, &st), -1);
     pack_blob_release(&made);
-    packcache_close(&c);
+    buildcache_close(&c);
 }
 
 /* A right compression of the input that the stub would refuse (its
@@ -240,7 +241,7 @@ static void test_stored(void **state)
 static void test_window(void **state)
 {
     struct fx *f = *state;
-    struct packcache c = open_in(f);
+    struct buildcache c = open_in(f);
     enum { BIG = 3u << 20 };
     uint8_t *big = malloc(BIG), *frame = malloc(ZSTD_compressBound(BIG) + 18), key[32];
     struct pack_blob b;
@@ -270,20 +271,20 @@ static void test_window(void **state)
     assert_false(packcache_get(&c, key, big, BIG, &b));
     free(big);
     free(frame);
-    packcache_close(&c);
+    buildcache_close(&c);
 }
 
 static void test_dir_choice(void **state)
 {
     struct fx *f = *state;
-    struct packcache c;
+    struct buildcache c;
     char d[128];
 
     /* others can write it: not used */
     snprintf(d, sizeof d, "%s/open", f->dir);
     assert_int_equal(mkdir(d, 0777), 0);
     assert_int_equal(chmod(d, 0777), 0);
-    packcache_open_dir(&c, d);
+    buildcache_open_dir(&c, d);
     assert_int_equal(c.dirfd, -1);
     /* a symlink on the way to it: followed (a /home that links elsewhere) */
     snprintf(d, sizeof d, "%s/real", f->dir);
@@ -292,15 +293,15 @@ static void test_dir_choice(void **state)
     snprintf(link, sizeof link, "%s/link", f->dir);
     assert_int_equal(symlink(d, link), 0);
     snprintf(d, sizeof d, "%s/link/cache", f->dir);
-    packcache_open_dir(&c, d);
+    buildcache_open_dir(&c, d);
     assert_true(c.dirfd >= 0);
-    packcache_close(&c);
+    buildcache_close(&c);
     snprintf(d, sizeof d, "%s/real/cache", f->dir);
     assert_true(access(d, F_OK) == 0);
     /* a symlink to a dir others can write: not used */
     snprintf(link, sizeof link, "%s/tmplink", f->dir);
     assert_int_equal(symlink("/tmp", link), 0);
-    packcache_open_dir(&c, link);
+    buildcache_open_dir(&c, link);
     assert_int_equal(c.dirfd, -1);
     /* a part that cannot be made (a file on the way): none, not a dir
      * before it */
@@ -309,21 +310,21 @@ static void test_dir_choice(void **state)
     assert_non_null(fp);
     fclose(fp);
     snprintf(d, sizeof d, "%s/file/cache", f->dir);
-    packcache_open_dir(&c, d);
+    buildcache_open_dir(&c, d);
     assert_int_equal(c.dirfd, -1);
     /* relative, or NULL: none */
-    packcache_open_dir(&c, "relative/dir");
+    buildcache_open_dir(&c, "relative/dir");
     assert_int_equal(c.dirfd, -1);
-    packcache_open_dir(&c, NULL);
+    buildcache_open_dir(&c, NULL);
     assert_int_equal(c.dirfd, -1);
     /* the environment: BUNDLE_BUILD_CACHE_DIR, empty (none), then XDG_CACHE_HOME, HOME */
     snprintf(d, sizeof d, "%s/env/a/b", f->dir);
     setenv("BUNDLE_BUILD_CACHE_DIR", d, 1);
-    packcache_open(&c);
+    buildcache_open(&c);
     assert_true(c.dirfd >= 0);
-    packcache_close(&c);
+    buildcache_close(&c);
     setenv("BUNDLE_BUILD_CACHE_DIR", "", 1);
-    packcache_open(&c);
+    buildcache_open(&c);
     assert_int_equal(c.dirfd, -1);
     unsetenv("BUNDLE_BUILD_CACHE_DIR");
     const struct { const char *var, *value, *made; } envs[] = {
@@ -331,9 +332,9 @@ static void test_dir_choice(void **state)
     for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
         snprintf(d, sizeof d, "%s/%s", f->dir, envs[i].value);
         setenv(envs[i].var, d, 1);
-        packcache_open(&c);
+        buildcache_open(&c);
         assert_true(c.dirfd >= 0);
-        packcache_close(&c);
+        buildcache_close(&c);
         snprintf(d, sizeof d, "%s/%s", f->dir, envs[i].made);
         assert_true(access(d, F_OK) == 0);
         unsetenv(envs[i].var); /* HOME is used only without XDG_CACHE_HOME */
@@ -343,7 +344,7 @@ static void test_dir_choice(void **state)
 static void test_prune(void **state)
 {
     struct fx *f = *state;
-    struct packcache c = open_in(f);
+    struct buildcache c = open_in(f);
     struct stat st;
     char other[200];
 
@@ -353,9 +354,9 @@ static void test_prune(void **state)
     assert_non_null(fp);
     fclose(fp);
     time_t now = time(NULL);
-    packcache_prune(&c, now); /* fresh: kept */
+    buildcache_prune(&c, now); /* fresh: kept */
     assert_int_equal(stat(f->entry, &st), 0);
-    packcache_prune(&c, now + (PACKCACHE_DAYS + 1) * 86400); /* unused for long: gone */
+    buildcache_prune(&c, now + (BUILDCACHE_DAYS + 1) * 86400); /* unused for long: gone */
     assert_int_equal(stat(f->entry, &st), -1);
     assert_int_equal(stat(other, &st), 0); /* not an entry: left */
     /* a hit makes an old entry new again */
@@ -365,9 +366,9 @@ static void test_prune(void **state)
     struct pack_blob b;
     assert_true(get(&c, f, &b));
     pack_blob_release(&b);
-    packcache_prune(&c, now + 86400);
+    buildcache_prune(&c, now + 86400);
     assert_int_equal(stat(f->entry, &st), 0);
-    packcache_close(&c);
+    buildcache_close(&c);
 }
 
 int main(void)
