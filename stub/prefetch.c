@@ -207,12 +207,15 @@ static int add_job(const struct stub_manifest *m, const struct stub_table *t, si
     const struct stub_lazy *l = &m->lazy[idx];
     const struct stub_file *f;
 
+    if (queued[idx])
+        return 0;
+    queued[idx] = 1; /* from here: a manifest whose files need each other round a loop ends */
     for (size_t i = 0; i < l->ndeps; i++) {
         const struct stub_lazy *d = manifest_lazy(m, l->deps[i]);
         if (d && add_job(m, t, (size_t)(d - m->lazy), queued) != 0)
             return -1;
     }
-    if (queued[idx] || !(f = table_find(t, l->rel)))
+    if (!(f = table_find(t, l->rel)))
         return 0;
     struct job *b = &pf.jobs[pf.njobs];
     b->idx = idx;
@@ -220,7 +223,6 @@ static int add_job(const struct stub_manifest *m, const struct stub_table *t, si
     b->crc = l->crc;
     if (!(b->f.rel = strdup(f->rel)))
         return -1;
-    queued[idx] = 1;
     pf.njobs++;
     return 0;
 }
