@@ -144,15 +144,20 @@ static int from_cache(const struct buildcache *c, const char *ident, const struc
     pyc_key(ident, j, source, key);
     if ((fd = buildcache_find(c, key, PYC_MAGIC, &size)) < 0)
         return -1;
-    size_t clen = size >= 8 + SHA256_LEN ? (size_t)size - 8 - SHA256_LEN : 0;
-    if (!clen || !(data = malloc(16 + clen)))
+    /* malformed (short, cut, not its code's SHA-256): removed, this build
+     * makes it again; no memory for it: a miss */
+    bool bad = size <= 8 + SHA256_LEN || size - 8 - SHA256_LEN > (off_t)(256u << 20);
+    size_t clen = bad ? 0 : (size_t)size - 8 - SHA256_LEN;
+    if (bad || !(data = malloc(16 + clen)))
         goto out;
-    if (pread(fd, want, SHA256_LEN, 8) != SHA256_LEN || pread(fd, data + 16, clen, 8 + SHA256_LEN) != (ssize_t)clen)
-        goto out;
-    sha256_init(&h);
-    sha256_update(&h, data + 16, clen);
-    sha256_final(&h, got);
-    if (memcmp(got, want, SHA256_LEN) != 0)
+    bad = pread(fd, want, SHA256_LEN, 8) != SHA256_LEN || pread(fd, data + 16, clen, 8 + SHA256_LEN) != (ssize_t)clen;
+    if (!bad) {
+        sha256_init(&h);
+        sha256_update(&h, data + 16, clen);
+        sha256_final(&h, got);
+        bad = memcmp(got, want, SHA256_LEN) != 0;
+    }
+    if (bad)
         goto out;
     header(p, (uint32_t)len, (unsigned char *)data);
     j->data = data;
@@ -162,7 +167,7 @@ static int from_cache(const struct buildcache *c, const char *ident, const struc
     buildcache_used(fd);
     rc = 0;
 out:
-    if (rc != 0 && data) /* malformed: this build makes it again */
+    if (bad)
         buildcache_drop(c, key);
     free(data);
     close(fd);

@@ -30,17 +30,19 @@ cmp one/app/dist/main.marathon.json two/deeper/app/dist/main.marathon.json || fa
 
 # The builder's cache (buildcache.h) of compressed files (packcache.h) and
 # of compiled modules (pyc.h): a build that reads every large file and every
-# module from it, one that finds every entry damaged (and makes them again),
-# and one with no cache make the same bytes as the first build, which filled
-# it; a cache dir others can write is neither read nor written.
+# module from it, ones that find every entry damaged or cut short (and make
+# them again), and one with no cache make the same bytes as the first build,
+# which filled it; a cache dir others can write is neither read nor written.
 pcache=$WORK/pcache
 sums() { (cd "$pcache" && sha256sum -- * 2>/dev/null); }
-for run in fill hit damaged none open; do
+for run in fill hit damaged cut none open; do
     case $run in
     damaged)
         for e in "$pcache"/*; do
             "$PY" -I -c 'import sys; p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0x10; open(p, "wb").write(b)' "$e"
         done ;;
+    cut)
+        for e in "$pcache"/*; do truncate -s $(($(stat -c %s "$e") / 2)) "$e"; done ;;
     open) rm -f "$pcache"/* && chmod 0777 "$pcache" ;;
     esac
     dir=$pcache; [[ $run == none ]] && dir=
@@ -63,10 +65,10 @@ for run in fill hit damaged none open; do
     hit)
         assert_eq "bundle: 0 modules compiled, 0 reused from __pycache__, $m read from the builder's cache
 bundle: $n of $n large files read from the builder's cache, 0 compressed anew" "$said" "-v, $run" ;;
-    damaged)
-        assert_eq "$m" "$compiled" "modules compiled again, their entries damaged"
+    damaged | cut)
+        assert_eq "$m" "$compiled" "modules compiled again, their entries $run"
         assert_eq "bundle: 0 of $n large files read from the builder's cache, $n compressed anew" "$said" "-v, $run"
-        assert_eq "$filled" "$(sums)" "the cache's entries, made again after damage" ;;
+        assert_eq "$filled" "$(sums)" "the cache's entries, made again ($run)" ;;
     none) assert_eq "" "$said" "-v without a cache" ;;
     open)
         assert_eq "" "$said" "-v with a cache dir others can write"
