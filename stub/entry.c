@@ -145,7 +145,7 @@ static int inflate_to(struct inflater *x, const struct stub_file *f, const uint8
 
 int copy_range(int in, uint64_t off, uint64_t len, int out)
 {
-    char buf[1 << 15]; /* on the stack: any thread may copy */
+    char buf[1 << 15]; /* on the stack, no state shared between threads (a start copies on its main one) */
     loff_t ioff = (loff_t)off;
 
 #ifdef HAVE_COPY_FILE_RANGE
