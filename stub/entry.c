@@ -34,14 +34,18 @@ struct inflater {
     ZSTD_DCtx *small, *large;
     void *ws; /* the large one's mapping */
     size_t ws_size;
+    const int *stop; /* when *stop turns 1, what it inflates fails with ECANCELED */
     uint8_t buf[1 << 17];
 };
 static struct inflater shared;
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 
-struct inflater *inflater_new(void)
+struct inflater *inflater_new(const int *stop)
 {
-    return calloc(1, sizeof(struct inflater));
+    struct inflater *x = calloc(1, sizeof *x);
+    if (x)
+        x->stop = stop;
+    return x;
 }
 
 void inflater_free(struct inflater *x)
@@ -118,11 +122,16 @@ static const uint8_t *map_range(int in, uint64_t off, uint64_t len, void **map, 
 struct sink {
     int fd;
     uint32_t *crc;
+    const int *stop;
 };
 
 static int to_file(void *ctx, const uint8_t *p, size_t n)
 {
     struct sink *k = ctx;
+    if (k->stop && __atomic_load_n(k->stop, __ATOMIC_RELAXED)) {
+        errno = ECANCELED;
+        return -1;
+    }
     if (k->crc)
         *k->crc = crc32c(*k->crc, p, n);
     return write_full(k->fd, p, n);
@@ -133,14 +142,14 @@ static int to_file(void *ctx, const uint8_t *p, size_t n)
  * not one whole zstd frame of exactly f->size bytes). */
 static int inflate_to(struct inflater *x, const struct stub_file *f, const uint8_t *src, int fd, uint32_t *crc)
 {
-    struct sink k = {fd, crc};
+    struct sink k = {fd, crc, x->stop};
     int r = -1;
     ZSTD_DCtx *dctx = decoder(x, f->size);
 
     if (dctx && (r = payload_inflate(dctx, (uint16_t)f->method, src, f->csize, f->size, x->buf, sizeof x->buf,
                                      to_file, &k)) < 0)
         errno = EBADMSG;
-    return r ? -1 : 0;
+    return r ? -1 : 0; /* r 1: the sink's errno */
 }
 
 int copy_range(int in, uint64_t off, uint64_t len, int out)

@@ -62,10 +62,22 @@ static struct {
     pthread_t tid;
 } pf = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, NULL, 0, -1, -1, -1, 0, 0, 0, 0, 0};
 
-/* A cgroup file of this process's cgroup (v1: of the hierarchy whose
- * controllers are ctrl), or of the root of what is mounted (a container
- * sees its own cgroup there), read into buf. */
-static int cgroup_read(const char *ctrl, const char *file, char *buf, size_t len)
+/* Whether the cgroup v1 controller list (comma-separated) has cpu. */
+static int has_cpu(const char *list)
+{
+    for (const char *c = list; c; c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL)
+        if (strncmp(c, "cpu", 3) == 0 && (c[3] == ',' || c[3] == '\0'))
+            return 1;
+    return 0;
+}
+
+/* A file of the cgroup that holds this process's CPU quota (v2: the
+ * unified hierarchy's; v1: the one whose controllers include cpu, mounted
+ * under its list as /proc/self/cgroup gives it, "cpu,cpuacct" or
+ * "cpuacct,cpu", or as "cpu"), at the process's path, or at the mount's
+ * root (a container sees its own cgroup there): its bytes in buf, their
+ * count, or -1. */
+static int cgroup_read(int v2, const char *file, char *buf, size_t len)
 {
     char line[512], path[1024];
     FILE *f = fopen("/proc/self/cgroup", "re");
@@ -74,22 +86,26 @@ static int cgroup_read(const char *ctrl, const char *file, char *buf, size_t len
     if (!f)
         return -1;
     while (n < 0 && fgets(line, sizeof line, f)) {
+        /* ID:CONTROLLERS:PATH */
         char *c = strchr(line, ':'), *p = c ? strchr(c + 1, ':') : NULL;
         if (!p)
             continue;
+        *c++ = '\0';
         *p++ = '\0';
         p[strcspn(p, "\n")] = '\0';
-        if (ctrl ? strcmp(c + 1, ctrl) != 0 : strcmp(line, "0") != 0 || c[1])
+        if (v2 ? strcmp(line, "0") != 0 || *c : !has_cpu(c))
             continue;
-        for (int root = 0; root < 2 && n < 0; root++) {
-            snprintf(path, sizeof path, "/sys/fs/cgroup%s%s%s/%s", ctrl ? "/" : "", ctrl ? ctrl : "", root ? "" : p,
-                     file);
-            int fd = open(path, O_RDONLY | O_CLOEXEC);
-            if (fd >= 0) {
-                ssize_t r = read(fd, buf, len - 1);
-                close(fd);
-                if (r > 0)
-                    buf[n = (int)r] = '\0';
+        const char *mounts[] = {v2 ? "" : c, "cpu"};
+        for (int k = 0; k < (v2 ? 1 : 2) && n < 0; k++) {
+            for (int root = 0; root < 2 && n < 0; root++) {
+                snprintf(path, sizeof path, "/sys/fs/cgroup%s%s%s/%s", v2 ? "" : "/", mounts[k], root ? "" : p, file);
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd >= 0) {
+                    ssize_t r = read(fd, buf, len - 1);
+                    close(fd);
+                    if (r > 0)
+                        buf[n = (int)r] = '\0';
+                }
             }
         }
     }
@@ -108,14 +124,12 @@ static int two_cpus(void)
 
     if (sched_getaffinity(0, sizeof set, &set) != 0 || CPU_COUNT(&set) < 2)
         return 0;
-    if (cgroup_read(NULL, "cpu.max", buf, sizeof buf) > 0) {
+    if (cgroup_read(1, "cpu.max", buf, sizeof buf) > 0) {
         if (strncmp(buf, "max", 3) != 0 && sscanf(buf, "%lld %lld", &quota, &period) != 2)
             return 1;
-    } else if (cgroup_read("cpu,cpuacct", "cpu.cfs_quota_us", buf, sizeof buf) > 0 ||
-               cgroup_read("cpu", "cpu.cfs_quota_us", buf, sizeof buf) > 0) {
+    } else if (cgroup_read(0, "cpu.cfs_quota_us", buf, sizeof buf) > 0) {
         quota = strtoll(buf, NULL, 10);
-        if (quota > 0 && (cgroup_read("cpu,cpuacct", "cpu.cfs_period_us", buf, sizeof buf) > 0 ||
-                          cgroup_read("cpu", "cpu.cfs_period_us", buf, sizeof buf) > 0))
+        if (quota > 0 && cgroup_read(0, "cpu.cfs_period_us", buf, sizeof buf) > 0)
             period = strtoll(buf, NULL, 10);
     }
     return quota <= 0 || period <= 0 || quota >= 2 * period;
@@ -168,17 +182,21 @@ static void *run(void *arg)
     pf.started = own ? 2 : 1;
     pthread_cond_broadcast(&pf.cv);
     pthread_mutex_unlock(&pf.mu);
-    if (own && keep_only(keep, 3) == 0)
-        dec = inflater_new();
+    if (!own)
+        stub_debug("not prefetching: no file table of its own for the thread (unshare: %s)", strerror(errno));
+    else if (keep_only(keep, 3) == 0)
+        dec = inflater_new(&pf.stop);
     for (size_t j = 0; dec && j < pf.njobs; j++) {
         struct job *b = &pf.jobs[j];
+        struct stat sb;
+        /* there already (an earlier start's): the import checks it */
+        if (fstatat(pf.dfd, b->f.rel, &sb, AT_SYMLINK_NOFOLLOW) == 0)
+            continue;
         pthread_mutex_lock(&pf.mu);
-        int stop = pf.stop, go = !stop && pf.state[b->idx] == IDLE;
+        int go = pf.state[b->idx] == IDLE;
         if (go)
             pf.state[b->idx] = BUSY;
         pthread_mutex_unlock(&pf.mu);
-        if (stop)
-            break;
         if (!go)
             continue;
         int r = place_file_at(pf.dfd, b->f.rel, pf.in, &b->f, &b->crc, dec), e = errno;
@@ -186,6 +204,8 @@ static void *run(void *arg)
         pf.state[b->idx] = TAKEN;
         pthread_cond_broadcast(&pf.cv);
         pthread_mutex_unlock(&pf.mu);
+        if (r != 0 && e == ECANCELED)
+            break; /* stopped: the file was never named */
         if (r != 0 && e != EEXIST) {
             /* the app's import unpacks it, and says why it cannot */
             stub_debug("prefetching %s: %s; the rest is unpacked on import", b->f.rel, strerror(e));
@@ -201,30 +221,36 @@ static void *run(void *arg)
     return NULL;
 }
 
-/* Adds lazy file idx (its libraries first) to the jobs, each once. */
-static int add_job(const struct stub_manifest *m, const struct stub_table *t, size_t idx, unsigned char *queued)
+/* Adds lazy file idx to the jobs, unless it is there already. */
+static int add_one(const struct stub_manifest *m, const struct stub_table *t, size_t idx, unsigned char *queued)
 {
-    const struct stub_lazy *l = &m->lazy[idx];
     const struct stub_file *f;
 
-    if (queued[idx])
-        return 0;
-    queued[idx] = 1; /* from here: a manifest whose files need each other round a loop ends */
-    for (size_t i = 0; i < l->ndeps; i++) {
-        const struct stub_lazy *d = manifest_lazy(m, l->deps[i]);
-        if (d && add_job(m, t, (size_t)(d - m->lazy), queued) != 0)
-            return -1;
-    }
-    if (!(f = table_find(t, l->rel)))
+    if (queued[idx] || !(f = table_find(t, m->lazy[idx].rel)))
         return 0;
     struct job *b = &pf.jobs[pf.njobs];
     b->idx = idx;
     b->f = *f;
-    b->crc = l->crc;
+    b->crc = m->lazy[idx].crc;
     if (!(b->f.rel = strdup(f->rel)))
         return -1;
+    queued[idx] = 1;
     pf.njobs++;
     return 0;
+}
+
+/* Adds lazy file idx, after the libraries it needs (its line lists them
+ * all, dependencies first). */
+static int add_job(const struct stub_manifest *m, const struct stub_table *t, size_t idx, unsigned char *queued)
+{
+    const struct stub_lazy *l = &m->lazy[idx];
+
+    for (size_t i = 0; i < l->ndeps; i++) {
+        const struct stub_lazy *d = manifest_lazy(m, l->deps[i]);
+        if (d && add_one(m, t, (size_t)(d - m->lazy), queued) != 0)
+            return -1;
+    }
+    return add_one(m, t, idx, queued);
 }
 
 /* Runs once, after the process forked: the thread is gone in the child,
@@ -247,8 +273,12 @@ void prefetch_start(struct stub_self *self, const struct stub_manifest *m)
         return;
     /* filled before (an earlier start ran to its last early import) */
     struct stat sb;
-    if (fstatat(dfd, m->lazy[m->early[m->nearly - 1]].rel, &sb, AT_SYMLINK_NOFOLLOW) == 0 || !two_cpus())
+    if (fstatat(dfd, m->lazy[m->early[m->nearly - 1]].rel, &sb, AT_SYMLINK_NOFOLLOW) == 0)
         return;
+    if (!two_cpus()) {
+        stub_debug("not prefetching: fewer than two CPUs (affinity, or the cgroup's CPU quota)");
+        return;
+    }
     if (!(t = self_files(self, why, sizeof why, &corrupt)) || !(queued = calloc(m->nlazy, 1)) ||
         !(pf.jobs = calloc(m->nlazy, sizeof *pf.jobs)) || !(pf.state = calloc(m->nlazy, 1)))
         goto out;
@@ -312,13 +342,15 @@ void prefetch_claim(const struct stub_manifest *m, const struct stub_lazy *l)
 
 void prefetch_stop(void)
 {
-    if (!pf.running)
-        return;
+    /* once, whichever thread forks first */
     pthread_mutex_lock(&pf.mu);
-    pf.stop = 1;
-    pthread_mutex_unlock(&pf.mu);
-    pthread_join(pf.tid, NULL);
+    int running = pf.running;
     pf.running = 0;
+    pthread_mutex_unlock(&pf.mu);
+    if (!running)
+        return;
+    __atomic_store_n(&pf.stop, 1, __ATOMIC_RELAXED);
+    pthread_join(pf.tid, NULL);
     /* The join returns once the thread is done with its memory; the
      * kernel counts it a little longer (Python 3.12 and later count the
      * threads in /proc/self/stat right after a fork, and warn if there are

@@ -214,9 +214,11 @@ int write_full(int fd, const void *data, size_t n);
  * compressed bytes are not what they should be). */
 int entry_write(int in, const struct stub_file *f, int out, uint32_t *crc);
 /* A decoder of a thread's own (the process's is shared under a lock):
- * made empty (NULL: out of memory), freed with what it holds. */
+ * made empty (NULL: out of memory), freed with what it holds.  Once *stop
+ * (if stop is not NULL) turns nonzero, what it inflates fails with
+ * ECANCELED. */
 struct inflater;
-struct inflater *inflater_new(void);
+struct inflater *inflater_new(const int *stop);
 void inflater_free(struct inflater *x);
 /* entry_write through the decoder x (NULL: the shared one). */
 int entry_write_by(struct inflater *x, int in, const struct stub_file *f, int out, uint32_t *crc);
@@ -272,8 +274,8 @@ void prefetch_start(struct stub_self *self, const struct stub_manifest *m);
 /* Before an import uses lazy file l of m: waits while the thread writes
  * it, and keeps the thread off it from then on. */
 void prefetch_claim(const struct stub_manifest *m, const struct stub_lazy *l);
-/* Stops the thread after the file it is writing, and joins it (before a
- * fork, and at the end). */
+/* Stops the thread (a file it is writing is left unnamed, so gone) and
+ * joins it: before the process forks. */
 void prefetch_stop(void);
 
 /* pyrun.c: loads libpython and runs the app; returns its exit status, or
