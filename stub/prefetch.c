@@ -173,7 +173,7 @@ static int keep_only(const int *keep, size_t n)
 static void *run(void *arg)
 {
     struct inflater *dec = NULL;
-    int own = unshare(CLONE_FILES) == 0;
+    int own = unshare(CLONE_FILES) == 0, why = errno;
     int keep[3] = {pf.err, pf.in, pf.dfd}; /* ascending: dup'ed in this order */
 
     (void)arg;
@@ -183,10 +183,10 @@ static void *run(void *arg)
     pthread_cond_broadcast(&pf.cv);
     pthread_mutex_unlock(&pf.mu);
     if (!own)
-        stub_debug("not prefetching: no file table of its own for the thread (unshare: %s)", strerror(errno));
+        stub_debug("not prefetching: no file table of its own for the thread (unshare: %s)", strerror(why));
     else if (keep_only(keep, 3) == 0)
         dec = inflater_new(&pf.stop);
-    for (size_t j = 0; dec && j < pf.njobs; j++) {
+    for (size_t j = 0; dec && j < pf.njobs && !__atomic_load_n(&pf.stop, __ATOMIC_RELAXED); j++) {
         struct job *b = &pf.jobs[j];
         struct stat sb;
         /* there already (an earlier start's): the import checks it */

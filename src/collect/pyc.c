@@ -82,7 +82,8 @@ static const char compile_script[] =
  *   32 bytes the SHA-256 of the code
  *   ...      the code (marshal)
  * under the SHA-256 of the recipe, the interpreter (its path, and the
- * identity of the file its compiler is in, so an upgrade in place misses),
+ * identity of its executable and of its libpython, so an upgrade in place
+ * of either misses),
  * the options, the name compiled in, and the SHA-256 of the source.  A hit
  * is used only if its code has its SHA-256; the code of a miss is kept
  * under the source the interpreter read.  Bump the recipe when the compile
@@ -94,19 +95,25 @@ static const char compile_script[] =
  * cache: the interpreter's files cannot be told apart). */
 static char *interp_ident(const struct probe *p, bool debug_ranges)
 {
-    const char *lib = p->libpython && *p->libpython ? p->libpython : p->executable;
-    struct stat st;
-    char *s;
-
-    if (!lib || stat(lib, &st) != 0)
-        return NULL;
-    if (asprintf(&s, "bundle pyc recipe %d\n%s\n%s %llu %llu %lld %lld.%09ld\n%d.%d.%d %02x%02x%02x%02x\n%s\n",
-                 PYC_RECIPE, p->executable, lib, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
-                 (long long)st.st_size, (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, p->major, p->minor,
-                 p->micro, p->magic[0], p->magic[1], p->magic[2], p->magic[3],
-                 debug_ranges ? "debug_ranges" : "no_debug_ranges") < 0)
-        return NULL;
-    return s;
+    /* the executable and the shared libpython: either may hold the
+     * compiler (Debian's python3 is static, with a libpython beside it) */
+    const char *files[2] = {p->executable, p->libpython && *p->libpython ? p->libpython : p->executable};
+    struct buf b = {0};
+    char *s = NULL;
+    bool ok = buf_printf(&b, "bundle pyc recipe %d\n%d.%d.%d %02x%02x%02x%02x %s\n", PYC_RECIPE, p->major, p->minor,
+                         p->micro, p->magic[0], p->magic[1], p->magic[2], p->magic[3],
+                         debug_ranges ? "debug_ranges" : "no_debug_ranges") == 0;
+    for (int i = 0; i < 2 && ok; i++) {
+        struct stat st; /* followed: the file itself */
+        ok = files[i] && stat(files[i], &st) == 0 &&
+             buf_printf(&b, "%s %llu %llu %lld %lld.%09ld\n", files[i], (unsigned long long)st.st_dev,
+                        (unsigned long long)st.st_ino, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                        st.st_mtim.tv_nsec) == 0;
+    }
+    if (ok)
+        s = strdup(b.data);
+    buf_release(&b);
+    return s; /* NULL: no cache for this build */
 }
 
 static void pyc_key(const char *ident, const struct pyc_job *j, const uint8_t source[SHA256_LEN],

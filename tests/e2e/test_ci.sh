@@ -76,6 +76,15 @@ bundle: $n of $n large files read from the builder's cache, 0 compressed anew" "
     esac
 done
 cmp one/app/dist/main one/app/c-none/main || fail "a build without the cache differs from the first build"
+# a module's code depends on the options: --debug-ranges reads none of the
+# code a build without it left in the cache
+pcache2=$WORK/pcache2
+(cd one/app && BUNDLE_BUILD_CACHE_DIR=$pcache2 "$BUNDLE" --onefile main.py --python "$PY" -q -o c-opt/main) ||
+    fail "build into a second cache failed"
+said=$(cd one/app && BUNDLE_BUILD_CACHE_DIR=$pcache2 "$BUNDLE" --onefile main.py --python "$PY" -v --debug-ranges \
+    -o c-ranges/main 2>&1) || fail "build with --debug-ranges failed: $said"
+[[ $(grep "modules compiled" <<<"$said") != *"builder's cache"* ]] ||
+    fail "a build with --debug-ranges read modules compiled without it: $(grep "modules compiled" <<<"$said")"
 
 # nothing of the build machine leaks into the binary
 strings -n 6 one/app/dist/main >strings.out
