@@ -12,10 +12,12 @@
  * without a name until whole (O_TMPFILE, linked by /proc/thread-self): a
  * process that ends while it writes leaves nothing.  It runs only where
  * the process has two CPUs or more (its affinity, its cgroup's quota),
- * and is stopped and joined before the process forks: the child has no
- * half-done work to wait for, and Python sees one thread.  Whatever it
- * cannot do (no O_TMPFILE, no space left, a kernel without close_range
- * or /proc/thread-self), it stops, and the imports unpack as without it.
+ * and is stopped (the file it is writing is dropped) and joined before
+ * the process forks: the child has no half-done work to wait for, and
+ * Python sees one thread.  A later start that finds early files missing
+ * unpacks those.  Whatever it cannot do (unshare refused, no O_TMPFILE,
+ * no space left, a kernel without /proc/thread-self), it stops, and the
+ * imports unpack as without it.
  * Depends on place.c and entry.c (writing a file of the bundle), manifest.c
  * (the bundle's files).
  */
