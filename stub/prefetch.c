@@ -56,13 +56,12 @@ static struct {
     size_t nstate;
     struct job *jobs;     /* the thread's (it frees them) */
     size_t njobs;
-    int in, dfd, err;     /* the bundle, the entry (numbers in the thread's table), and
-                             2 if BUNDLE_DEBUG's trace needs stderr there too, else -1 */
+    int in, dfd;          /* the bundle, the entry: numbers in the thread's table too */
     int started;          /* 1: the thread said whether it has its own table; 2: it has */
     pid_t ktid;           /* its kernel thread id */
     int running, stop;
     pthread_t tid;
-} pf = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, NULL, 0, -1, -1, -1, 0, 0, 0, 0, 0};
+} pf = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, NULL, 0, -1, -1, 0, 0, 0, 0, 0};
 
 /* Whether the cgroup v1 controller list (comma-separated) has cpu. */
 static int has_cpu(const char *list)
@@ -172,11 +171,24 @@ static int keep_only(const int *keep, size_t n)
     return 0;
 }
 
+/* Frees the job list: the thread's at its end, or the start's when no
+ * thread took it. */
+static void jobs_free(void)
+{
+    for (size_t j = 0; pf.jobs && j < pf.njobs; j++)
+        free(pf.jobs[j].f.rel);
+    free(pf.jobs);
+    pf.jobs = NULL;
+    pf.njobs = 0;
+}
+
 static void *run(void *arg)
 {
     struct inflater *dec = NULL;
     int own = unshare(CLONE_FILES) == 0, why = errno;
-    int keep[3] = {pf.err, pf.in, pf.dfd}; /* ascending: dup'ed in this order */
+    /* ascending: stderr's own number if BUNDLE_DEBUG's trace needs it, then
+     * the two dup'ed in this order */
+    int keep[3] = {stub_debugging() ? 2 : -1, pf.in, pf.dfd};
 
     (void)arg;
     pthread_mutex_lock(&pf.mu);
@@ -216,10 +228,7 @@ static void *run(void *arg)
         stub_debug("prefetched %s", b->f.rel);
     }
     inflater_free(dec);
-    for (size_t j = 0; j < pf.njobs; j++)
-        free(pf.jobs[j].f.rel);
-    free(pf.jobs);
-    pf.jobs = NULL;
+    jobs_free();
     return NULL;
 }
 
@@ -255,13 +264,6 @@ static int add_job(const struct stub_manifest *m, const struct stub_table *t, si
     return add_one(m, t, idx, queued);
 }
 
-/* Runs once, after the process forked: the thread is gone in the child,
- * and the parent goes on without it. */
-static void before_fork(void)
-{
-    prefetch_stop();
-}
-
 void prefetch_start(struct stub_self *self, const struct stub_manifest *m)
 {
     static int atfork;
@@ -288,10 +290,10 @@ void prefetch_start(struct stub_self *self, const struct stub_manifest *m)
     for (size_t i = 0; i < m->nearly; i++)
         if (add_job(m, t, m->early[i], queued) != 0)
             goto out;
-    if (!atfork && pthread_atfork(before_fork, NULL, NULL) == 0)
+    /* before a fork: the thread is gone in the child, and the parent goes on without it */
+    if (!atfork && pthread_atfork(prefetch_stop, NULL, NULL) == 0)
         atfork = 1;
     /* kept by the thread, in its own table, at these numbers */
-    pf.err = stub_debugging() ? 2 : -1; /* stderr's own number: stub_debug writes there */
     pf.in = fcntl(self->fd, F_DUPFD_CLOEXEC, 3);
     pf.dfd = pf.in < 0 ? -1 : fcntl(dfd, F_DUPFD_CLOEXEC, pf.in + 1);
     if (!atfork || pf.dfd < 0)
@@ -319,13 +321,8 @@ out:
         close(pf.in);
     if (pf.dfd >= 0)
         close(pf.dfd);
-    if (!pf.running) {
-        for (size_t j = 0; pf.jobs && j < pf.njobs; j++)
-            free(pf.jobs[j].f.rel);
-        free(pf.jobs);
-        pf.jobs = NULL;
-        pf.njobs = 0;
-    }
+    if (!pf.running)
+        jobs_free();
     free(queued);
 }
 

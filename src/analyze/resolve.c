@@ -36,42 +36,6 @@ static void add_eager(struct graph *g, size_t from, long to)
     m->eager[m->neager++] = (size_t)to;
 }
 
-void graph_eager_closure(const struct graph *g, bool *in)
-{
-    size_t *stack = malloc((g->n ? g->n : 1) * sizeof *stack), top = 0;
-    if (!stack) {
-        for (size_t i = 0; i < g->n; i++)
-            in[i] = true; /* no memory: everything is "eager", which is safe */
-        return;
-    }
-    for (size_t i = 0; i < g->n; i++)
-        if (in[i])
-            stack[top++] = i;
-    while (top > 0) {
-        size_t i = stack[--top];
-        const struct module *m = &g->mods[i];
-        /* importing a.b.c imports a and a.b first */
-        char *name = strdup(m->name);
-        for (char *dot = name ? strrchr(name, '.') : NULL; dot; dot = strrchr(name, '.')) {
-            *dot = '\0';
-            long p = graph_find(g, name);
-            if (p >= 0 && !in[p]) {
-                in[p] = true;
-                stack[top++] = (size_t)p;
-            }
-        }
-        free(name);
-        for (size_t k = 0; k < m->neager; k++) {
-            size_t t = m->eager[k];
-            if (!in[t]) {
-                in[t] = true;
-                stack[top++] = t;
-            }
-        }
-    }
-    free(stack);
-}
-
 /* Whether a lazy import of target from module mi goes from one
  * distribution into another that the first does not require: an optional
  * feature of the importer (tqdm's pandas support in a function; the sphinx

@@ -77,6 +77,15 @@ static const char compile_script[] =
     "        if os.waitpid(p, 0)[1]: out.flush(); sys.exit(1)  # what it made, up to the file it stopped at\n"
     "out.flush()\n";
 
+/* The normalised 16-byte header of a .pyc (pyc.h). */
+static void header(const struct probe *p, uint32_t size, unsigned char h[16])
+{
+    memcpy(h, p->magic, 4);
+    memset(h + 4, 0, 8);
+    for (int i = 0; i < 4; i++)
+        h[12 + i] = (unsigned char)(size >> (8 * i));
+}
+
 /* The builder's cache (util/buildcache.h) keeps each module's code:
  *   8 bytes  "BNDLPYC1"
  *   32 bytes the SHA-256 of the code
@@ -128,8 +137,6 @@ static void pyc_key(const char *ident, const struct pyc_job *j, const uint8_t so
     sha256_update(&h, source, SHA256_LEN);
     sha256_final(&h, key);
 }
-
-static void header(const struct probe *p, uint32_t size, unsigned char h[16]);
 
 /* Fills job j from the cache: 0, or -1 (a miss). */
 static int from_cache(const struct buildcache *c, const char *ident, const struct probe *p, struct pyc_job *j)
@@ -196,13 +203,6 @@ static void to_cache(const struct buildcache *c, const char *ident, const struct
     buildcache_put(c, key, PYC_MAGIC, sum, sizeof sum, j->data + 16, j->len - 16);
 }
 
-static void header(const struct probe *p, uint32_t size, unsigned char h[16])
-{
-    memcpy(h, p->magic, 4);
-    memset(h + 4, 0, 8);
-    for (int i = 0; i < 4; i++)
-        h[12 + i] = (unsigned char)(size >> (8 * i));
-}
 
 static uint32_t le32(const unsigned char *b)
 {

@@ -120,10 +120,6 @@ int resolve_data_imports(struct graph *g, struct err *err);
 int resolve_disk(struct graph *g, size_t idx, const char *why, struct err *err);
 
 
-/* Marks in[] (g->n entries) every module the modules already marked import
- * when they are imported (eager edges and parent packages, transitively). */
-void graph_eager_closure(const struct graph *g, bool *in);
-
 /* Appends the names of the modules and packages (directories with an
  * __init__.py) that directory dir holds, as an import would find them. */
 void resolve_dir_modules(const struct graph *g, const char *dir, struct strvec *out);
